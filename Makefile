@@ -1,0 +1,43 @@
+# Two commands matter: `make demo` and `make test`. Everything else is a step they share.
+# Only python3 (3.11+) is assumed; uv is bootstrapped into .uv/ and installs the locked dependencies.
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UV := .uv/bin/uv
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := .venv
+VENV_STAMP := .venv/.synced
+RUN := .venv/bin
+
+.PHONY: demo test lint typecheck unit e2e install clean bench
+
+$(UV):
+	$(PYTHON) -m venv .uv
+	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
+
+$(VENV_STAMP): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python $(PYTHON) --quiet
+	touch $@
+
+install: $(VENV_STAMP)
+
+demo: install
+	$(RUN)/tradewatch demo
+
+lint: install
+	$(RUN)/ruff check .
+	$(RUN)/ruff format --check .
+
+typecheck: install
+	$(RUN)/mypy
+
+unit: install
+	$(RUN)/python -m pytest -q
+
+test: lint typecheck unit
+
+bench: install
+	$(RUN)/python bench/extraction.py
+	$(RUN)/python bench/classification.py
+
+clean:
+	rm -rf .venv .uv data .pytest_cache .mypy_cache .ruff_cache

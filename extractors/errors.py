@@ -1,0 +1,68 @@
+"""Errors raised while turning web bytes into data, named by stage and classified by reason.
+
+An orchestrated pipeline needs exceptions, not ``None``: the flow decides retries from ``transient``
+and stores ``reason`` so operators see *why* a feed or page failed.
+
+    TradewatchError
+    └── StageError (stage, url, reason, transient)
+        ├── FetchError        stage="fetch"    dns, connect, timeout, tls, http_status, blocked,
+        │                                      too_large, redirect, forbidden_address, bad_scheme,
+        │                                      content_type, robots
+        ├── FeedError         stage="feed"     not_a_feed, parse, encoding
+        └── ExtractionError   stage="extract"  not_html, empty, no_content, paywall, consent
+"""
+
+from __future__ import annotations
+
+
+class TradewatchError(Exception):
+    """Base of every error tradewatch raises on purpose."""
+
+
+class StageError(TradewatchError):
+    """A failure at one pipeline stage for one URL, with a machine-readable reason.
+
+    ``transient`` is True when trying again later may succeed (timeouts, 5xx, 429); the flow retries
+    only those, never a 404 or a parse error.
+    """
+
+    stage: str = "unknown"
+
+    def __init__(self, reason: str, url: str | None, message: str, *, transient: bool = False) -> None:
+        self.reason = reason
+        self.url = url
+        self.message = message
+        self.transient = transient
+        super().__init__(f"[{self.stage}:{reason}] {url or '<no url>'}: {message}")
+
+
+class FetchError(StageError):
+    """The bytes could not be fetched (network, HTTP status, safety policy, size cap)."""
+
+    stage = "fetch"
+
+    def __init__(
+        self,
+        reason: str,
+        url: str | None,
+        message: str,
+        *,
+        transient: bool = False,
+        status: int | None = None,
+        retry_after: float | None = None,
+    ) -> None:
+        super().__init__(reason, url, message, transient=transient)
+        self.status = status
+        self.retry_after = retry_after
+
+
+class FeedError(StageError):
+    """The bytes were fetched but are not a usable feed."""
+
+    stage = "feed"
+
+
+class ExtractionError(StageError):
+    """The page was fetched but holds no article text worth storing."""
+
+    stage = "extract"
