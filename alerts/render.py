@@ -1,0 +1,279 @@
+"""Alert message rendering: one article (or a digest of many) into e-mail HTML, plain text and Slack mrkdwn.
+
+Pure: builds strings, sends nothing. Everything that comes from a feed (title, URL, source name, matched
+sentence) is written by strangers, so every such field goes through exactly one escaper for its target
+format, after control and bidirectional-override characters are removed:
+
+- HTML: `html.escape` (quotes too, since values also land in attributes); links only for http(s) URLs.
+- Slack mrkdwn: ``&``, ``<``, ``>`` become entities (Slack's documented escaping), so stranger text can never
+  form a link, a ``<!channel>`` mention or a user ping. Links are ``<url|label>`` with ``|``, ``<`` and ``>``
+  percent-encoded inside the URL so the label cannot be hijacked.
+- Plain text: no markup; the hit is emphasised with ``*`` as e-mail readers expect.
+
+Rule names come from our own configuration and are escaped anyway (they are displayed, and cheap to escape).
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from urllib.parse import urlsplit
+
+from alerts.rules import Match
+
+__all__ = ["AlertItem", "Message", "render_digest", "render_instant"]
+
+# Subject lines beyond this are cut by most mail clients and by Slack notifications anyway.
+TITLE_CAP = 200
+# A digest lists at most this many articles per rule, so a noisy rule cannot push a message past Slack's
+# 35 000-character limit (apprise would split it into several posts) or bury the other rules.
+DIGEST_ITEMS_PER_RULE = 50
+# Product name at the head of subjects, so alerts can be filtered in a mail client.
+PRODUCT = "tradewatch"
+
+# C0/C1 control characters and the Unicode bidi embedding/override/isolate controls: the latter can make a
+# title display reversed ("Trojan Source" style) and so mislead the reader about what they click.
+_UNSAFE_CHARS_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f]")
+_WS_RE = re.compile(r"\s+")
+
+
+@dataclass(frozen=True)
+class AlertItem:
+    """One article that matched one or more rules for one channel."""
+
+    title: str
+    url: str
+    source: str
+    published: datetime | None
+    trade_score: float | None
+    rules: tuple[tuple[str, Match | None], ...]  # (rule name, match)
+
+
+@dataclass(frozen=True)
+class Message:
+    """One message in every format a channel may want; `alerts.send` picks the one for the URL scheme."""
+
+    title: str
+    body_text: str
+    body_html: str
+    body_markdown: str
+
+
+# ------------------------------------------------------------------------------------------ cleaning
+
+
+def _clean(value: str) -> str:
+    """One line of stranger text: unsafe characters dropped, whitespace (newlines too) collapsed."""
+    return _WS_RE.sub(" ", _UNSAFE_CHARS_RE.sub("", value)).strip()
+
+
+def _subject(value: str) -> str:
+    text = _clean(value)
+    return text if len(text) <= TITLE_CAP else text[: TITLE_CAP - 1].rstrip() + "…"
+
+
+def _safe_url(url: str) -> str | None:
+    """The URL if it is an absolute http(s) URL we may link to; None for javascript:, data:, relative..."""
+    url = _clean(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
+        return None
+    return url
+
+
+def _when(published: datetime | None) -> str:
+    """Published time in UTC; a naive time is taken as UTC (that is how storage keeps it)."""
+    if published is None:
+        return ""
+    if published.tzinfo is not None:
+        published = published.astimezone(UTC)
+    return published.strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _sentence_parts(match: Match) -> tuple[str, str, str]:
+    """(before, hit, after) of the matched sentence, each cleaned, so each format can emphasise the hit."""
+    s = match.sentence
+    return (
+        _UNSAFE_CHARS_RE.sub("", s[: match.hit_start]),
+        _UNSAFE_CHARS_RE.sub("", s[match.hit_start : match.hit_end]),
+        _UNSAFE_CHARS_RE.sub("", s[match.hit_end :]),
+    )
+
+
+# ------------------------------------------------------------------------------------------ escapers
+
+
+def _h(value: str) -> str:
+    return html.escape(value, quote=True)
+
+
+def _s(value: str) -> str:
+    """Slack mrkdwn text escaping, exactly the three characters Slack documents."""
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _slack_url(url: str) -> str:
+    """A URL safe inside ``<url|label>``: ``|`` would end the URL, ``>`` would end the link."""
+    return url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E").replace("&", "&amp;")
+
+
+# --------------------------------------------------------------------------------------------- parts
+
+
+@dataclass(frozen=True)
+class _Format:
+    """How one output format writes the pieces of a message."""
+
+    escape: Callable[[str], str]
+    link: Callable[[str, str], str]  # (url, label) -> link, both raw; url already checked http(s)
+    emphasis: Callable[[str], str]  # escaped text -> emphasised
+    strong: Callable[[str], str]
+    line_break: str
+
+
+_TEXT = _Format(
+    escape=lambda v: v,
+    link=lambda url, label: f"{label}\n{url}",
+    emphasis=lambda v: f"*{v}*",
+    strong=lambda v: v,
+    line_break="\n",
+)
+_HTML = _Format(
+    escape=_h,
+    link=lambda url, label: f'<a href="{_h(url)}">{_h(label)}</a>',
+    emphasis=lambda v: f"<mark><strong>{v}</strong></mark>",
+    strong=lambda v: f"<strong>{v}</strong>",
+    line_break="<br>\n",
+)
+_SLACK = _Format(
+    escape=_s,
+    link=lambda url, label: f"<{_slack_url(url)}|{_s(label)}>",
+    emphasis=lambda v: f"*{v}*",
+    strong=lambda v: f"*{v}*",
+    line_break="\n",
+)
+
+
+def _headline(item: AlertItem, fmt: _Format) -> str:
+    """The article title as a link (http/https only), else the title and the raw URL as text."""
+    title = _clean(item.title) or "(untitled)"
+    url = _safe_url(item.url)
+    if url is not None:
+        return fmt.link(url, title)
+    shown = _clean(item.url)
+    return fmt.escape(f"{title} ({shown})" if shown else title)
+
+
+def _facts(item: AlertItem) -> str:
+    """Source · published · trade score, raw (escaped by the caller)."""
+    parts = []
+    if _clean(item.source):
+        parts.append(_clean(item.source))
+    if item.published is not None:
+        parts.append(_when(item.published))
+    if item.trade_score is not None:
+        parts.append(f"trade score {item.trade_score:.2f}")
+    return " · ".join(parts)
+
+
+def _quote(match: Match, fmt: _Format) -> str:
+    before, hit, after = _sentence_parts(match)
+    return fmt.escape(before) + fmt.emphasis(fmt.escape(hit)) + fmt.escape(after)
+
+
+def _rule_line(name: str, match: Match | None, fmt: _Format) -> str:
+    head = fmt.strong(fmt.escape(_clean(name)))
+    if match is None:
+        return head
+    where = "" if match.field == "body" else f" (in {match.field})"
+    return f"{head}{fmt.escape(where)}: {_quote(match, fmt)}"
+
+
+def _instant_body(item: AlertItem, fmt: _Format) -> str:
+    lines = [_headline(item, fmt)]
+    facts = _facts(item)
+    if facts:
+        lines.append(fmt.escape(facts))
+    label = "Rule" if len(item.rules) == 1 else "Rules"
+    lines.append(fmt.escape(f"{label}: ") + fmt.escape(", ".join(_clean(n) for n, _ in item.rules)))
+    lines.extend(_rule_line(name, match, fmt) for name, match in item.rules)
+    return fmt.line_break.join(lines)
+
+
+def _rule_names(item: AlertItem) -> list[str]:
+    return list(dict.fromkeys(_clean(name) for name, _ in item.rules))
+
+
+def render_instant(item: AlertItem) -> Message:
+    """One article matching one or more rules for one channel, as one message listing every rule."""
+    names = ", ".join(_rule_names(item))
+    title = _subject(f"[{PRODUCT}: {names}] {item.title}")
+    text = _instant_body(item, _TEXT)
+    body_html = "<div>\n<p>" + _instant_body(item, _HTML) + "</p>\n</div>\n"
+    return Message(
+        title=title, body_text=text + "\n", body_html=body_html, body_markdown=_instant_body(item, _SLACK)
+    )
+
+
+# ------------------------------------------------------------------------------------------- digests
+
+
+def _group(items: Sequence[AlertItem]) -> dict[str, list[tuple[AlertItem, Match | None]]]:
+    """Rule name -> its articles, rules in order of first appearance; an article may sit under several."""
+    groups: dict[str, list[tuple[AlertItem, Match | None]]] = {}
+    for item in items:
+        seen: set[str] = set()
+        for name, match in item.rules:
+            key = _clean(name)
+            if key in seen:
+                continue
+            seen.add(key)
+            groups.setdefault(key, []).append((item, match))
+    return groups
+
+
+def _digest_entry(item: AlertItem, match: Match | None, fmt: _Format, bullet: str) -> str:
+    line = bullet + _headline(item, fmt).replace("\n", " ")
+    facts = _facts(item)
+    if facts:
+        line += fmt.escape(f" ({facts})")
+    if match is not None:
+        line += fmt.line_break + "   " + _quote(match, fmt)
+    return line
+
+
+def _digest_body(groups: dict[str, list[tuple[AlertItem, Match | None]]], fmt: _Format) -> str:
+    blocks = []
+    for name, entries in groups.items():
+        shown = entries[:DIGEST_ITEMS_PER_RULE]
+        count = f" ({len(entries)})"
+        lines = [fmt.strong(fmt.escape(name + count))]
+        lines.extend(_digest_entry(item, match, fmt, "• ") for item, match in shown)
+        if len(entries) > len(shown):
+            lines.append(fmt.escape(f"… and {len(entries) - len(shown)} more"))
+        blocks.append(fmt.line_break.join(lines))
+    if not blocks:
+        blocks.append(fmt.escape("No new matching articles."))
+    return (fmt.line_break * 2).join(blocks)
+
+
+def render_digest(period_label: str, items: Sequence[AlertItem]) -> Message:
+    """One message per channel and period, grouped by rule name (an article under every rule it matched)."""
+    period = _clean(period_label)
+    groups = _group(items)
+    articles = len({(i.url, i.title) for i in items})
+    noun = "article" if articles == 1 else "articles"
+    title = _subject(f"[{PRODUCT} digest] {period}: {articles} {noun}, {len(groups)} rules")
+    if len(groups) == 1:
+        title = _subject(f"[{PRODUCT} digest] {period}: {articles} {noun}, 1 rule")
+    heading = f"{PRODUCT} digest — {period}"
+    text = heading + "\n\n" + _digest_body(groups, _TEXT) + "\n"
+    body_html = f"<div>\n<h2>{_h(heading)}</h2>\n<p>" + _digest_body(groups, _HTML) + "</p>\n</div>\n"
+    markdown = f"*{_s(heading)}*\n\n" + _digest_body(groups, _SLACK)
+    return Message(title=title, body_text=text, body_html=body_html, body_markdown=markdown)
