@@ -1,0 +1,140 @@
+"""All tables in one module: feeds, articles, alert rules and the delivery outbox.
+
+Keeping every table here avoids circular imports between repository modules and lets Alembic see the
+whole schema from one import. Uniqueness constraints, not application code, are what make overlapping
+runs safe: ``article.canonical_url`` and ``delivery(article_id, rule_id, channel)`` are unique, so a
+second writer's insert becomes a no-op instead of a duplicate.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import JSON, Column, DateTime, Text, TypeDecorator, UniqueConstraint
+from sqlalchemy.engine import Dialect
+from sqlmodel import Field, SQLModel
+
+
+def utcnow() -> datetime:
+    """Timezone-aware now; every stored timestamp is UTC."""
+    return datetime.now(UTC)
+
+
+class UTCDateTime(TypeDecorator[datetime]):
+    """Stores UTC, returns timezone-aware UTC on every backend.
+
+    SQLite has no timezone type and SQLAlchemy hands back naive datetimes from it; comparing those with
+    aware ones raises at run time, so the conversion lives in the column type rather than in callers.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=UTC)
+        value = value.astimezone(UTC)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
+
+
+def _ts(*, index: bool = False) -> Any:
+    """A nullable timezone-aware timestamp column."""
+    return Field(default=None, sa_column=Column(UTCDateTime(), nullable=True, index=index))
+
+
+class Feed(SQLModel, table=True):
+    """A polled feed and its scheduling state; the URL identifies it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    url: str = Field(unique=True, index=True)
+    name: str
+    title: str | None = None
+    tags: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    active: bool = True
+    etag: str | None = None
+    last_modified: str | None = None
+    next_poll_at: datetime | None = _ts(index=True)
+    last_polled_at: datetime | None = _ts()
+    last_success_at: datetime | None = _ts()
+    consecutive_failures: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    last_error_reason: str | None = None
+    last_warning: str | None = Field(default=None, sa_column=Column(Text))
+    items_seen: int = 0
+    created_at: datetime | None = _ts()
+
+
+class Article(SQLModel, table=True):
+    """One article, stored once however many feeds or GUIDs lead to it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    canonical_url: str = Field(unique=True, index=True)
+    url: str
+    entry_key: str = Field(index=True)
+    feed_id: int | None = Field(default=None, foreign_key="feed.id", index=True)
+    title: str
+    author: str | None = None
+    published_at: datetime | None = _ts(index=True)
+    fetched_at: datetime | None = _ts()
+    text: str = Field(default="", sa_column=Column(Text, nullable=False))
+    content_hash: str | None = None
+    language: str | None = None
+    extraction_status: str = "ok"  # ok | failed
+    extraction_error: str | None = Field(default=None, sa_column=Column(Text))
+    is_trade: bool | None = Field(default=None, index=True)
+    trade_score: float | None = None
+    trade_evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    classifier_version: str | None = None
+
+
+class AlertRule(SQLModel, table=True):
+    """A user's rule, synced from configuration by name on every run."""
+
+    __tablename__ = "alert_rule"
+
+    id: int | None = Field(default=None, primary_key=True)
+    name: str = Field(unique=True, index=True)
+    query: str
+    channels: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    trade_only: bool = False
+    mode: str = "instant"  # instant | hourly | daily
+    active: bool = True
+    updated_at: datetime | None = _ts()
+
+
+class Delivery(SQLModel, table=True):
+    """The outbox: one row per (article, rule, channel), whatever happens to the process.
+
+    status: pending → sending (claimed, with ``claimed_at``) → sent | failed. A row stuck in
+    ``sending`` after a crash returns to pending once its claim is older than the lease; that is the
+    one window where a message may be sent twice (sent, then killed before marking).
+    """
+
+    __table_args__ = (
+        UniqueConstraint("article_id", "rule_id", "channel", name="uq_delivery_article_rule_channel"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="article.id", index=True)
+    rule_id: int = Field(foreign_key="alert_rule.id", index=True)
+    channel: str
+    mode: str = "instant"
+    status: str = Field(default="pending", index=True)
+    attempts: int = 0
+    last_error: str | None = Field(default=None, sa_column=Column(Text))
+    match_field: str | None = None
+    match_sentence: str | None = Field(default=None, sa_column=Column(Text))
+    match_start: int | None = None
+    match_end: int | None = None
+    created_at: datetime | None = _ts()
+    next_attempt_at: datetime | None = _ts(index=True)
+    claimed_at: datetime | None = _ts()
+    sent_at: datetime | None = _ts()

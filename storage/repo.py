@@ -1,0 +1,372 @@
+"""Repository functions: every read and write the pipeline makes, each taking a Session.
+
+Writes that two overlapping runs could both attempt (a new article, a delivery) are single
+``INSERT ... ON CONFLICT DO NOTHING`` statements, so the database's unique constraints decide the
+winner atomically; no read-then-write races. Callers own the transaction (``session.commit()``).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Insert, func, or_, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col, select
+
+from storage.models import AlertRule, Article, Delivery, Feed, utcnow
+
+
+@dataclass(frozen=True)
+class FeedSpec:
+    """A feed as configured: the URL identifies it, name and tags are labels."""
+
+    name: str
+    url: str
+    tags: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class RuleSpec:
+    """An alert rule as configured; synced to ``alert_rule`` by name."""
+
+    name: str
+    query: str
+    channels: tuple[str, ...]
+    trade_only: bool = False
+    mode: str = "instant"
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewArticle:
+    """Everything known about an article at the moment it is first stored."""
+
+    canonical_url: str
+    url: str
+    entry_key: str
+    feed_id: int | None
+    title: str
+    author: str | None = None
+    published_at: datetime | None = None
+    text: str = ""
+    content_hash: str | None = None
+    language: str | None = None
+    extraction_status: str = "ok"
+    extraction_error: str | None = None
+    is_trade: bool | None = None
+    trade_score: float | None = None
+    trade_evidence: list[dict[str, Any]] = field(default_factory=list)
+    classifier_version: str | None = None
+
+
+def _insert(session: Session, model: type[Any]) -> Any:
+    """A dialect-specific INSERT that supports ON CONFLICT (SQLite and PostgreSQL share the syntax)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        return postgresql.insert(model)
+    if dialect == "sqlite":
+        return sqlite.insert(model)
+    raise NotImplementedError(f"database dialect {dialect!r} is not supported; use SQLite or PostgreSQL")
+
+
+# --- feeds -----------------------------------------------------------------------------------------
+
+
+def sync_feeds(session: Session, specs: Iterable[FeedSpec]) -> list[Feed]:
+    """Make the feed table match configuration: insert new URLs, refresh labels, deactivate the rest.
+
+    Deactivated feeds keep their history (and their articles); re-adding the URL revives them.
+    """
+    wanted = {spec.url: spec for spec in specs}
+    existing = {feed.url: feed for feed in session.exec(select(Feed))}
+    for url, spec in wanted.items():
+        if url not in existing:
+            stmt: Insert = _insert(session, Feed).values(
+                url=url, name=spec.name, tags=list(spec.tags), active=True, created_at=utcnow()
+            )
+            session.execute(stmt.on_conflict_do_nothing(index_elements=["url"]))  # type: ignore[attr-defined]
+    for url, feed in existing.items():
+        spec = wanted.get(url)
+        if spec is None:
+            feed.active = False
+        else:
+            feed.active, feed.name, feed.tags = True, spec.name, list(spec.tags)
+        session.add(feed)
+    session.flush()
+    return list(session.exec(select(Feed).where(col(Feed.active)).order_by(col(Feed.id))))
+
+
+def due_feeds(
+    session: Session, now: datetime, *, names: Sequence[str] = (), force: bool = False
+) -> list[Feed]:
+    """Active feeds whose next poll time has come (all of them with ``force``), optionally by name/tag."""
+    query = select(Feed).where(col(Feed.active))
+    if not force:
+        query = query.where(or_(col(Feed.next_poll_at).is_(None), col(Feed.next_poll_at) <= now))
+    feeds = list(session.exec(query.order_by(col(Feed.id))))
+    if names:
+        wanted = set(names)
+        feeds = [f for f in feeds if f.name in wanted or f.url in wanted or wanted.intersection(f.tags)]
+    return feeds
+
+
+def record_feed_success(
+    session: Session,
+    feed_id: int,
+    *,
+    now: datetime,
+    next_poll_at: datetime,
+    etag: str | None,
+    last_modified: str | None,
+    title: str | None = None,
+    items: int = 0,
+    warning: str | None = None,
+) -> None:
+    """A poll worked (200 or 304): reset the failure streak and remember the validators."""
+    feed = session.get(Feed, feed_id)
+    if feed is None:
+        return
+    feed.etag, feed.last_modified = etag, last_modified
+    feed.last_polled_at = feed.last_success_at = now
+    feed.next_poll_at = next_poll_at
+    feed.consecutive_failures = 0
+    feed.last_warning = warning
+    feed.items_seen += items
+    if title:
+        feed.title = title
+    session.add(feed)
+
+
+def record_feed_failure(
+    session: Session, feed_id: int, *, now: datetime, next_poll_at: datetime, reason: str, message: str
+) -> int:
+    """A poll failed: keep the reason for `feeds status`, push the next poll back. Returns the streak."""
+    feed = session.get(Feed, feed_id)
+    if feed is None:
+        return 0
+    feed.last_polled_at = now
+    feed.next_poll_at = next_poll_at
+    feed.consecutive_failures += 1
+    feed.last_error_reason = reason
+    feed.last_error = message
+    session.add(feed)
+    return feed.consecutive_failures
+
+
+# --- articles --------------------------------------------------------------------------------------
+
+
+def known_articles(session: Session, *, entry_keys: Iterable[str], canonical_urls: Iterable[str]) -> set[str]:
+    """The subset of the given entry keys and canonical URLs already stored (one query each)."""
+    keys, urls = list(set(entry_keys)), list(set(canonical_urls))
+    found: set[str] = set()
+    for chunk in _chunks(keys):
+        found.update(session.exec(select(Article.entry_key).where(col(Article.entry_key).in_(chunk))))
+    for chunk in _chunks(urls):
+        found.update(session.exec(select(Article.canonical_url).where(col(Article.canonical_url).in_(chunk))))
+    return found
+
+
+def insert_article(session: Session, new: NewArticle, *, now: datetime | None = None) -> int | None:
+    """Store an article if its canonical URL is new; return its id, or None when it already existed.
+
+    Only a ``None``-returning caller can be a second writer, so only the first writer enqueues alerts:
+    that is what keeps an article from alerting twice when two runs or two feeds race to it. When the
+    stored copy's text differs materially (a new content hash), the text is refreshed in place and the
+    article still counts as already known.
+    """
+    values = {k: getattr(new, k) for k in NewArticle.__dataclass_fields__}
+    values["fetched_at"] = now or utcnow()
+    stmt = _insert(session, Article).values(**values).on_conflict_do_nothing(index_elements=["canonical_url"])
+    result = session.execute(stmt.returning(Article.id))
+    row = result.first()
+    if row is not None:
+        return int(row[0])
+    if new.content_hash and new.extraction_status == "ok":
+        session.execute(
+            update(Article)
+            .where(col(Article.canonical_url) == new.canonical_url)
+            .where(or_(col(Article.content_hash).is_(None), col(Article.content_hash) != new.content_hash))
+            .values(
+                text=new.text,
+                content_hash=new.content_hash,
+                title=new.title,
+                is_trade=new.is_trade,
+                trade_score=new.trade_score,
+                trade_evidence=new.trade_evidence,
+                classifier_version=new.classifier_version,
+                extraction_status="ok",
+                extraction_error=None,
+                fetched_at=values["fetched_at"],
+            )
+        )
+    return None
+
+
+def list_articles(
+    session: Session, *, trade_only: bool = False, since: datetime | None = None, limit: int | None = None
+) -> list[tuple[Article, Feed | None]]:
+    """Stored articles, newest first, with their feed (for the feed name)."""
+    query = select(Article, Feed).join(Feed, col(Article.feed_id) == col(Feed.id), isouter=True)
+    if trade_only:
+        query = query.where(col(Article.is_trade).is_(True))
+    if since is not None:
+        query = query.where(col(Article.fetched_at) >= since)
+    query = query.order_by(col(Article.published_at).desc(), col(Article.id).desc())
+    if limit:
+        query = query.limit(limit)
+    return [(a, f) for a, f in session.exec(query)]
+
+
+# --- rules and deliveries ---------------------------------------------------------------------------
+
+
+def sync_rules(session: Session, specs: Iterable[RuleSpec]) -> dict[str, AlertRule]:
+    """Make ``alert_rule`` match configuration by name; rules removed from configuration are deactivated."""
+    wanted = {spec.name: spec for spec in specs}
+    existing = {rule.name: rule for rule in session.exec(select(AlertRule))}
+    for name, spec in wanted.items():
+        rule = existing.get(name) or AlertRule(name=name, query=spec.query)
+        rule.query, rule.channels = spec.query, list(spec.channels)
+        rule.trade_only, rule.mode, rule.active = spec.trade_only, spec.mode, True
+        rule.updated_at = utcnow()
+        session.add(rule)
+        existing[name] = rule
+    for name, rule in existing.items():
+        if name not in wanted and rule.active:
+            rule.active = False
+            session.add(rule)
+    session.flush()
+    return {name: rule for name, rule in existing.items() if name in wanted}
+
+
+def enqueue_delivery(
+    session: Session,
+    *,
+    article_id: int,
+    rule_id: int,
+    channel: str,
+    mode: str,
+    match_field: str | None = None,
+    match_sentence: str | None = None,
+    match_start: int | None = None,
+    match_end: int | None = None,
+    now: datetime | None = None,
+) -> bool:
+    """Add one outbox row; False when that (article, rule, channel) was already queued or sent."""
+    now = now or utcnow()
+    stmt = (
+        _insert(session, Delivery)
+        .values(
+            article_id=article_id,
+            rule_id=rule_id,
+            channel=channel,
+            mode=mode,
+            status="pending",
+            attempts=0,
+            match_field=match_field,
+            match_sentence=match_sentence,
+            match_start=match_start,
+            match_end=match_end,
+            created_at=now,
+            next_attempt_at=now,
+        )
+        .on_conflict_do_nothing(index_elements=["article_id", "rule_id", "channel"])
+    )
+    return session.execute(stmt.returning(Delivery.id)).first() is not None
+
+
+def release_stale_claims(session: Session, *, now: datetime, lease: timedelta) -> int:
+    """Return rows a crashed sender left in ``sending`` to ``pending`` once their lease has expired."""
+    result = session.execute(
+        update(Delivery)
+        .where(col(Delivery.status) == "sending")
+        .where(col(Delivery.claimed_at) < now - lease)
+        .values(status="pending", claimed_at=None)
+    )
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def claim_deliveries(
+    session: Session, *, now: datetime, modes: Sequence[str] = ("instant",), limit: int = 500
+) -> list[Delivery]:
+    """Atomically move due pending rows to ``sending`` and return the ones this caller won.
+
+    Each row is claimed by a conditional UPDATE, so two senders running at once never both get it.
+    """
+    candidates = session.exec(
+        select(Delivery.id)
+        .where(col(Delivery.status) == "pending")
+        .where(col(Delivery.mode).in_(list(modes)))
+        .where(or_(col(Delivery.next_attempt_at).is_(None), col(Delivery.next_attempt_at) <= now))
+        .order_by(col(Delivery.id))
+        .limit(limit)
+    ).all()
+    claimed: list[int] = []
+    for delivery_id in candidates:
+        result = session.execute(
+            update(Delivery)
+            .where(col(Delivery.id) == delivery_id)
+            .where(col(Delivery.status) == "pending")
+            .values(status="sending", claimed_at=now)
+        )
+        if result.rowcount == 1:  # type: ignore[attr-defined]
+            claimed.append(int(delivery_id))  # type: ignore[arg-type]
+    session.commit()
+    if not claimed:
+        return []
+    return list(
+        session.exec(select(Delivery).where(col(Delivery.id).in_(claimed)).order_by(col(Delivery.id)))
+    )
+
+
+def mark_sent(session: Session, delivery_ids: Iterable[int], *, now: datetime) -> None:
+    """Record a successful send; committed by the caller immediately after the send returns."""
+    ids = list(delivery_ids)
+    if ids:
+        session.execute(
+            update(Delivery)
+            .where(col(Delivery.id).in_(ids))
+            .values(
+                status="sent", sent_at=now, claimed_at=None, last_error=None, attempts=Delivery.attempts + 1
+            )
+        )
+
+
+def mark_attempt_failed(
+    session: Session,
+    delivery_ids: Iterable[int],
+    *,
+    now: datetime,
+    error: str,
+    retry_at: datetime | None,
+) -> None:
+    """Record a failed send: back to pending with a later ``next_attempt_at``, or ``failed`` for good."""
+    ids = list(delivery_ids)
+    if not ids:
+        return
+    session.execute(
+        update(Delivery)
+        .where(col(Delivery.id).in_(ids))
+        .values(
+            status="pending" if retry_at is not None else "failed",
+            next_attempt_at=retry_at,
+            claimed_at=None,
+            last_error=error,
+            attempts=Delivery.attempts + 1,
+        )
+    )
+
+
+def delivery_counts(session: Session) -> dict[str, int]:
+    """Outbox rows by status, for summaries and `alerts status`."""
+    rows = session.exec(select(Delivery.status, func.count()).group_by(Delivery.status)).all()
+    return {status: int(count) for status, count in rows}
+
+
+def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
+    """Keep IN lists below SQLite's bound-parameter limit."""
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
