@@ -88,11 +88,10 @@ def sync_feeds(session: Session, specs: Iterable[FeedSpec]) -> list[Feed]:
             )
             session.execute(stmt.on_conflict_do_nothing(index_elements=["url"]))  # type: ignore[attr-defined]
     for url, feed in existing.items():
-        spec = wanted.get(url)
-        if spec is None:
-            feed.active = False
+        if url in wanted:
+            feed.active, feed.name, feed.tags = True, wanted[url].name, list(wanted[url].tags)
         else:
-            feed.active, feed.name, feed.tags = True, spec.name, list(spec.tags)
+            feed.active = False
         session.add(feed)
     session.flush()
     return list(session.exec(select(Feed).where(col(Feed.active)).order_by(col(Feed.id))))

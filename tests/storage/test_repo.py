@@ -162,7 +162,8 @@ def test_timestamps_come_back_timezone_aware_in_utc(engine: Engine) -> None:
         session.commit()
     with Session(engine) as session:
         stored = session.get(Article, article_id)
-        assert stored is not None and stored.published_at is not None
+        assert stored is not None
+        assert stored.published_at is not None
         assert stored.published_at == local
         assert stored.published_at.utcoffset() == timedelta(0)
 
