@@ -1,0 +1,136 @@
+"""Find the article body in a parsed page and turn it into clean paragraphs.
+
+The sequence, each stage working on the one tree parsed by ``extractors.article``:
+1. site rules: remove known junk blocks; if the site's body selector matches, extract from that block only;
+2. trafilatura (precision mode, no comments) over the tree, giving a small XML body of p/head/list/quote;
+3. render that body as paragraphs (lists as "- item" lines, tables as "a | b" rows);
+4. drop boilerplate paragraphs by phrase data, and cut the text at an end-of-article marker
+   ("Leave a Comment", "Related Stories", ...) found in its last part.
+"""
+
+from __future__ import annotations
+
+import re
+from copy import deepcopy
+from urllib.parse import urlsplit
+
+import trafilatura
+from lxml import etree, html
+from trafilatura.settings import Document
+
+from extractors._article_data import SiteRule, boilerplate_regex, default_rule, site_rule, tail_regex
+
+# An end-of-article marker only cuts when it sits past this share of the text: a "Related" heading in the
+# first half is an inline box (its links were already removed), and cutting there would lose the article.
+TAIL_START_SHARE = 0.5
+
+# Characters trimmed from both ends of a paragraph before matching boilerplate, so "Share:" and "• Share"
+# and "Required fields are marked *" match the plain phrases in the data file.
+_TRIM = " \t\n.:;,!?|•·*›»«-–—_()[]"
+_SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
+_BLANKS = re.compile(r"\s*\n\s*")
+
+
+def _normalise(text: str) -> str:
+    """Collapse runs of spaces, keep single line breaks (they mark <br> inside a paragraph)."""
+    return _BLANKS.sub("\n", _SPACES.sub(" ", text)).strip()
+
+
+def _element_text(element: etree._Element) -> str:
+    """Text of a trafilatura XML element, with <lb/> as a line break."""
+    parts: list[str] = []
+    for node in element.iter():
+        if node is not element and node.tag == "lb":
+            parts.append("\n")
+        if node.text and node.tag != "lb":
+            parts.append(node.text)
+        if node is not element and node.tail:
+            parts.append(node.tail)
+    return _normalise("".join(parts))
+
+
+def _render(body: etree._Element) -> list[str]:
+    """Paragraphs of trafilatura's XML body, in document order."""
+    paragraphs: list[str] = []
+    for child in body:
+        tag = child.tag
+        if tag == "list":
+            items = [_element_text(item) for item in child.iter("item")]
+            lines = [f"- {item}" for item in items if item]
+            if lines:
+                paragraphs.append("\n".join(lines))
+        elif tag == "table":
+            rows = []
+            for row in child.iter("row"):
+                cells = [_element_text(cell) for cell in row.iter("cell")]
+                cells = [cell for cell in cells if cell]
+                if cells:
+                    rows.append(" | ".join(cells))
+            if rows:
+                paragraphs.append("\n".join(rows))
+        elif tag == "quote" and len(child) and all(sub.tag in {"p", "quote"} for sub in child):
+            paragraphs.extend(text for text in map(_element_text, child) if text)
+        else:
+            text = _element_text(child)
+            if text:
+                paragraphs.append(text)
+    return paragraphs
+
+
+def _is_boilerplate(paragraph: str, pattern: re.Pattern[str]) -> bool:
+    key = _SPACES.sub(" ", paragraph.replace("\n", " ")).strip(_TRIM)
+    return not key or pattern.fullmatch(key) is not None
+
+
+def clean_paragraphs(paragraphs: list[str]) -> list[str]:
+    """Remove boilerplate paragraphs and everything after an end-of-article marker near the end."""
+    total = sum(len(p) for p in paragraphs) or 1
+    seen = 0
+    tail = tail_regex()
+    for index, paragraph in enumerate(paragraphs):
+        if seen / total >= TAIL_START_SHARE and _is_boilerplate(paragraph, tail):
+            paragraphs = paragraphs[:index]
+            break
+        seen += len(paragraph)
+    junk = boilerplate_regex()
+    return [p for p in paragraphs if not _is_boilerplate(p, junk)]
+
+
+def _apply_rules(tree: html.HtmlElement, rule: SiteRule) -> html.HtmlElement:
+    """Remove the rule's junk blocks from ``tree`` and narrow it to the rule's body block when one matches."""
+    for xpath in rule.junk:
+        for element in xpath(tree):
+            if isinstance(element, etree._Element) and element.getparent() is not None:
+                element.drop_tree()
+    for xpath in rule.body:
+        found = [e for e in xpath(tree) if isinstance(e, etree._Element)]
+        if found:
+            page = html.Element("html")
+            body = etree.SubElement(page, "body")
+            body.extend(deepcopy(element) for element in found)
+            return page
+    return tree
+
+
+def extract_body(tree: html.HtmlElement, url: str | None) -> list[str]:
+    """The article's paragraphs, boilerplate removed; an empty list when the page has no main text.
+
+    ``tree`` is modified (junk blocks removed): the caller parsed it for this call only.
+    """
+    tree = _apply_rules(tree, default_rule())
+    host = urlsplit(url).hostname if url else None
+    rule = site_rule(host)
+    if rule is not None:
+        tree = _apply_rules(tree, rule)
+    document = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        favor_precision=True,
+        include_comments=False,
+        include_tables=True,
+        with_metadata=False,
+        deduplicate=False,
+    )
+    if not isinstance(document, Document) or document.body is None:
+        return []
+    return clean_paragraphs(_render(document.body))

@@ -1,0 +1,261 @@
+"""Read an article's title, author, publication date, language and canonical URL from its parsed page.
+
+Sources in order of trust: schema.org JSON-LD (written for search engines, so usually right), then Open
+Graph / Dublin Core / vendor meta tags, then what a reader sees (the ``<h1>``, a "By ..." byline, a
+``<time>`` element). Only cheap lookups over the tree: no date guessing from URLs or free text.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from typing import Any
+from urllib.parse import urljoin
+
+from lxml import etree, html
+
+# Any JSON-LD @type naming a piece of writing (NewsArticle, BlogPosting, ReportageNewsArticle, ...).
+_ARTICLE_TYPE = re.compile(r"(Article|BlogPosting|Posting|Report|Story)$")
+
+_TITLE_KEYS = ("og:title", "twitter:title", "dc.title", "sailthru.title", "parsely-title", "title")
+_AUTHOR_KEYS = (
+    "author",
+    "article:author",
+    "dc.creator",
+    "parsely-author",
+    "sailthru.author",
+    "byl",
+    "twitter:data1",
+)
+_DATE_KEYS = (
+    "article:published_time",
+    "og:published_time",
+    "datepublished",
+    "parsely-pub-date",
+    "sailthru.date",
+    "dc.date.issued",
+    "dcterms.created",
+    "dc.date",
+    "publish-date",
+    "publishdate",
+    "pubdate",
+    "date",
+    "article.published",
+    "og:updated_time",
+)
+_LANGUAGE_KEYS = ("content-language", "og:locale", "dc.language", "language")
+_CANONICAL_KEYS = ("og:url",)
+
+# A name is a few words: anything longer is a bio or a sentence that happened to sit in a byline box.
+MAX_AUTHOR_CHARS = 100
+_BYLINE_PREFIX = re.compile(r"^\s*(by|written by|posted by|from)\s*[:\-]?\s+", re.IGNORECASE)
+_TITLE_SEPARATORS = re.compile(r"\s+(?:[|\-–—:»·]|&#8211;)\s+")
+_LANG_CODE = re.compile(r"^([a-zA-Z]{2})(?:[-_][a-zA-Z0-9]+)*$")
+_SPACES = re.compile(r"\s+")
+
+_FIND_JSON_LD = etree.XPath("//script[@type='application/ld+json']")
+_FIND_META = etree.XPath("//meta[@content]")
+_FIND_CANONICAL = etree.XPath("//link[@rel='canonical']/@href")
+_FIND_H1 = etree.XPath("//h1")
+_FIND_TITLE = etree.XPath("//title")
+_FIND_BYLINE = etree.XPath(
+    "//*[@rel='author' or @itemprop='author' or contains(@class, 'byline') or contains(@class, 'author')]"
+)
+_FIND_TIME = etree.XPath(
+    "//*[@itemprop='datePublished']/@content | //*[@itemprop='datePublished']/@datetime"
+    " | //time[@pubdate or contains(@class, 'publish')]/@datetime | //time/@datetime"
+)
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What the page says about the article, each field None when the page does not say."""
+
+    title: str | None
+    author: str | None
+    published: datetime | None
+    language: str | None
+    canonical_url: str | None
+    paywalled: bool  # JSON-LD isAccessibleForFree == false
+
+
+def _clean(value: object) -> str | None:
+    if not isinstance(value, str):
+        return None
+    text = _SPACES.sub(" ", value).strip()
+    return text or None
+
+
+def _json_ld_objects(tree: html.HtmlElement) -> Iterator[dict[str, Any]]:
+    """Every JSON object of every JSON-LD block, flattened out of lists and @graph."""
+    for script in _FIND_JSON_LD(tree):
+        try:
+            data = json.loads(script.text or "", strict=False)
+        except ValueError:
+            continue
+        stack = [data]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(reversed(item))
+            elif isinstance(item, dict):
+                yield item
+                graph = item.get("@graph")
+                if isinstance(graph, list):
+                    stack.extend(reversed(graph))
+
+
+def _is_article(obj: dict[str, Any]) -> bool:
+    kind = obj.get("@type")
+    kinds = kind if isinstance(kind, list) else [kind]
+    return any(isinstance(k, str) and _ARTICLE_TYPE.search(k) for k in kinds)
+
+
+def _names(value: object) -> list[str]:
+    """Author names from a JSON-LD author field: a string, a Person, or a list of either."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        name = value.get("name")
+        return [name] if isinstance(name, str) else []
+    if isinstance(value, list):
+        return [name for item in value for name in _names(item)]
+    return []
+
+
+def _meta_tags(tree: html.HtmlElement) -> dict[str, str]:
+    """First content of each meta name/property/itemprop/http-equiv, keys lower-cased."""
+    tags: dict[str, str] = {}
+    for meta in _FIND_META(tree):
+        content = meta.get("content", "").strip()
+        if not content:
+            continue
+        for attribute in ("property", "name", "itemprop", "http-equiv"):
+            key = meta.get(attribute)
+            if key:
+                tags.setdefault(key.strip().lower(), content)
+    return tags
+
+
+def parse_date(value: str | None) -> datetime | None:
+    """An aware datetime from ISO 8601 or RFC 2822 text; a date without an offset is taken as UTC."""
+    if not value:
+        return None
+    text = value.strip()
+    parsed: datetime | None = None
+    try:
+        parsed = datetime.fromisoformat(text.replace("Z", "+00:00").replace(" ", "T", 1))
+    except ValueError:
+        try:
+            parsed = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            match = re.match(r"(\d{4})-?(\d{2})-?(\d{2})", text)
+            if match is None:
+                return None
+            try:
+                parsed = datetime(int(match[1]), int(match[2]), int(match[3]))
+            except ValueError:
+                return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed
+
+
+def _language(value: str | None) -> str | None:
+    match = _LANG_CODE.match(value.strip()) if value else None
+    return match.group(1).lower() if match else None
+
+
+def _author(value: str | None) -> str | None:
+    text = _clean(value)
+    if text is None or text.startswith(("http://", "https://", "/")):
+        return None
+    text = _BYLINE_PREFIX.sub("", text).strip(" ,;|")
+    if not text or len(text) > MAX_AUTHOR_CHARS:
+        return None
+    return text
+
+
+def _title_from_title_tag(tree: html.HtmlElement, site_names: set[str]) -> str | None:
+    """The <title> without its " | Site Name" part; the longest segment wins, names sit at either end."""
+    elements = _FIND_TITLE(tree)
+    title = _clean(elements[0].text_content()) if elements else None
+    if title is None:
+        return None
+    parts = _TITLE_SEPARATORS.split(title)
+    if len(parts) == 1:
+        return title
+    parts = [part for part in parts if part.lower() not in site_names] or parts
+    return max(parts, key=len)
+
+
+def extract_metadata(tree: html.HtmlElement, url: str | None) -> Metadata:
+    """Everything the page states about the article, trusting JSON-LD, then meta tags, then visible text."""
+    article: dict[str, Any] = {}
+    site_names: set[str] = set()
+    paywalled = False
+    language_ld: str | None = None
+    for obj in _json_ld_objects(tree):
+        if _is_article(obj):
+            if not article:
+                article = obj
+            if obj.get("isAccessibleForFree") in (False, "false", "False"):
+                paywalled = True
+        publisher = obj.get("publisher")
+        if isinstance(publisher, dict) and isinstance(publisher.get("name"), str):
+            site_names.add(publisher["name"].lower())
+    meta = _meta_tags(tree)
+    if "og:site_name" in meta:
+        site_names.add(meta["og:site_name"].lower())
+
+    title = _clean(article.get("headline")) or next(
+        (_clean(meta[key]) for key in _TITLE_KEYS if key in meta and _clean(meta[key])), None
+    )
+    if title is None:
+        h1s = _FIND_H1(tree)
+        title = _clean(h1s[0].text_content()) if len(h1s) == 1 else None
+    if title is None:
+        title = _title_from_title_tag(tree, site_names)
+
+    author = _author(", ".join(dict.fromkeys(_names(article.get("author")))))
+    for key in _AUTHOR_KEYS:
+        if author is None and key in meta:
+            author = _author(meta[key])
+    if author is None:
+        for element in _FIND_BYLINE(tree):
+            author = _author(element.text_content())
+            if author is not None:
+                break
+
+    published = parse_date(_clean(article.get("datePublished")))
+    for key in _DATE_KEYS:
+        if published is None and key in meta:
+            published = parse_date(meta[key])
+    if published is None:
+        published = next(filter(None, (parse_date(str(value)) for value in _FIND_TIME(tree))), None)
+
+    in_language = article.get("inLanguage")
+    language_ld = in_language if isinstance(in_language, str) else None
+    language = _language(tree.get("lang")) or _language(tree.get("xml:lang")) or _language(language_ld)
+    for key in _LANGUAGE_KEYS:
+        if language is None and key in meta:
+            language = _language(meta[key])
+
+    canonical = next((str(href).strip() for href in _FIND_CANONICAL(tree) if str(href).strip()), None)
+    if canonical is None:
+        canonical = next((meta[key] for key in _CANONICAL_KEYS if key in meta), None)
+    if canonical is not None and url is not None:
+        canonical = urljoin(url, canonical)
+
+    return Metadata(
+        title=title,
+        author=author,
+        published=published,
+        language=language,
+        canonical_url=canonical,
+        paywalled=paywalled,
+    )
