@@ -1,0 +1,191 @@
+"""The outbox sender: claim pending deliveries, render one message per article and channel, send, mark.
+
+Exactly-once rests on three steps, each committed before the next:
+1. claim  — a conditional UPDATE moves a row from ``pending`` to ``sending``; only one sender wins it;
+2. send   — apprise delivers the message;
+3. mark   — the row becomes ``sent`` in its own short transaction right after the send returns.
+A process killed between 2 and 3 leaves the row in ``sending``; after ``CLAIM_LEASE`` it returns to
+``pending`` and is sent again. That window (milliseconds per message) is the one documented case of a
+possible duplicate; everything else is at most once per row, and the row is unique per
+(article, rule, channel), so no rerun or overlapping run can add a second alert.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from alerts.render import AlertItem, Message, render_digest, render_instant
+from alerts.rules import Match
+from alerts.send import DeliveryError, send
+from storage import repo
+from storage.models import AlertRule, Article, Delivery, Feed, utcnow
+
+log = logging.getLogger("tradewatch.deliver")
+
+#: A claim older than this is presumed dead (its process crashed) and its rows are retried.
+CLAIM_LEASE = timedelta(minutes=10)
+#: Failed sends are retried on later runs with this backoff, then given up as ``failed``.
+RETRY_BASE = timedelta(minutes=2)
+RETRY_CAP = timedelta(hours=6)
+MAX_ATTEMPTS = 8
+
+
+@dataclass
+class DeliveryReport:
+    """Counts for the run summary; errors carry the channel name and reason, never the URL."""
+
+    sent: int = 0
+    failed: int = 0
+    retrying: int = 0
+    messages: int = 0
+    errors: list[str] = field(default_factory=list)
+
+
+Sender = Callable[[str, Message, str], None]
+
+
+def _default_sender(url: str, message: Message, channel: str) -> None:
+    send(url, message, channel=channel)
+
+
+def deliver_pending(
+    engine: Engine,
+    resolve_url: Callable[[str], str],
+    *,
+    modes: Sequence[str] = ("instant",),
+    period_label: str = "",
+    now: datetime | None = None,
+    sender: Sender = _default_sender,
+    max_attempts: int = MAX_ATTEMPTS,
+) -> DeliveryReport:
+    """Send what is due for ``modes``: instant rows one message per (article, channel); digests batched.
+
+    ``resolve_url`` turns a channel name into its apprise URL (it may raise when, say, an ``env:``
+    variable is missing; the rows are then retried later, not lost).
+    """
+    now = now or utcnow()
+    report = DeliveryReport()
+    with Session(engine) as session:
+        repo.release_stale_claims(session, now=now, lease=CLAIM_LEASE)
+        session.commit()
+        claimed = repo.claim_deliveries(session, now=now, modes=modes)
+        if not claimed:
+            return report
+        context = _load_context(session, claimed)
+        batches: dict[tuple[str, int | None], list[Delivery]] = defaultdict(list)
+        for delivery in claimed:
+            digest = delivery.mode != "instant"
+            batches[(delivery.channel, None if digest else delivery.article_id)].append(delivery)
+        for (channel, article_id), rows in batches.items():
+            items = _items(rows, context)
+            message = (
+                render_instant(items[0])
+                if article_id is not None
+                else render_digest(period_label or f"{rows[0].mode} digest", items)
+            )
+            _send_batch(session, channel, rows, message, resolve_url, sender, now, max_attempts, report)
+    return report
+
+
+@dataclass(frozen=True)
+class _Context:
+    articles: dict[int, Article]
+    feeds: dict[int, Feed]
+    rules: dict[int, AlertRule]
+
+
+def _load_context(session: Session, rows: Sequence[Delivery]) -> _Context:
+    article_ids = {d.article_id for d in rows}
+    rule_ids = {d.rule_id for d in rows}
+    articles = {
+        a.id: a for a in session.exec(select(Article).where(col(Article.id).in_(article_ids))) if a.id
+    }
+    feed_ids = {a.feed_id for a in articles.values() if a.feed_id is not None}
+    feeds = {f.id: f for f in session.exec(select(Feed).where(col(Feed.id).in_(feed_ids))) if f.id}
+    rules = {r.id: r for r in session.exec(select(AlertRule).where(col(AlertRule.id).in_(rule_ids))) if r.id}
+    return _Context(articles, feeds, rules)
+
+
+def _items(rows: Sequence[Delivery], ctx: _Context) -> list[AlertItem]:
+    """Group rows by article: one item per article listing every rule that matched it."""
+    by_article: dict[int, list[Delivery]] = defaultdict(list)
+    for row in rows:
+        by_article[row.article_id].append(row)
+    items = []
+    for article_id, article_rows in by_article.items():
+        article = ctx.articles[article_id]
+        feed = ctx.feeds.get(article.feed_id) if article.feed_id is not None else None
+        rules = tuple(
+            (ctx.rules[row.rule_id].name if row.rule_id in ctx.rules else f"rule {row.rule_id}", _match(row))
+            for row in sorted(article_rows, key=lambda r: r.rule_id)
+        )
+        items.append(
+            AlertItem(
+                title=article.title,
+                url=article.url,
+                source=feed.name if feed else "",
+                published=article.published_at,
+                trade_score=article.trade_score,
+                rules=rules,
+            )
+        )
+    return items
+
+
+def _match(row: Delivery) -> Match | None:
+    if row.match_sentence is None or row.match_field is None:
+        return None
+    return Match(
+        field=row.match_field,  # type: ignore[arg-type]
+        sentence=row.match_sentence,
+        hit_start=row.match_start or 0,
+        hit_end=row.match_end or 0,
+        terms=(),
+    )
+
+
+def _send_batch(
+    session: Session,
+    channel: str,
+    rows: Sequence[Delivery],
+    message: Message,
+    resolve_url: Callable[[str], str],
+    sender: Sender,
+    now: datetime,
+    max_attempts: int,
+    report: DeliveryReport,
+) -> None:
+    ids = [row.id for row in rows if row.id is not None]
+    try:
+        sender(resolve_url(channel), message, channel)
+    except Exception as exc:
+        transient = exc.transient if isinstance(exc, DeliveryError) else True
+        reason = str(exc) if isinstance(exc, DeliveryError) else f"{type(exc).__name__}: {exc}"
+        attempts = max(row.attempts for row in rows) + 1
+        give_up = not transient or attempts >= max_attempts
+        retry_at = None if give_up else now + min(RETRY_BASE * 2 ** (attempts - 1), RETRY_CAP)
+        repo.mark_attempt_failed(session, ids, now=now, error=reason[:2000], retry_at=retry_at)
+        session.commit()
+        report.errors.append(f"{channel}: {reason}")
+        if give_up:
+            report.failed += len(ids)
+        else:
+            report.retrying += len(ids)
+        log.warning(
+            "delivery to channel %r failed (%s); %s",
+            channel,
+            reason,
+            "giving up" if give_up else "will retry",
+        )
+        return
+    repo.mark_sent(session, ids, now=now)
+    session.commit()
+    report.sent += len(ids)
+    report.messages += 1

@@ -1,0 +1,276 @@
+"""The ``tradewatch`` command line: runs, the demo, extraction, and looks into the store.
+
+Exit status: 0 when the command did its job (a run with failed feeds still completed: failures are
+counted in the summary line), 1 when the thing asked for could not be done (a page that cannot be
+extracted), 2 for unusable configuration or arguments, with a message naming the field and the fix.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from flows.settings import ConfigError, Settings, load_settings
+
+app = typer.Typer(
+    name="tradewatch",
+    help="Watch international-trade news feeds and alert people when something they care about is published.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+articles_app = typer.Typer(help="Look at stored articles.", no_args_is_help=True)
+classifier_app = typer.Typer(
+    help="Train and evaluate a trade classifier on your own labels.", no_args_is_help=True
+)
+app.add_typer(articles_app, name="articles")
+app.add_typer(classifier_app, name="classifier")
+
+ConfigOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--config", "-c", help="TOML configuration (default: $TRADEWATCH_CONFIG or ./tradewatch.toml)."
+    ),
+]
+
+
+def _fail(message: str, code: int = 2) -> typer.Exit:
+    typer.echo(f"error: {message}", err=True)
+    return typer.Exit(code)
+
+
+def _settings(config: Path | None) -> Settings:
+    try:
+        return load_settings(config)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+
+
+def _quiet_prefect() -> None:
+    """Prefect's own chatter goes to stderr at WARNING unless the user asked for more."""
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "tradewatch")
+
+
+@app.command()
+def run(
+    config: ConfigOption = None,
+    feed: Annotated[
+        list[str] | None, typer.Option("--feed", "-f", help="Only this feed (name, URL or tag); repeatable.")
+    ] = None,
+    due_only: Annotated[bool, typer.Option(help="Skip feeds whose next poll time has not come.")] = False,
+    dry_run: Annotated[
+        bool, typer.Option(help="Fetch, extract and classify; store and send nothing.")
+    ] = False,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the summary as JSON before the summary line.")
+    ] = False,
+) -> None:
+    """One ingest + delivery run of the configured feeds, through the Prefect flow."""
+    settings = _settings(config)
+    if not settings.feeds:
+        raise _fail(
+            f"{config or 'configuration'}: no [[feeds]] configured; add at least one feed (name, url)"
+        )
+    summary = _run_flow(str(config) if config else None, feed or [], due_only, dry_run)
+    if as_json:
+        typer.echo(summary.model_dump_json())
+    typer.echo(summary.line())
+
+
+def _run_flow(config: str | None, feeds: list[str], due_only: bool, dry_run: bool) -> Any:
+    _quiet_prefect()
+    from flows.ingest import ingest
+
+    return ingest(config=config, feeds=feeds, due_only=due_only, dry_run=dry_run)
+
+
+@app.command()
+def demo(
+    database: Annotated[
+        str, typer.Option(help="Where the demo stores articles.")
+    ] = "sqlite:///data/demo/tradewatch.db",
+    port: Annotated[
+        int, typer.Option(help="Port of the demo site on 127.0.0.1 (falls back to a free one).")
+    ] = 8765,
+) -> None:
+    """Serve the bundled demo site on 127.0.0.1, run the real pipeline on it, print the alerts received."""
+    from flows import demo as demo_site
+
+    def show(message: Any) -> None:
+        typer.echo("\n=== alert received by the demo SMTP sink " + "=" * 30)
+        typer.echo(f"From: {message['From']}\nTo: {message['To']}\nSubject: {message['Subject']}\n")
+        typer.echo(demo_site.body_text(message).strip())
+        typer.echo("=" * 72)
+
+    with demo_site.serve_site(port=port) as base_url, demo_site.smtp_sink(on_message=show) as sink:
+        config = demo_site.render_demo_config(
+            base_url, sink.port, database, Path("data/demo/tradewatch.toml")
+        )
+        typer.echo(f"demo site: {base_url}/  (feeds: {base_url}/feeds/rss.xml, {base_url}/feeds/atom.xml)")
+        typer.echo(f"SMTP sink: 127.0.0.1:{sink.port}   configuration: {config}   database: {database}")
+        typer.echo(
+            "running the ingest flow (Prefect starts a temporary local server if none is configured) ..."
+        )
+        summary = _run_flow(str(config), [], False, False)
+        import time
+
+        deadline = time.monotonic() + 5
+        while len(sink.messages) < summary.alerts_sent and time.monotonic() < deadline:
+            time.sleep(0.05)
+        settings = load_settings(config)
+        _print_articles_table(settings)
+    typer.echo(summary.line())
+
+
+@app.command()
+def serve(config: ConfigOption = None) -> None:
+    """Serve the scheduled and manual deployments from this process (one machine; see deployments/)."""
+    import importlib.util
+
+    _settings(config)
+    _quiet_prefect()
+    path = Path(__file__).resolve().parent.parent / "deployments" / "serve.py"
+    spec = importlib.util.spec_from_file_location("tradewatch_serve", path)
+    if spec is None or spec.loader is None:
+        raise _fail(f"{path} is missing; reinstall tradewatch from a full checkout", code=1)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(str(config.resolve()) if config else None)
+
+
+def _print_articles_table(settings: Settings) -> None:
+    rows = _article_rows(settings, trade_only=False, limit=None)
+    typer.echo(f"\nstored articles ({len(rows)}):")
+    for row in rows:
+        flag = "TRADE" if row["is_trade"] else "     "
+        typer.echo(f"  {flag} {row['trade_score']:.2f}  {row['title'][:80]}")
+
+
+@app.command()
+def extract(
+    source: Annotated[str, typer.Argument(help="An HTML file, or an http(s) URL to fetch.")],
+    config: ConfigOption = None,
+) -> None:
+    """Print the extracted article (title, author, published, url, text) as JSON."""
+    from extractors.article import extract as extract_article
+    from extractors.errors import StageError
+
+    url: str | None = None
+    try:
+        if source.startswith(("http://", "https://")):
+            from extractors.http import fetch_page_sync
+
+            response = fetch_page_sync(source, _settings(config).fetch.policy())
+            html: bytes = response.content
+            url = response.url
+        else:
+            path = Path(source)
+            if not path.is_file():
+                raise _fail(f"{source}: no such file; give an HTML file path or an http(s):// URL")
+            html = path.read_bytes()
+        article = extract_article(html, url)
+    except StageError as exc:
+        raise _fail(str(exc), code=1) from None
+    payload = {
+        "title": article.title,
+        "author": article.author,
+        "published": article.published.isoformat() if article.published else None,
+        "url": article.url or url,
+        "canonical_url": article.canonical_url,
+        "language": article.language,
+        "text": article.text,
+    }
+    typer.echo(json.dumps(payload, ensure_ascii=False, indent=2))
+
+
+def _article_rows(
+    settings: Settings, *, trade_only: bool, limit: int | None, since: datetime | None = None
+) -> list[dict[str, Any]]:
+    from sqlmodel import Session
+
+    from storage import repo
+    from storage.db import init_db, make_engine
+
+    engine = make_engine(settings.database.url)
+    init_db(engine)
+    with Session(engine) as session:
+        rows = repo.list_articles(session, trade_only=trade_only, since=since, limit=limit)
+        result = [
+            {
+                "id": a.id,
+                "url": a.url,
+                "canonical_url": a.canonical_url,
+                "title": a.title,
+                "author": a.author,
+                "feed": f.name if f else None,
+                "published_at": a.published_at.isoformat() if a.published_at else None,
+                "fetched_at": a.fetched_at.isoformat() if a.fetched_at else None,
+                "is_trade": a.is_trade,
+                "trade_score": a.trade_score,
+                "trade_evidence": a.trade_evidence,
+                "classifier_version": a.classifier_version,
+                "language": a.language,
+                "extraction_status": a.extraction_status,
+                "extraction_error": a.extraction_error,
+                "text": a.text,
+            }
+            for a, f in rows
+        ]
+    engine.dispose()
+    return result
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    if value is None:
+        return None
+    units = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+    number, unit = value[:-1], value[-1:]
+    if unit not in units or not number.isdigit():
+        raise _fail(f"--since {value!r}: use a number and a unit, such as 30m, 12h, 7d or 2w")
+    return datetime.now(UTC) - timedelta(**{units[unit]: int(number)})
+
+
+@articles_app.command("list")
+def articles_list(
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON array, for scripts.")] = False,
+    trade_only: Annotated[
+        bool, typer.Option("--trade-only", help="Only articles classified as trade.")
+    ] = False,
+    since: Annotated[
+        str | None, typer.Option(help="Only articles fetched within this window, e.g. 7d.")
+    ] = None,
+    limit: Annotated[int | None, typer.Option(help="At most this many, newest first.")] = None,
+) -> None:
+    """Stored articles, newest first."""
+    rows = _article_rows(_settings(config), trade_only=trade_only, limit=limit, since=_parse_since(since))
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    for row in rows:
+        flag = "trade" if row["is_trade"] else "-"
+        score = f"{row['trade_score']:.2f}" if row["trade_score"] is not None else "  - "
+        typer.echo(
+            f"{flag:5} {score}  {(row['published_at'] or '')[:10]:10}  "
+            f"{row['feed'] or '':24.24}  {row['title']}"
+        )
+
+
+def main() -> None:
+    """Console entry point."""
+    try:
+        app()
+    except ConfigError as exc:  # raised inside a flow run started by the CLI
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

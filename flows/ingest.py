@@ -1,0 +1,223 @@
+"""Prefect flows: ``ingest`` (poll, extract, classify, store, alert) and ``deliver`` (send the outbox).
+
+Orchestration only: the work is in ``flows.process`` and the leaf packages. Tasks sit at coarse I/O
+boundaries — one for the feed batch, one for delivery — because each task run costs the Prefect server
+tens of milliseconds of CPU, far more than processing one article. Parameters are typed and documented
+so the Prefect UI's "Custom run" form is meaningful, and each run leaves a markdown artifact.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, Literal
+
+from prefect import flow, get_run_logger, task
+from prefect.artifacts import create_markdown_artifact
+from prefect.cache_policies import NO_CACHE
+from pydantic import BaseModel
+from sqlmodel import Session
+
+from alerts.deliver import DeliveryReport, deliver_pending
+from classifiers.trade import load_classifier
+from extractors.http import Fetcher
+from flows.process import FeedOutcome, RunContext, compile_rules, failures_by_reason, process_feeds
+from flows.settings import Settings, load_settings
+from storage import repo
+from storage.db import init_db, make_engine
+from storage.models import utcnow
+
+log = logging.getLogger("tradewatch.ingest")
+
+
+class RunSummary(BaseModel):
+    """The result of one ingest run; ``line()`` is the last line every CLI run prints."""
+
+    feeds: int = 0
+    new_articles: int = 0
+    trade: int = 0
+    alerts_sent: int = 0
+    alerts_failed: int = 0
+    alerts_retrying: int = 0
+    failures: int = 0
+    failures_by_reason: dict[str, int] = {}
+    dry_run: bool = False
+
+    def line(self) -> str:
+        return (
+            f"summary: feeds={self.feeds} new_articles={self.new_articles} trade={self.trade} "
+            f"alerts_sent={self.alerts_sent} failures={self.failures}"
+        )
+
+
+def _open_store(settings: Settings) -> Any:
+    engine = make_engine(settings.database.url)
+    init_db(engine)
+    return engine
+
+
+@task(name="poll-feeds", cache_policy=NO_CACHE)
+def poll_feeds(settings: Settings, feed_names: list[str], due_only: bool, dry_run: bool) -> list[FeedOutcome]:
+    """Poll the selected feeds and store their new articles (one task for the whole batch)."""
+    logger = get_run_logger()
+    engine = _open_store(settings)
+    with Session(engine) as session:
+        repo.sync_feeds(session, settings.feed_specs())
+        rules = repo.sync_rules(session, settings.rule_specs())
+        session.commit()
+        feeds = repo.due_feeds(session, utcnow(), names=feed_names, force=not due_only)
+        compiled = compile_rules(list(rules.values()))
+    logger.info("polling %d feed(s) with %d rule(s)", len(feeds), len(compiled))
+    classifier = load_classifier(settings.classifier.model)
+
+    async def run() -> list[FeedOutcome]:
+        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="extract") as pool:
+            async with Fetcher(settings.fetch.policy()) as fetcher:
+                ctx = RunContext(
+                    engine=engine,
+                    fetcher=fetcher,
+                    classifier=classifier,
+                    rules=compiled,
+                    extract_pool=pool,
+                    max_articles_per_feed=settings.fetch.max_articles_per_feed,
+                    dry_run=dry_run,
+                )
+                return await process_feeds(ctx, feeds)
+
+    outcomes = asyncio.run(run())
+    for outcome in outcomes:
+        if outcome.status == "failed":
+            logger.warning("feed %r failed: %s (%s)", outcome.name, outcome.reason, outcome.message)
+        else:
+            logger.info(
+                "feed %r: %s, %d entries, %d new, %d trade",
+                outcome.name,
+                outcome.status,
+                outcome.entries,
+                outcome.new_articles,
+                len(outcome.trade_articles),
+            )
+    engine.dispose()
+    return outcomes
+
+
+@task(name="send-alerts", cache_policy=NO_CACHE)
+def send_alerts(settings: Settings, modes: list[str], period_label: str = "") -> DeliveryReport:
+    """Send due outbox rows for the given modes; failures stay queued for a later run."""
+    engine = _open_store(settings)
+    report = deliver_pending(engine, settings.channel_url, modes=modes, period_label=period_label)
+    for error in report.errors:
+        get_run_logger().warning("delivery failed: %s", error)
+    engine.dispose()
+    return report
+
+
+def _artifact(summary: RunSummary, outcomes: list[FeedOutcome], report: DeliveryReport) -> str:
+    """The markdown the Prefect UI shows for the run: feeds, failures with reasons, trade articles, alerts."""
+    lines = [
+        "# tradewatch ingest",
+        "",
+        f"`{summary.line()}`",
+        "",
+        "| feed | status | entries | new | trade | failures |",
+        "|---|---|---:|---:|---:|---|",
+    ]
+    for o in outcomes:
+        reasons = Counter(r for _u, r in o.article_failures)
+        failure = ", ".join(f"{r}×{n}" for r, n in reasons.items())
+        if o.status == "failed":
+            failure = f"**{o.reason}**: {_md(o.message or '')}"
+        lines.append(
+            f"| {_md(o.name)} | {o.status} | {o.entries} | {o.new_articles} "
+            f"| {len(o.trade_articles)} | {failure} |"
+        )
+    trade = [t for o in outcomes for t in o.trade_articles]
+    if trade:
+        lines += ["", "## New trade articles", ""]
+        lines += [f"- [{_md(title)}]({url.replace(')', '%29')})" for title, url in trade]
+    lines += ["", f"**Alerts:** {report.messages} sent, {report.retrying} to retry, {report.failed} failed."]
+    lines += [f"- {_md(error)}" for error in report.errors]
+    return "\n".join(lines)
+
+
+def _md(text: str) -> str:
+    """Keep stranger-supplied text from breaking the markdown table or injecting links."""
+    return (
+        " ".join(text.split())
+        .replace("|", "\\|")
+        .replace("[", "\\[")
+        .replace("]", "\\]")
+        .replace("<", "&lt;")
+    )
+
+
+def _run_name() -> str:
+    from prefect.runtime import flow_run
+
+    params = flow_run.parameters
+    feeds = ",".join(params.get("feeds") or []) or "all"
+    flags = "".join(
+        [" due-only" if params.get("due_only") else "", " dry-run" if params.get("dry_run") else ""]
+    )
+    return f"ingest {feeds}{flags}"
+
+
+@flow(name="ingest", flow_run_name=_run_name, log_prints=True)
+def ingest(
+    config: str | None = None,
+    feeds: list[str] | None = None,
+    due_only: bool = False,
+    dry_run: bool = False,
+    deliver: bool = True,
+) -> RunSummary:
+    """Poll feeds, store new articles with their trade verdicts, and send instant alerts.
+
+    Args:
+        config: Path of the TOML configuration (default: $TRADEWATCH_CONFIG or ./tradewatch.toml).
+        feeds: Only these feeds, by name, URL or tag; empty means all configured feeds.
+        due_only: Skip feeds whose next poll time has not come (scheduled runs); off polls everything.
+        dry_run: Fetch, extract and classify, but store nothing and send nothing.
+        deliver: Send pending instant alerts at the end of the run.
+    """
+    settings = load_settings(config)
+    outcomes = poll_feeds(settings, list(feeds or []), due_only, dry_run)
+    report = send_alerts(settings, ["instant"]) if deliver and not dry_run else DeliveryReport()
+    reasons = failures_by_reason(outcomes)
+    summary = RunSummary(
+        feeds=len(outcomes),
+        new_articles=sum(o.new_articles for o in outcomes),
+        trade=sum(len(o.trade_articles) for o in outcomes),
+        alerts_sent=report.messages,
+        alerts_failed=report.failed,
+        alerts_retrying=report.retrying,
+        failures=sum(reasons.values()),
+        failures_by_reason=dict(reasons),
+        dry_run=dry_run,
+    )
+    create_markdown_artifact(
+        key="ingest-summary", markdown=_artifact(summary, outcomes, report), description=summary.line()
+    )
+    return summary
+
+
+@flow(name="deliver", flow_run_name="deliver {mode}")
+def deliver(
+    config: str | None = None, mode: Literal["instant", "hourly", "daily"] = "instant"
+) -> DeliveryReport:
+    """Send pending alerts: instant ones left by an earlier failure, or an hourly/daily digest.
+
+    Args:
+        config: Path of the TOML configuration (default: $TRADEWATCH_CONFIG or ./tradewatch.toml).
+        mode: Which outbox rows to send: "instant", or the "hourly"/"daily" digest.
+    """
+    settings = load_settings(config)
+    label = f"{mode} digest, {utcnow():%Y-%m-%d %H:%M} UTC" if mode != "instant" else ""
+    report = send_alerts(settings, [mode], label)
+    create_markdown_artifact(
+        key=f"deliver-{mode}",
+        markdown=f"# tradewatch deliver ({mode})\n\n{report.messages} message(s) sent covering {report.sent} "
+        f"alert(s); {report.retrying} to retry; {report.failed} failed.",
+    )
+    return report

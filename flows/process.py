@@ -1,0 +1,385 @@
+"""The path of one article: poll → parse → dedup → fetch page → extract → classify → store → match → enqueue.
+
+This module fixes the stage order and the failure policy; each stage itself lives in a leaf package and
+knows nothing of the others. It has no Prefect in it, so it runs and tests without an orchestrator;
+``flows.ingest`` wraps it in tasks. Invariants kept here:
+
+- one feed's failure is recorded on that feed and never stops the other feeds;
+- a page that fails *transiently* (timeout, 5xx) is not stored, and the feed's validators (ETag,
+  Last-Modified) are not saved either, so the next poll sees the entry again instead of a 304;
+- a page that fails *permanently* (404, not HTML, no content, paywall) is stored once with its reason and
+  the feed's summary, so it is neither refetched forever nor lost;
+- alerts are enqueued only by the writer that actually inserted the article, in the same transaction.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import logging
+import random
+from collections import Counter
+from collections.abc import Callable, Sequence
+from concurrent.futures import Executor
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session
+
+from alerts.rules import Document, Match, Query, parse, prepare
+from classifiers.trade import Classifier, Verdict
+from extractors.article import Article as ExtractedArticle
+from extractors.article import extract
+from extractors.errors import StageError
+from extractors.feeds import FeedEntry, ParsedFeed, parse_feed
+from extractors.http import Fetcher, Response
+from storage import repo
+from storage.models import AlertRule, Feed, utcnow
+
+log = logging.getLogger("tradewatch.process")
+
+#: Regular poll interval when a feed gives no hint; the scheduled deployment runs every 15 minutes and the
+#: one-minute slack keeps a feed polled at 12:00:03 due again at the 12:15:00 run.
+POLL_INTERVAL = timedelta(minutes=15) - timedelta(minutes=1)
+#: Failure backoff: 5 min, 10, 20 ... capped at a day, never giving up; jitter spreads a burst of failures.
+BACKOFF_BASE = timedelta(minutes=5)
+BACKOFF_CAP = timedelta(hours=24)
+BACKOFF_JITTER = 0.1
+
+
+@dataclass(frozen=True)
+class CompiledRule:
+    """A rule parsed once per run, with the ids the outbox needs."""
+
+    id: int
+    name: str
+    query: Query
+    channels: tuple[str, ...]
+    trade_only: bool
+    mode: str
+
+
+@dataclass
+class FeedOutcome:
+    """What happened to one feed in one run; the flow's summary and artifact are built from these."""
+
+    feed_id: int
+    name: str
+    url: str
+    status: str = "ok"  # ok | not_modified | failed
+    reason: str | None = None
+    message: str | None = None
+    entries: int = 0
+    new_articles: int = 0
+    trade_articles: list[tuple[str, str]] = field(default_factory=list)  # (title, url)
+    alerts_queued: int = 0
+    article_failures: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class RunContext:
+    """What one run shares across feeds: the store, the classifier, the compiled rules, a CPU pool."""
+
+    engine: Engine
+    fetcher: Fetcher
+    classifier: Classifier
+    rules: Sequence[CompiledRule]
+    extract_pool: Executor | None = None
+    max_articles_per_feed: int = 100
+    dry_run: bool = False
+    now: Callable[[], datetime] = utcnow
+
+
+def compile_rules(rules: Sequence[AlertRule]) -> list[CompiledRule]:
+    """Parse stored rules once per run (they were validated when configuration loaded)."""
+    return [
+        CompiledRule(
+            id=rule.id or 0,
+            name=rule.name,
+            query=parse(rule.query),
+            channels=tuple(rule.channels),
+            trade_only=rule.trade_only,
+            mode=rule.mode,
+        )
+        for rule in rules
+        if rule.active
+    ]
+
+
+def next_poll_after_success(now: datetime, *, ttl_seconds: float | None, max_age: float | None) -> datetime:
+    """The feed's own hints (RSS <ttl>, Cache-Control max-age) are a floor on the regular interval."""
+    hint = max(ttl_seconds or 0, max_age or 0)
+    return now + max(POLL_INTERVAL, timedelta(seconds=hint))
+
+
+def next_poll_after_failure(now: datetime, failures: int, *, retry_after: float | None = None) -> datetime:
+    """Exponential backoff with jitter, capped; a server's Retry-After wins when it asks for longer."""
+    delay = min(BACKOFF_BASE * (2 ** max(failures - 1, 0)), BACKOFF_CAP)
+    delay *= 1 + random.uniform(-BACKOFF_JITTER, BACKOFF_JITTER)
+    if retry_after:
+        delay = max(delay, timedelta(seconds=retry_after))
+    return now + delay
+
+
+def content_hash(text: str) -> str:
+    """Hash of the whitespace-normalised text: cosmetic re-renders of a page do not count as edits."""
+    return hashlib.sha256(" ".join(text.split()).encode("utf-8")).hexdigest()
+
+
+async def process_feed(ctx: RunContext, feed: Feed) -> FeedOutcome:
+    """Run one feed through every stage; never raises for a feed or page problem."""
+    assert feed.id is not None
+    outcome = FeedOutcome(feed_id=feed.id, name=feed.name, url=feed.url)
+    now = ctx.now()
+    try:
+        response = await ctx.fetcher.fetch_feed(feed.url, etag=feed.etag, last_modified=feed.last_modified)
+    except StageError as exc:
+        return _feed_failed(ctx, feed, outcome, exc, now)
+    if response.not_modified:
+        outcome.status = "not_modified"
+        _record_success(ctx, feed, response, now, ttl=None, items=0, keep_validators=True)
+        return outcome
+    try:
+        parsed = parse_feed(
+            response.content, response.url, charset=response.charset, content_type=response.content_type
+        )
+    except StageError as exc:
+        return _feed_failed(ctx, feed, outcome, exc, now)
+
+    outcome.entries = len(parsed.entries)
+    outcome.warnings.extend(parsed.warnings)
+    entries = _new_entries(ctx, parsed)[: ctx.max_articles_per_feed]
+    transient = await _process_entries(ctx, feed, entries, outcome)
+    _record_success(
+        ctx,
+        feed,
+        response,
+        now,
+        ttl=parsed.ttl_seconds,
+        items=len(entries),
+        keep_validators=not transient,
+        title=parsed.title,
+        warning="; ".join(parsed.warnings)[:2000] or None,
+    )
+    return outcome
+
+
+def _new_entries(ctx: RunContext, parsed: ParsedFeed) -> list[FeedEntry]:
+    """Entries whose key and canonical URL are both unseen, deduplicated within the feed too."""
+    with Session(ctx.engine) as session:
+        known = repo.known_articles(
+            session,
+            entry_keys=[e.entry_key for e in parsed.entries],
+            canonical_urls=[e.url for e in parsed.entries],
+        )
+    fresh: list[FeedEntry] = []
+    for entry in parsed.entries:
+        if entry.entry_key in known or entry.url in known:
+            continue
+        known.update((entry.entry_key, entry.url))
+        fresh.append(entry)
+    return fresh
+
+
+async def _process_entries(
+    ctx: RunContext, feed: Feed, entries: list[FeedEntry], outcome: FeedOutcome
+) -> bool:
+    """Fetch pages concurrently (the fetcher enforces per-host limits), then extract and store each.
+
+    Returns True when some page failed transiently, so the caller keeps the feed re-readable.
+    """
+    results = await asyncio.gather(*(ctx.fetcher.fetch_page(e.link) for e in entries), return_exceptions=True)
+    loop = asyncio.get_running_loop()
+    transient = False
+    for entry, result in zip(entries, results, strict=True):
+        if isinstance(result, BaseException):
+            if not isinstance(result, StageError):
+                log.exception("unexpected error fetching %s", entry.link, exc_info=result)
+                result = StageError(
+                    "unexpected", entry.link, f"{type(result).__name__}: {result}", transient=True
+                )
+            outcome.article_failures.append((entry.link, result.reason))
+            if result.transient:
+                transient = True
+                log.warning("page %s: %s (will retry next poll)", entry.link, result.reason)
+                continue
+            _store(ctx, feed, entry, None, result, outcome)
+            continue
+        response: Response = result
+        try:
+            article = await loop.run_in_executor(ctx.extract_pool, extract, response.content, response.url)
+        except StageError as exc:
+            outcome.article_failures.append((entry.link, exc.reason))
+            _store(ctx, feed, entry, None, exc, outcome)
+            continue
+        _store(ctx, feed, entry, article, None, outcome)
+    return transient
+
+
+def _store(
+    ctx: RunContext,
+    feed: Feed,
+    entry: FeedEntry,
+    article: ExtractedArticle | None,
+    error: StageError | None,
+    outcome: FeedOutcome,
+) -> None:
+    """Classify, insert, match and enqueue in one transaction, so a crash leaves all of it or none."""
+    title = (article.title if article and article.title else None) or entry.title or entry.link
+    text = article.text if article else entry.summary
+    verdict: Verdict = ctx.classifier.classify(title, text)
+    new = repo.NewArticle(
+        canonical_url=entry.url,
+        url=entry.link,
+        entry_key=entry.entry_key,
+        feed_id=feed.id,
+        title=title,
+        author=(article.author if article else None) or entry.author,
+        published_at=(article.published if article else None) or entry.published,
+        text=text,
+        content_hash=content_hash(text) if article else None,
+        language=article.language if article else None,
+        extraction_status="ok" if article else "failed",
+        extraction_error=str(error) if error else None,
+        is_trade=verdict.is_trade,
+        trade_score=round(verdict.score, 4),
+        trade_evidence=[
+            {"phrase": ev.phrase, "field": ev.field, "weight": ev.weight, "count": ev.count}
+            for ev in verdict.evidence
+        ],
+        classifier_version=verdict.version,
+    )
+    if ctx.dry_run:
+        outcome.new_articles += 1
+        if verdict.is_trade:
+            outcome.trade_articles.append((title, entry.link))
+        return
+    with Session(ctx.engine) as session:
+        article_id = repo.insert_article(session, new, now=ctx.now())
+        if article_id is not None:
+            outcome.new_articles += 1
+            if verdict.is_trade:
+                outcome.trade_articles.append((title, entry.link))
+            outcome.alerts_queued += _enqueue_matches(
+                session, ctx, article_id, title, text, feed.name, verdict
+            )
+        session.commit()
+
+
+def _enqueue_matches(
+    session: Session, ctx: RunContext, article_id: int, title: str, text: str, source: str, verdict: Verdict
+) -> int:
+    """One outbox row per (rule, channel) that this new article matches."""
+    prepared = prepare(Document(title=title, text=text, source=source))
+    queued = 0
+    for rule in ctx.rules:
+        if rule.trade_only and not verdict.is_trade:
+            continue
+        match: Match | None = rule.query.match(prepared)
+        if match is None:
+            continue
+        for channel in rule.channels:
+            queued += repo.enqueue_delivery(
+                session,
+                article_id=article_id,
+                rule_id=rule.id,
+                channel=channel,
+                mode=rule.mode,
+                match_field=match.field,
+                match_sentence=match.sentence,
+                match_start=match.hit_start,
+                match_end=match.hit_end,
+                now=ctx.now(),
+            )
+    return queued
+
+
+def _record_success(
+    ctx: RunContext,
+    feed: Feed,
+    response: Response,
+    now: datetime,
+    *,
+    ttl: int | None,
+    items: int,
+    keep_validators: bool,
+    title: str | None = None,
+    warning: str | None = None,
+) -> None:
+    if ctx.dry_run:
+        return
+    assert feed.id is not None
+    etag, last_modified = (response.etag or feed.etag, response.last_modified or feed.last_modified)
+    if not keep_validators:
+        etag = last_modified = None
+    with Session(ctx.engine) as session:
+        repo.record_feed_success(
+            session,
+            feed.id,
+            now=now,
+            next_poll_at=next_poll_after_success(now, ttl_seconds=ttl, max_age=response.max_age),
+            etag=etag,
+            last_modified=last_modified,
+            title=title,
+            items=items,
+            warning=warning,
+        )
+        session.commit()
+
+
+def _feed_failed(
+    ctx: RunContext, feed: Feed, outcome: FeedOutcome, exc: StageError, now: datetime
+) -> FeedOutcome:
+    outcome.status, outcome.reason, outcome.message = "failed", exc.reason, exc.message
+    log.warning("feed %r (%s) failed: %s", feed.name, feed.url, exc)
+    if ctx.dry_run:
+        return outcome
+    assert feed.id is not None
+    retry_after = getattr(exc, "retry_after", None)
+    with Session(ctx.engine) as session:
+        repo.record_feed_failure(
+            session,
+            feed.id,
+            now=now,
+            next_poll_at=next_poll_after_failure(now, feed.consecutive_failures + 1, retry_after=retry_after),
+            reason=exc.reason,
+            message=str(exc)[:2000],
+        )
+        session.commit()
+    return outcome
+
+
+async def process_feeds(
+    ctx: RunContext, feeds: Sequence[Feed], *, concurrency: int = 16
+) -> list[FeedOutcome]:
+    """All feeds of a run, a bounded number at a time; results in the feeds' order."""
+    gate = asyncio.Semaphore(concurrency)
+
+    async def one(feed: Feed) -> FeedOutcome:
+        async with gate:
+            try:
+                return await process_feed(ctx, feed)
+            except Exception as exc:  # a bug must not cost the other feeds their run
+                log.exception("feed %r (%s): unexpected error", feed.name, feed.url)
+                return FeedOutcome(
+                    feed_id=feed.id or 0,
+                    name=feed.name,
+                    url=feed.url,
+                    status="failed",
+                    reason="internal",
+                    message=f"{type(exc).__name__}: {exc}",
+                )
+
+    return list(await asyncio.gather(*(one(f) for f in feeds)))
+
+
+def failures_by_reason(outcomes: Sequence[FeedOutcome]) -> Counter[str]:
+    """Feed failures and article failures, counted by classified reason."""
+    counts: Counter[str] = Counter()
+    for outcome in outcomes:
+        if outcome.status == "failed":
+            counts[outcome.reason or "unknown"] += 1
+        counts.update(reason for _url, reason in outcome.article_failures)
+    return counts

@@ -1,0 +1,265 @@
+"""Configuration: the TOML file users write, validated once; the only module that reads the environment.
+
+The TOML layout is a public interface (``[database]``, ``[fetch]``, ``[[feeds]]``, ``[channels]``,
+``[[rules]]``, ``[classifier]``): extend it, never rename. Every problem becomes a ``ConfigError`` that
+names the file, the field and the fix, and the CLI turns it into exit status 2.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from alerts.rules import RuleSyntaxError, parse
+from extractors.http import FetchPolicy
+from storage.repo import FeedSpec, RuleSpec
+
+#: Environment variables that override the file (for containers and CI).
+ENV_CONFIG = "TRADEWATCH_CONFIG"
+ENV_DATABASE_URL = "TRADEWATCH_DATABASE_URL"
+DEFAULT_CONFIG = "tradewatch.toml"
+
+
+class ConfigError(Exception):
+    """Unusable configuration; the message names the field and what to do about it."""
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class DatabaseSettings(_Section):
+    url: str = Field(
+        "sqlite:///data/tradewatch.db",
+        description="Any SQLAlchemy URL; relative SQLite paths are from the working directory.",
+    )
+
+
+class FetchSettings(_Section):
+    allow_private_networks: list[str] = Field(
+        default_factory=list, description="CIDRs the fetcher may reach; default none."
+    )
+    user_agent: str = "tradewatch/0.1 (+https://github.com/tradewatch/tradewatch)"
+    connect_timeout: float = Field(10.0, gt=0)
+    read_timeout: float = Field(20.0, gt=0)
+    total_timeout: float = Field(60.0, gt=0)
+    max_redirects: int = Field(5, ge=0, le=20)
+    max_feed_bytes: int = Field(10 * 1024 * 1024, gt=0)
+    max_page_bytes: int = Field(5 * 1024 * 1024, gt=0)
+    per_host_concurrency: int = Field(2, ge=1)
+    per_host_delay: float = Field(0.0, ge=0)
+    respect_robots: bool = True
+    max_articles_per_feed: int = Field(
+        100, ge=1, description="New entries fetched per feed per run; the rest wait."
+    )
+
+    @field_validator("allow_private_networks")
+    @classmethod
+    def _cidrs(cls, value: list[str]) -> list[str]:
+        for cidr in value:
+            try:
+                ipaddress.ip_network(cidr, strict=False)
+            except ValueError as exc:
+                raise ValueError(f"{cidr!r} is not a CIDR network such as '127.0.0.0/8'") from exc
+        return value
+
+    def policy(self) -> FetchPolicy:
+        """The fetcher's view of these settings."""
+        return FetchPolicy(
+            allow_private_networks=tuple(self.allow_private_networks),
+            user_agent=self.user_agent,
+            connect_timeout=self.connect_timeout,
+            read_timeout=self.read_timeout,
+            total_timeout=self.total_timeout,
+            max_redirects=self.max_redirects,
+            max_feed_bytes=self.max_feed_bytes,
+            max_page_bytes=self.max_page_bytes,
+            per_host_concurrency=self.per_host_concurrency,
+            per_host_delay=self.per_host_delay,
+            respect_robots=self.respect_robots,
+        )
+
+
+class FeedSettings(_Section):
+    name: str = Field(min_length=1)
+    url: str
+    tags: list[str] = Field(default_factory=list)
+
+    @field_validator("url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        if not value.lower().startswith(("http://", "https://")):
+            raise ValueError(f"{value!r} must be an http:// or https:// URL")
+        return value
+
+
+class RuleSettings(_Section):
+    name: str = Field(min_length=1)
+    query: str
+    channels: list[str] = Field(min_length=1)
+    trade_only: bool = False
+    mode: Literal["instant", "digest"] = "instant"
+    digest: Literal["hourly", "daily"] | None = None
+
+    @model_validator(mode="after")
+    def _query_parses(self) -> RuleSettings:
+        try:
+            parse(self.query)
+        except RuleSyntaxError as exc:
+            raise ValueError(f"rule {self.name!r}: {exc}") from exc
+        if self.digest is not None and self.mode == "instant":
+            object.__setattr__(self, "mode", "digest")
+        if self.mode == "digest" and self.digest is None:
+            object.__setattr__(self, "digest", "daily")
+        return self
+
+    @property
+    def delivery_mode(self) -> str:
+        """What the outbox stores: "instant", "hourly" or "daily"."""
+        return self.digest or "instant" if self.mode == "digest" else "instant"
+
+
+class ClassifierSettings(_Section):
+    model: str | None = Field(None, description="Path of a model trained with `tradewatch classifier train`.")
+
+
+class Settings(_Section):
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    fetch: FetchSettings = Field(default_factory=FetchSettings)
+    feeds: list[FeedSettings] = Field(default_factory=list)
+    channels: dict[str, str] = Field(default_factory=dict)
+    rules: list[RuleSettings] = Field(default_factory=list)
+    classifier: ClassifierSettings = Field(default_factory=ClassifierSettings)
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Settings:
+        seen: set[str] = set()
+        for index, feed in enumerate(self.feeds):
+            if feed.url in seen:
+                raise ValueError(
+                    f"feeds[{index}] ({feed.name!r}): URL {feed.url} is listed twice; remove one"
+                )
+            seen.add(feed.url)
+        names = [rule.name for rule in self.rules]
+        for name in names:
+            if names.count(name) > 1:
+                raise ValueError(f"rules: the name {name!r} is used twice; rule names must be unique")
+        for index, rule in enumerate(self.rules):
+            for channel in rule.channels:
+                if channel not in self.channels:
+                    known = ", ".join(sorted(self.channels)) or "none defined"
+                    raise ValueError(
+                        f"rules[{index}] ({rule.name!r}).channels: unknown channel {channel!r}; "
+                        f"define it under [channels] (known: {known})"
+                    )
+        return self
+
+    def feed_specs(self) -> list[FeedSpec]:
+        return [FeedSpec(name=f.name, url=f.url, tags=tuple(f.tags)) for f in self.feeds]
+
+    def rule_specs(self) -> list[RuleSpec]:
+        return [
+            RuleSpec(
+                name=r.name,
+                query=r.query,
+                channels=tuple(r.channels),
+                trade_only=r.trade_only,
+                mode=r.delivery_mode,
+            )
+            for r in self.rules
+        ]
+
+    def channel_url(self, name: str) -> str:
+        """Resolve a channel to its apprise URL; ``env:NAME`` reads the environment at send time.
+
+        The URL carries tokens and passwords: callers must never log or store it.
+        """
+        try:
+            value = self.channels[name]
+        except KeyError:
+            raise ConfigError(f"channel {name!r} is not defined under [channels]") from None
+        if value.startswith("env:"):
+            var = value[4:]
+            resolved = os.environ.get(var)
+            if not resolved:
+                raise ConfigError(
+                    f"channel {name!r} reads its URL from the environment variable {var}, which is not set; "
+                    f"export {var}=<apprise URL>"
+                )
+            return resolved
+        if value.startswith("secret:"):
+            return _prefect_secret(name, value[7:])
+        return value
+
+
+def _prefect_secret(channel: str, block: str) -> str:
+    """Read a Prefect Secret block; imported lazily so configuration loads without a Prefect server."""
+    try:
+        from prefect.blocks.system import Secret
+
+        secret = Secret.load(block)
+        return str(secret.get())  # type: ignore[union-attr]
+    except Exception as exc:
+        raise ConfigError(
+            f"channel {channel!r}: could not load the Prefect Secret block {block!r} ({type(exc).__name__}); "
+            f"create it with `prefect block create secret` or use env:NAME"
+        ) from None
+
+
+def _format_validation_error(path: str, exc: ValidationError) -> str:
+    lines = [f"{path}: invalid configuration"]
+    for error in exc.errors():
+        location = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in error["loc"]).replace(
+            ".[", "["
+        )
+        message = error["msg"].removeprefix("Value error, ")
+        if error["type"] == "extra_forbidden":
+            message = "unknown field; check its spelling (see README, Configuration)"
+        elif error["type"] == "missing":
+            message = "required field is missing"
+        lines.append(f"  {location or '<top>'}: {message}")
+    return "\n".join(lines)
+
+
+def load_settings(path: str | Path | None = None, *, overrides: Mapping[str, Any] | None = None) -> Settings:
+    """Read and validate a TOML configuration; environment variables override the database URL.
+
+    With no path, ``$TRADEWATCH_CONFIG`` or ``./tradewatch.toml`` is used if present, else defaults.
+    """
+    raw: dict[str, Any] = {}
+    source = str(path or os.environ.get(ENV_CONFIG) or DEFAULT_CONFIG)
+    config_path = Path(source)
+    if config_path.exists():
+        try:
+            raw = tomllib.loads(config_path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{source}: not valid TOML: {exc}") from None
+        except (OSError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{source}: cannot read the configuration file: {exc}") from None
+    elif path is not None or os.environ.get(ENV_CONFIG):
+        raise ConfigError(
+            f"{source}: configuration file not found; create one with `tradewatch init {source}`"
+        )
+    return settings_from_mapping(raw, source=source, overrides=overrides)
+
+
+def settings_from_mapping(
+    raw: Mapping[str, Any], *, source: str = "<config>", overrides: Mapping[str, Any] | None = None
+) -> Settings:
+    """Validate an already-parsed configuration (used by the demo, which fills in ports at run time)."""
+    data = dict(raw)
+    if env_url := os.environ.get(ENV_DATABASE_URL):
+        data["database"] = {**dict(data.get("database", {})), "url": env_url}
+    for key, value in (overrides or {}).items():
+        section, _, field_name = key.partition(".")
+        data[section] = {**dict(data.get(section, {})), field_name: value}
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise ConfigError(_format_validation_error(source, exc)) from None
