@@ -10,6 +10,7 @@ from sqlalchemy.engine import Engine
 
 from storage.db import init_db, make_engine
 from tests.dbservers import fresh_postgres_database, postgres_server
+from tests.httpserver import HTTPTestServer
 
 
 @pytest.fixture(scope="session")
@@ -32,3 +33,11 @@ def engine(database_url: str) -> Iterator[Engine]:
     init_db(engine)
     yield engine
     engine.dispose()
+
+
+@pytest.fixture
+def http_server() -> Iterator[HTTPTestServer]:
+    """A real HTTP server on 127.0.0.1 with a route table, recording the requests it receives."""
+    server = HTTPTestServer().start()
+    yield server
+    server.stop()
