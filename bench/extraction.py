@@ -1,0 +1,245 @@
+"""Score article extraction against the Zyte benchmark pages: ours, trafilatura and readability side by side.
+
+    .venv/bin/python bench/extraction.py [--data ../shared/bench/extraction] [--no-write] [--worst 10]
+
+The metric is the one of scrapinghub/article-extraction-benchmark (see the data README): 4-token shingle
+multisets, precision and recall averaged over pages, F1 from the two means, exact-match accuracy on the
+token sequence. Speed is pages per second of one process on one core, CPU time and wall time, each extractor
+given the same gzip-decompressed bytes. The table is written between the extraction markers of
+BENCHMARKS.md. Exits 0 with a message when the data directory is absent (it is not part of the repository).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gzip
+import json
+import os
+import platform
+import re
+import sys
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from extractors.article import extract  # noqa: E402
+from extractors.errors import ExtractionError  # noqa: E402
+
+DEFAULT_DATA = ROOT.parent / "shared" / "bench" / "extraction"
+BENCHMARKS = ROOT / "BENCHMARKS.md"
+START, END = "<!-- extraction:start -->", "<!-- extraction:end -->"
+SHINGLE = 4  # tokens per shingle, as in the published benchmark
+_TOKEN = re.compile(r"\w+")
+
+
+def tokens(text: str) -> list[str]:
+    return _TOKEN.findall(text)
+
+
+def shingles(text: str) -> Counter[tuple[str, ...]]:
+    toks = tokens(text)
+    grams = [tuple(toks[i : i + SHINGLE]) for i in range(max(1, len(toks) - SHINGLE + 1))]
+    return Counter(g for g in grams if g)
+
+
+@dataclass
+class Score:
+    """Per-page precision/recall accumulators of one extractor, plus its timing."""
+
+    precisions: list[float] = field(default_factory=list)
+    recalls: list[float] = field(default_factory=list)
+    exact: int = 0
+    pages: int = 0
+    cpu_seconds: float = 0.0
+    wall_seconds: float = 0.0
+    per_page: dict[str, float] = field(default_factory=dict)
+
+    def add(self, page: str, predicted: str, truth: str) -> None:
+        pred, true = shingles(predicted), shingles(truth)
+        tp = sum((pred & true).values())
+        fp = sum(pred.values()) - tp
+        fn = sum(true.values()) - tp
+        self.pages += 1
+        if fp == 0 and fn == 0:
+            self.precisions.append(1.0)
+            self.recalls.append(1.0)
+        else:
+            if tp + fp > 0:
+                self.precisions.append(tp / (tp + fp))
+            if tp + fn > 0:
+                self.recalls.append(tp / (tp + fn))
+        self.exact += tokens(predicted) == tokens(truth)
+        self.per_page[page] = 2 * tp / (2 * tp + fp + fn) if tp + fp + fn else 1.0
+
+    @property
+    def precision(self) -> float:
+        return sum(self.precisions) / len(self.precisions) if self.precisions else 0.0
+
+    @property
+    def recall(self) -> float:
+        return sum(self.recalls) / len(self.recalls) if self.recalls else 0.0
+
+    @property
+    def f1(self) -> float:
+        p, r = self.precision, self.recall
+        return 2 * p * r / (p + r) if p + r else 0.0
+
+    @property
+    def accuracy(self) -> float:
+        return self.exact / self.pages if self.pages else 0.0
+
+
+def ours(page: bytes) -> str:
+    try:
+        return extract(page).text
+    except ExtractionError:
+        return ""
+
+
+def trafilatura_precision(page: bytes) -> str:
+    import trafilatura
+
+    return trafilatura.extract(page, favor_precision=True, include_comments=False) or ""
+
+
+def readability_lxml(page: bytes) -> str:
+    from lxml import html
+    from readability import Document
+
+    summary = Document(page).summary(html_partial=True)
+    if not summary.strip():
+        return ""
+    tree = html.fromstring(summary)
+    blocks = tree.xpath("//p|//h1|//h2|//h3|//h4|//h5|//h6|//li|//pre|//td|//blockquote[not(p)]")
+    return "\n\n".join(t for b in blocks if (t := " ".join(b.text_content().split())))
+
+
+EXTRACTORS: dict[str, Callable[[bytes], str]] = {
+    "tradewatch (extractors.article)": ours,
+    "trafilatura 2.3.1 favor_precision": trafilatura_precision,
+    "readability-lxml": readability_lxml,
+}
+
+
+def load(data: Path) -> tuple[dict[str, bytes], dict[str, str]]:
+    truth = json.loads((data / "ground-truth.json").read_text(encoding="utf-8"))
+    pages = {
+        page_id: gzip.decompress((data / "html" / f"{page_id}.html.gz").read_bytes())
+        for page_id in sorted(truth)
+        if (data / "html" / f"{page_id}.html.gz").exists()
+    }
+    return pages, {page_id: truth[page_id]["articleBody"] for page_id in pages}
+
+
+def run(pages: dict[str, bytes], truth: dict[str, str], names: list[str]) -> dict[str, Score]:
+    scores: dict[str, Score] = {}
+    for name in names:
+        function = EXTRACTORS[name]
+        function(next(iter(pages.values())))  # warm-up: imports and data files, not counted
+        score = Score()
+        outputs: dict[str, str] = {}
+        cpu, wall = time.process_time(), time.perf_counter()
+        for page_id, page in pages.items():
+            outputs[page_id] = function(page)
+        score.cpu_seconds = time.process_time() - cpu
+        score.wall_seconds = time.perf_counter() - wall
+        for page_id, predicted in outputs.items():
+            score.add(page_id, predicted, truth[page_id])
+        scores[name] = score
+    return scores
+
+
+def machine() -> str:
+    model = platform.processor() or "unknown CPU"
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                model = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    load_avg = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
+    return (
+        f"{model}, {os.cpu_count()} cores (shared with other jobs; 1-min load average {load_avg:.1f} "
+        "at start), "
+        f"Python {platform.python_version()}, {platform.system()}"
+    )
+
+
+def table(scores: dict[str, Score]) -> str:
+    lines = [
+        "| extractor | precision | recall | F1 | exact match | pages/s (CPU) | pages/s (wall) |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for name, s in scores.items():
+        cpu_rate = s.pages / s.cpu_seconds if s.cpu_seconds else float("inf")
+        wall_rate = s.pages / s.wall_seconds if s.wall_seconds else float("inf")
+        lines.append(
+            f"| {name} | {s.precision:.3f} | {s.recall:.3f} | {s.f1:.3f} | {s.accuracy:.3f} "
+            f"| {cpu_rate:.0f} | {wall_rate:.0f} |"
+        )
+    return "\n".join(lines)
+
+
+def write_section(body: str) -> None:
+    current = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.exists() else "# Benchmarks\n"
+    section = f"{START}\n{body.strip()}\n{END}"
+    if START in current and END in current:
+        before, rest = current.split(START, 1)
+        after = rest.split(END, 1)[1]
+        updated = before + section + after
+    else:
+        updated = current.rstrip("\n") + "\n\n" + section + "\n"
+    BENCHMARKS.write_text(updated, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="benchmark directory")
+    parser.add_argument("--no-write", action="store_true", help="print only, leave BENCHMARKS.md alone")
+    parser.add_argument("--only-ours", action="store_true", help="skip the reference extractors")
+    parser.add_argument("--worst", type=int, default=0, help="list our N worst pages by F1")
+    args = parser.parse_args(argv)
+
+    if not (args.data / "ground-truth.json").exists():
+        print(f"extraction benchmark skipped: no data at {args.data}")
+        return 0
+    pages, truth = load(args.data)
+    names = list(EXTRACTORS)[:1] if args.only_ours else list(EXTRACTORS)
+    header = machine()
+    scores = run(pages, truth, names)
+    result = table(scores)
+    print(result)
+
+    if args.worst:
+        mine = scores[names[0]].per_page
+        for page_id in sorted(mine, key=mine.__getitem__)[: args.worst]:
+            print(f"{mine[page_id]:.3f} {page_id}")
+
+    if not args.no_write and not args.only_ours:
+        command = "make bench  # or: .venv/bin/python bench/extraction.py"
+        write_section(
+            "## Article extraction\n\n"
+            f"{len(pages)} pages of the Zyte article-extraction benchmark (`../shared/bench/extraction`), "
+            "scored with its published metric (4-token shingles; precision and recall averaged over pages; "
+            "F1 of the two means; exact match of the token sequence). All extractors run one after another "
+            "in the same "
+            "process on one core, on the same bytes. Speeds are from a shared, loaded machine: compare the "
+            "rows with each other, not across runs.\n\n"
+            f"{result}\n\n"
+            f"- command: `{command}`\n"
+            f"- machine: {header}\n"
+            f"- date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}\n"
+        )
+        print(f"written to {BENCHMARKS.relative_to(ROOT)}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
