@@ -31,6 +31,8 @@ classifier_app = typer.Typer(
 )
 app.add_typer(articles_app, name="articles")
 app.add_typer(classifier_app, name="classifier")
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
 
 ConfigOption = Annotated[
     Path | None,
@@ -261,6 +263,19 @@ def articles_list(
             f"{flag:5} {score}  {(row['published_at'] or '')[:10]:10}  "
             f"{row['feed'] or '':24.24}  {row['title']}"
         )
+
+
+@db_app.command("upgrade")
+def db_upgrade(config: ConfigOption = None) -> None:
+    """Apply schema migrations (every run also does this before it starts)."""
+    from storage.db import make_engine
+    from storage.migrate import current_revision, head_revision, upgrade
+
+    engine = make_engine(_settings(config).database.url)
+    before = current_revision(engine)
+    upgrade(engine)
+    typer.echo(f"database schema: {before or 'empty'} -> {current_revision(engine)} (head {head_revision()})")
+    engine.dispose()
 
 
 def main() -> None:

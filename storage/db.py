@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
-from sqlmodel import SQLModel, create_engine
+from sqlmodel import create_engine
 
 from storage import models  # noqa: F401  (registers the tables on SQLModel.metadata)
 
@@ -50,5 +50,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 
 
 def init_db(engine: Engine) -> None:
-    """Create any missing tables. Idempotent; safe to call at the start of every run."""
-    SQLModel.metadata.create_all(engine)
+    """Bring the schema up to date with the migrations. Idempotent; called at the start of every run."""
+    from storage.migrate import upgrade
+
+    upgrade(engine)

@@ -185,3 +185,21 @@ def test_due_feeds_respects_next_poll_time_unless_forced(engine: Engine) -> None
         assert len(repo.due_feeds(session, NOW + timedelta(minutes=15))) == 1
         assert len(repo.due_feeds(session, NOW, force=True, names=["trade"])) == 1
         assert repo.due_feeds(session, NOW, force=True, names=["other"]) == []
+
+
+def test_migrating_an_empty_database_gives_exactly_the_models_schema(database_url: str) -> None:
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+    from sqlmodel import SQLModel
+
+    from storage.db import init_db, make_engine
+    from storage.migrate import current_revision, head_revision
+
+    engine = make_engine(database_url)
+    init_db(engine)
+    init_db(engine)  # idempotent
+    with engine.connect() as connection:
+        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+    assert diff == []
+    assert current_revision(engine) == head_revision()
+    engine.dispose()

@@ -1,0 +1,80 @@
+"""Schema migrations with Alembic, driven from code so ``tradewatch db upgrade`` needs no alembic.ini.
+
+Every run calls ``upgrade`` before touching the store; it is idempotent and cheap when the schema is
+current. A database created before migrations existed (tables but no ``alembic_version``) is stamped
+at the first revision, whose schema it already has.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import inspect, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import OperationalError, ProgrammingError
+
+MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+
+
+def _config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["engine"] = engine
+    return config
+
+
+def current_revision(engine: Engine) -> str | None:
+    """The revision the database is at, or None for an unmigrated database."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str | None:
+    """The newest revision shipped with this version of tradewatch."""
+    return ScriptDirectory.from_config(_config_no_engine()).get_current_head()
+
+
+def _config_no_engine() -> Config:
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    return config
+
+
+#: Any constant works; it only has to be the same for every tradewatch process on one database.
+_PG_MIGRATION_LOCK = 0x7472_6164
+
+
+def upgrade(engine: Engine, revision: str = "head") -> None:
+    """Bring the schema to ``revision`` (default: the newest); safe when two processes start together.
+
+    PostgreSQL serialises migrators with an advisory lock; SQLite takes its write lock with the first
+    DDL statement, and a process that loses the race finds the schema current and does nothing.
+    """
+    config = _config(engine)
+    if revision == "head" and current_revision(engine) == head_revision():
+        return
+    try:
+        with engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+            config.attributes["connection"] = connection
+            tables = set(inspect(connection).get_table_names())
+            if "article" in tables and "alembic_version" not in tables:
+                base = ScriptDirectory.from_config(config).get_base()
+                command.stamp(config, base or "head")
+            command.upgrade(config, revision)
+    except (OperationalError, ProgrammingError):
+        if current_revision(engine) != head_revision():
+            raise
+
+
+def revision(engine: Engine, message: str) -> None:
+    """Autogenerate a new revision from the models (a developer command)."""
+    config = _config(engine)
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.revision(config, message=message, autogenerate=True)
