@@ -237,10 +237,10 @@ def send(url: str, message: Message, *, channel: str = "") -> None:
         if scheme == "slack" and hasattr(plugin, "use_blocks"):
             plugin.use_blocks = True  # see the module docstring: legacy mode mangles pre-escaped mrkdwn
         title, body, body_format = _body_for(scheme, message)
-        notifier = apprise.Apprise()
-        notifier.add(plugin)
         try:
-            ok = notifier.notify(body=body, title=title, body_format=body_format)
+            # The plugin's own notify() runs on this thread (Apprise.notify() hands it to a worker thread),
+            # so the records it logs land in this send's capture even when sends run concurrently.
+            ok = bool(plugin.notify(body=body, title=title, body_format=body_format))
         except Exception as exc:  # the exception text may quote the URL: keep only its type
             raise DeliveryError(channel, f"apprise error ({type(exc).__name__})", transient=True) from None
     if not ok:
