@@ -20,14 +20,14 @@ from alerts.rules import Document, parse
 from alerts.send import DeliveryError, send
 
 USER = "alerts"
-PASSWORD = "s3cret-Pa55word"  # noqa: S105 - test credential for the local server
+PASSWORD = "s3cret-Pa55word"
 
 
 class _Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], EmailMessage]] = []
 
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd hook
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), parsed))
@@ -109,7 +109,8 @@ def test_alert_arrives_with_subject_addresses_and_escaped_html_and_text_parts(
     assert mail.get_content_type() == "multipart/alternative"
     html_part = mail.get_body(preferencelist=("html",))
     text_part = mail.get_body(preferencelist=("plain",))
-    assert html_part is not None and text_part is not None
+    assert html_part is not None
+    assert text_part is not None
     html = html_part.get_content().replace("\r\n", "\n")  # SMTP transfers CRLF line ends
     assert html.strip() == message.body_html.strip()
     assert '<a href="https://news.example.com/a?id=1&amp;ref=rss">' in html
