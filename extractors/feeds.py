@@ -1,0 +1,567 @@
+"""Turn fetched feed bytes (RSS 0.9x/1.0/2.0, Atom 0.3/1.0, JSON Feed 1.1) into entries with stable keys.
+
+The sequence in :func:`parse_feed`:
+
+1. JSON Feed is recognised by its ``version`` URL and parsed here (feedparser does not read JSON).
+2. XML is decoded to Unicode *by us*, in this order: byte-order mark; the HTTP charset and the XML
+   prolog's ``encoding`` (a declaration that does not decode the bytes cleanly is passed over, and a
+   Western single-byte declaration loses to bytes that are valid UTF-8, the commonest server mistake);
+   UTF-8; charset-normalizer's detection. The text is handed to feedparser re-encoded as UTF-8 with a
+   matching prolog, so feedparser never guesses (it would guess windows-1252 for Shift_JIS).
+3. A DOCTYPE that declares entities is refused (``parse``) before any XML parser sees it: that is the
+   billion-laughs and external-entity attack surface, and real feeds do not need it. feedparser itself
+   also never fetches external DTDs or entities.
+4. feedparser parses the bytes we fetched (never a URL). It is *not* given the feed URL as
+   ``Content-Location``: feedparser would then also "resolve" GUIDs (``<guid>42</guid>`` became
+   ``https://host/feeds/42``), making entry keys depend on where the feed lives and turning non-URL GUIDs
+   into bogus article links. feedparser still applies ``xml:base``; what stays relative is resolved
+   here against the feed URL. A broken-but-readable document (feedparser's ``bozo`` with entries) is
+   used, with a warning recorded.
+5. Each entry becomes a :class:`FeedEntry`: plain-text title and summary, an absolute http(s) link and its
+   canonical form, a UTC datetime, and an entry key (see :func:`entry_key`). Entries without a usable
+   link are skipped with a warning: an article needs a URL.
+"""
+
+from __future__ import annotations
+
+import codecs
+import functools
+import hashlib
+import html
+import json
+import re
+import time
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from html.parser import HTMLParser
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
+
+import charset_normalizer
+import feedparser
+
+from extractors.errors import FeedError
+
+_DATA = Path(__file__).parent / "data"
+
+JSON_FEED_VERSION_PREFIX = "https://jsonfeed.org/version/"
+
+# How far into a document to look for the root element when checking the prolog for a DOCTYPE.
+PROLOG_SCAN_BYTES = 64 * 1024
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One item of a feed, ready for dedup and article fetching."""
+
+    entry_key: str
+    url: str
+    link: str
+    guid: str | None
+    title: str
+    summary: str
+    author: str | None
+    published: datetime | None
+
+
+@dataclass(frozen=True)
+class ParsedFeed:
+    """A feed's entries plus what the scheduler needs (RSS ``<ttl>``) and what went wrong but was survived."""
+
+    title: str | None
+    entries: tuple[FeedEntry, ...]
+    ttl_seconds: int | None
+    warnings: tuple[str, ...]
+
+
+# ----------------------------------------------------------------------------------- canonical URLs
+
+
+@functools.cache
+def _tracking_params() -> tuple[frozenset[str], tuple[str, ...]]:
+    exact: set[str] = set()
+    prefixes: list[str] = []
+    for line in (_DATA / "tracking_params.txt").read_text(encoding="utf-8").splitlines():
+        name = line.strip().lower()
+        if not name or name.startswith("#"):
+            continue
+        if name.endswith("*"):
+            prefixes.append(name[:-1])
+        else:
+            exact.add(name)
+    return frozenset(exact), tuple(prefixes)
+
+
+def is_tracking_param(name: str) -> bool:
+    """Whether a query parameter only tracks the click (listed in ``data/tracking_params.txt``)."""
+    exact, prefixes = _tracking_params()
+    lowered = name.lower()
+    return lowered in exact or lowered.startswith(prefixes)
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def canonicalize_url(url: str) -> str:
+    """The form of a URL used to recognise the same article reached by different links.
+
+    Lower-cases scheme and host, drops the default port, the fragment and tracking parameters, and turns
+    an empty path into ``/``. The remaining query keeps its order and its original encoding, because
+    servers may care about both. Unparseable input is returned stripped, unchanged otherwise.
+    """
+    url = url.strip()
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError:
+        return url
+    scheme = parts.scheme.lower()
+    host = (parts.hostname or "").rstrip(".")
+    if ":" in host:
+        host = f"[{host}]"
+    netloc = host
+    if port is not None and _DEFAULT_PORTS.get(scheme) != port:
+        netloc = f"{host}:{port}"
+    userinfo = parts.netloc.rpartition("@")[0] if "@" in parts.netloc else ""
+    if userinfo:
+        netloc = f"{userinfo}@{netloc}"
+    path = parts.path or ("/" if host else "")
+    kept = [
+        pair
+        for pair in parts.query.split("&")
+        if pair and not is_tracking_param(unquote_plus(pair.split("=", 1)[0]))
+    ]
+    return urlunsplit((scheme, netloc, path, "&".join(kept), ""))
+
+
+# ------------------------------------------------------------------------------------------ entry keys
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:32]
+
+
+def entry_key(
+    *, guid: str | None, url: str | None, title: str, content: str, guid_repeated: bool = False
+) -> str:
+    """The stable dedup key of an entry, by the first rule that applies:
+
+    1. ``guid:<hash of GUID>`` — the publisher's own identity for the entry;
+    2. ``guid+url:<hash of GUID and canonical URL>`` — when this feed document gives the same GUID to
+       entries with different links (some CMSs emit one GUID for everything), so the GUID alone would
+       merge distinct articles;
+    3. ``url:<hash of canonical URL>`` — no GUID;
+    4. ``hash:<hash of title and content>`` — neither GUID nor link.
+
+    Keys are hashes so they have a fixed length; they are unique within one feed, so storage should
+    scope them by feed (another feed may also number its GUIDs 1, 2, 3).
+    """
+    if guid and guid_repeated and url:
+        return "guid+url:" + _digest(guid, url)
+    if guid:
+        return "guid:" + _digest(guid)
+    if url:
+        return "url:" + _digest(url)
+    return "hash:" + _digest(title, content)
+
+
+# --------------------------------------------------------------------------------------- plain text
+
+
+class _TextExtractor(HTMLParser):
+    """Collects text nodes, skipping script/style, breaking at block elements."""
+
+    _SKIP = frozenset({"script", "style", "template", "noscript"})
+    _BLOCK = frozenset({"p", "br", "div", "li", "tr", "h1", "h2", "h3", "h4", "h5", "h6", "blockquote"})
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.parts: list[str] = []
+        self._skipping = 0
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag in self._SKIP:
+            self._skipping += 1
+        elif tag in self._BLOCK:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self._SKIP and self._skipping:
+            self._skipping -= 1
+        elif tag in self._BLOCK:
+            self.parts.append(" ")
+
+    def handle_data(self, data: str) -> None:
+        if not self._skipping:
+            self.parts.append(data)
+
+
+_WS = re.compile(r"\s+")
+
+
+def plain_text(value: str | None) -> str:
+    """HTML or text → one line of plain text: tags stripped, entities decoded, whitespace collapsed."""
+    if not value:
+        return ""
+    if "<" in value:
+        parser = _TextExtractor()
+        try:
+            parser.feed(value)
+            parser.close()
+            value = "".join(parser.parts)
+        except (AssertionError, ValueError):
+            value = re.sub(r"<[^>]*>", " ", value)
+    # Double-escaped titles (``&amp;amp;``) are common in feeds; one more unescape is harmless for text.
+    value = html.unescape(html.unescape(value)) if "&" in value else value
+    return _WS.sub(" ", value.replace("\x00", "")).strip()
+
+
+# ---------------------------------------------------------------------------------------- decoding
+
+_XML_DECL = re.compile(rb"^\s*<\?xml[^>]*?\?>", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""", re.IGNORECASE)
+_BOMS: tuple[tuple[bytes, str], ...] = (
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# Labels that name (near-)Western single-byte encodings; browsers read all three as windows-1252.
+_WESTERN = frozenset({"latin-1", "iso8859-1", "cp1252", "ascii"})
+# Declared encodings decoded by their superset, as browsers do (WHATWG Encoding Standard).
+_SUPERSETS = {
+    "latin-1": "cp1252",
+    "iso8859-1": "cp1252",
+    "ascii": "cp1252",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+}
+
+
+def _codec(label: str | None) -> str | None:
+    if not label:
+        return None
+    try:
+        return codecs.lookup(label.strip().strip("'\"")).name
+    except (LookupError, ValueError):
+        return None
+
+
+def _strict(data: bytes, codec: str) -> str | None:
+    try:
+        return data.decode(codec)
+    except (UnicodeDecodeError, LookupError):
+        return None
+
+
+def decode_feed(data: bytes, charset: str | None = None) -> tuple[str, str, list[str]]:
+    """Feed bytes → (text, codec used, warnings), following the order in the module docstring.
+
+    Raises FeedError("encoding") only when the bytes decode under nothing plausible.
+    """
+    warnings: list[str] = []
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(codec, "replace"), codec, warnings
+    declared: list[str] = []
+    http_codec = _codec(charset)
+    if charset and http_codec is None:
+        warnings.append(f"unknown charset {charset!r} in Content-Type ignored")
+    decl = _XML_DECL.match(data[:1024])
+    if decl:
+        m = _XML_ENCODING.search(decl.group(0))
+        if m:
+            prolog_codec = _codec(m.group(1).decode("ascii"))
+            if prolog_codec is None:
+                warnings.append(f"unknown encoding {m.group(1).decode('ascii')!r} in XML prolog ignored")
+            elif prolog_codec not in declared:
+                declared.append(prolog_codec)
+    if http_codec is not None and http_codec not in declared:
+        declared.insert(0, http_codec)
+    # UTF-16 declared without a BOM is read as such; everything else is ASCII-compatible.
+    utf8 = _strict(data, "utf-8")
+    for codec in declared:
+        if codec in _WESTERN and utf8 is not None and not data.isascii():
+            return utf8, "utf-8", warnings
+        for candidate in (codec, _SUPERSETS.get(codec)):
+            if candidate is None:
+                continue
+            text = _strict(data, candidate)
+            if text is not None:
+                return text, candidate, warnings
+        warnings.append(f"declared encoding {codec} does not decode the feed")
+    if utf8 is not None:
+        return utf8, "utf-8", warnings
+    best = charset_normalizer.from_bytes(data[: 512 * 1024]).best()
+    if best is not None and best.encoding:
+        codec = _codec(best.encoding) or best.encoding
+        text = data.decode(codec, "replace")
+        warnings.append(f"encoding detected as {codec}")
+        return text, codec, warnings
+    if declared:
+        warnings.append(f"decoded as {declared[0]} with replacement characters")
+        return data.decode(declared[0], "replace"), declared[0], warnings
+    raise FeedError("encoding", None, "bytes decode under no declared or detectable encoding")
+
+
+# ------------------------------------------------------------------------------------------ XML safety
+
+_ROOT = re.compile(r"<[A-Za-z_]")
+_ENTITY_DECL = re.compile(r"<!ENTITY", re.IGNORECASE)
+
+
+def _check_prolog(text: str, url: str) -> None:
+    """Refuse documents whose DOCTYPE declares entities (billion laughs, external entities)."""
+    head = text[:PROLOG_SCAN_BYTES]
+    m = _ROOT.search(head)
+    prolog = head[: m.start()] if m else head
+    if _ENTITY_DECL.search(prolog):
+        raise FeedError(
+            "parse", url, "DOCTYPE declares entities; refused (entity expansion / external entity)"
+        )
+
+
+# ------------------------------------------------------------------------------------------ JSON Feed
+
+
+def _looks_like_json(content: bytes, content_type: str | None) -> bool:
+    if content_type and (content_type.endswith("json")):
+        return True
+    return content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
+
+
+def _json_str(obj: Mapping[str, Any], key: str) -> str | None:
+    value = obj.get(key)
+    return value.strip() if isinstance(value, str) and value.strip() else None
+
+
+def _parse_iso(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=UTC)
+    return parsed.astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class _RawEntry:
+    guid: str | None
+    link: str | None
+    title: str
+    summary: str
+    author: str | None
+    published: datetime | None
+
+
+def _parse_json_feed(
+    content: bytes, url: str, charset: str | None
+) -> tuple[str | None, list[_RawEntry], list[str]]:
+    text, _, warnings = decode_feed(content, charset)
+    try:
+        doc = json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as exc:
+        raise FeedError("parse", url, f"invalid JSON: {exc}") from exc
+    if not isinstance(doc, dict):
+        raise FeedError("not_a_feed", url, "JSON document is not a JSON Feed object")
+    version = doc.get("version")
+    if not isinstance(version, str) or not version.startswith(JSON_FEED_VERSION_PREFIX):
+        raise FeedError("not_a_feed", url, "JSON without a jsonfeed.org version")
+    items = doc.get("items")
+    if not isinstance(items, list):
+        raise FeedError("parse", url, "JSON Feed without an items list")
+    feed_url = _json_str(doc, "feed_url")
+    base = urljoin(url, feed_url) if feed_url else url
+    entries: list[_RawEntry] = []
+    for item in items:
+        if not isinstance(item, dict):
+            warnings.append("JSON Feed item that is not an object skipped")
+            continue
+        link = _json_str(item, "url") or _json_str(item, "external_url")
+        guid_value = item.get("id")
+        guid = (
+            str(guid_value).strip() if isinstance(guid_value, str | int) and str(guid_value).strip() else None
+        )
+        authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
+        names = [a["name"] for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)]
+        summary = _json_str(item, "summary") or _json_str(item, "content_text") or ""
+        if not summary and (content_html := _json_str(item, "content_html")):
+            summary = content_html
+        entries.append(
+            _RawEntry(
+                guid=guid,
+                link=urljoin(base, link) if link else None,
+                title=plain_text(_json_str(item, "title")),
+                summary=plain_text(summary),
+                author=", ".join(names) or None,
+                published=_parse_iso(_json_str(item, "date_published") or _json_str(item, "date_modified")),
+            )
+        )
+    return _json_str(doc, "title"), entries, warnings
+
+
+# ------------------------------------------------------------------------------------------- XML feeds
+
+
+def _struct_to_datetime(value: Any) -> datetime | None:
+    if not isinstance(value, time.struct_time):
+        return None
+    try:
+        return datetime(*value[:6], tzinfo=UTC)
+    except (ValueError, OverflowError):
+        return None
+
+
+def _entry_link(entry: Mapping[str, Any]) -> str | None:
+    links = entry.get("links") or []
+    for rel in ("alternate", None):
+        for link in links:
+            if not isinstance(link, Mapping) or not link.get("href"):
+                continue
+            if rel is None or link.get("rel", "alternate") == rel:
+                return str(link["href"])
+    value = entry.get("link")
+    guid = entry.get("id")
+    if isinstance(value, str) and value.strip():
+        if value == guid and entry.get("guidislink"):
+            # A permalink GUID stands in for a missing <link>, but only if it really is a web URL.
+            return value if urlsplit(value.strip()).scheme.lower() in ("http", "https") else None
+        return value
+    return None
+
+
+def _parse_xml_feed(
+    content: bytes, url: str, charset: str | None
+) -> tuple[str | None, list[_RawEntry], list[str], int | None]:
+    text, _codec_used, warnings = decode_feed(content, charset)
+    _check_prolog(text, url)
+    # Re-encode as UTF-8 with a prolog that says so: feedparser then has nothing left to guess.
+    body = _XML_DECL.sub(b"", text.encode("utf-8", "replace"), count=1)
+    body = b'<?xml version="1.0" encoding="utf-8"?>\n' + body.lstrip()
+    parsed = feedparser.parse(
+        body,
+        response_headers={"content-type": "application/xml; charset=utf-8"},
+        resolve_relative_uris=True,
+        sanitize_html=True,
+    )
+    entries_raw = parsed.get("entries") or []
+    version = parsed.get("version") or ""
+    if parsed.get("bozo"):
+        exc = parsed.get("bozo_exception")
+        message = f"{type(exc).__name__}: {exc}" if exc is not None else "malformed feed"
+        if not entries_raw:
+            if not version:
+                raise FeedError("not_a_feed", url, f"no RSS, Atom or JSON Feed found ({message})")
+            raise FeedError("parse", url, f"unreadable {version} feed: {message}")
+        warnings.append(f"malformed feed used anyway: {message}")
+    elif not version and not entries_raw:
+        raise FeedError("not_a_feed", url, "no RSS, Atom or JSON Feed found")
+    feed_info = parsed.get("feed") or {}
+    entries: list[_RawEntry] = []
+    for entry in entries_raw:
+        guid = entry.get("id")
+        link = _entry_link(entry)
+        summary = entry.get("summary") or ""
+        if not summary and entry.get("content"):
+            first = entry["content"][0]
+            summary = first.get("value", "") if isinstance(first, Mapping) else ""
+        entries.append(
+            _RawEntry(
+                guid=guid.strip() if isinstance(guid, str) and guid.strip() else None,
+                link=urljoin(url, link.strip()) if link else None,
+                title=plain_text(entry.get("title")),
+                summary=plain_text(summary),
+                author=plain_text(entry.get("author")) or None,
+                published=_struct_to_datetime(entry.get("published_parsed"))
+                or _struct_to_datetime(entry.get("updated_parsed")),
+            )
+        )
+    ttl: int | None = None
+    raw_ttl = feed_info.get("ttl")
+    if isinstance(raw_ttl, str) and raw_ttl.strip().isdigit():
+        ttl = int(raw_ttl.strip()) * 60
+    title = plain_text(feed_info.get("title")) or None
+    return title, entries, warnings, ttl
+
+
+# ---------------------------------------------------------------------------------------------- parse
+
+
+def parse_feed(
+    content: bytes, url: str, *, charset: str | None = None, content_type: str | None = None
+) -> ParsedFeed:
+    """Parse feed bytes fetched from ``url`` into entries with canonical URLs and entry keys.
+
+    Raises FeedError with reason ``not_a_feed`` (e.g. an HTML page), ``parse`` (a feed too broken to
+    read, or a refused DOCTYPE) or ``encoding``; never anything else for any input bytes.
+    """
+    if not content.strip():
+        raise FeedError("not_a_feed", url, "empty document")
+    try:
+        if _looks_like_json(content, content_type):
+            title, raw, warnings = _parse_json_feed(content, url, charset)
+            ttl: int | None = None
+        else:
+            title, raw, warnings, ttl = _parse_xml_feed(content, url, charset)
+    except FeedError as exc:
+        if exc.url is None:
+            raise FeedError(exc.reason, url, exc.message) from exc
+        raise
+    except RecursionError as exc:
+        raise FeedError("parse", url, "document nested too deeply") from exc
+    return _build(title, raw, warnings, ttl, url)
+
+
+def _build(
+    title: str | None, raw: Sequence[_RawEntry], warnings: list[str], ttl: int | None, url: str
+) -> ParsedFeed:
+    usable: list[tuple[_RawEntry, str, str]] = []
+    for item in raw:
+        link = item.link
+        if not link or urlsplit(link).scheme not in ("http", "https") or not urlsplit(link).hostname:
+            warnings.append(f"entry {item.title[:60]!r} skipped: no http(s) link")
+            continue
+        usable.append((item, link, canonicalize_url(link)))
+    guid_urls: dict[str, set[str]] = {}
+    for item, _, canonical in usable:
+        if item.guid:
+            guid_urls.setdefault(item.guid, set()).add(canonical)
+    repeated = {guid for guid, urls in guid_urls.items() if len(urls) > 1}
+    entries: list[FeedEntry] = []
+    seen: Counter[str] = Counter()
+    for item, link, canonical in usable:
+        key = entry_key(
+            guid=item.guid,
+            url=canonical,
+            title=item.title,
+            content=item.summary,
+            guid_repeated=item.guid in repeated,
+        )
+        seen[key] += 1
+        if seen[key] > 1:
+            continue
+        entries.append(
+            FeedEntry(
+                entry_key=key,
+                url=canonical,
+                link=link,
+                guid=item.guid,
+                title=item.title,
+                summary=item.summary,
+                author=item.author,
+                published=item.published,
+            )
+        )
+    duplicates = sum(n - 1 for n in seen.values())
+    if duplicates:
+        warnings.append(f"{duplicates} duplicate entries dropped")
+    if repeated:
+        warnings.append(f"{len(repeated)} GUIDs repeated for different links; keyed by GUID+URL")
+    return ParsedFeed(title=title, entries=tuple(entries), ttl_seconds=ttl, warnings=tuple(warnings))
