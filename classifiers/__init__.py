@@ -1,0 +1,1 @@
+"""Is this article about international trade? Explainable, versioned verdicts and their evaluation."""

@@ -1,0 +1,233 @@
+"""Load the weighted trade lexicon (a commented TOML file) and find its terms in text, fast."""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections import Counter
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+# A wildcard term ("tariff*") must keep at least this many literal letters before the star: the matcher
+# indexes wildcard terms by their first WILDCARD_STEM letters so that each text token costs two dict look-ups
+# whatever the lexicon's size, and a shorter stem would match too many unrelated words anyway.
+WILDCARD_STEM = 4
+
+_TOKEN = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+class LexiconError(ValueError):
+    """The lexicon file is malformed; the message names the file and the offending entry."""
+
+
+def tokenize(text: str) -> list[str]:
+    """Split text into lower-case word tokens, keeping hyphenated compounds ("anti-dumping") whole.
+
+    Apostrophes split ("japan's" → "japan", "s") so possessives still match the bare word; the lexicon
+    and the trained models share this one tokenizer so their evidence reads alike.
+    """
+    return _TOKEN.findall(text.lower())
+
+
+@dataclass(frozen=True)
+class Concept:
+    """A trade idea ("tariffs") with the weight a person gave it and the concepts it needs beside it."""
+
+    name: str
+    weight: float
+    needs: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Combination:
+    """Extra weight when several concepts occur in one article: together they mean more than apart."""
+
+    name: str
+    concepts: tuple[str, ...]
+    weight: float
+
+
+@dataclass(frozen=True)
+class _Term:
+    tokens: tuple[str, ...]
+    wildcard: tuple[bool, ...]
+    concept: int
+
+    def matches(self, tokens: list[str], start: int) -> bool:
+        if start + len(self.tokens) > len(tokens):
+            return False
+        for offset, (want, wild) in enumerate(zip(self.tokens, self.wildcard, strict=True)):
+            got = tokens[start + offset]
+            if not (got.startswith(want) if wild else got == want):
+                return False
+        return True
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """How raw evidence becomes a score: title emphasis and the logistic curve around the threshold."""
+
+    title_weight: float
+    threshold: float
+    scale: float
+
+    def probability(self, raw: float) -> float:
+        """Map a raw weight sum to [0, 1] so that exactly the threshold gives 0.5."""
+        return 1.0 / (1.0 + math.exp(-(raw - self.threshold) / self.scale))
+
+
+def repeat_factor(count: int) -> float:
+    """Weight for a concept seen `count` times: growing, but slowly, so one repeated word cannot decide."""
+    return 1.0 + math.log(count)
+
+
+class Lexicon:
+    """The parsed lexicon plus an index that finds every term in one left-to-right pass over the tokens."""
+
+    def __init__(
+        self,
+        version: str,
+        scoring: Scoring,
+        concepts: list[Concept],
+        terms: list[tuple[str, int]],
+        combinations: list[Combination],
+    ) -> None:
+        self.version = version
+        self.scoring = scoring
+        self.concepts = tuple(concepts)
+        self.combinations = tuple(combinations)
+        self._exact: dict[str, list[_Term]] = {}
+        self._wild: dict[str, list[_Term]] = {}
+        for text, concept in terms:
+            term = _compile_term(text, concept, f"concept {concepts[concept].name!r}")
+            if term.wildcard[0]:
+                self._wild.setdefault(term.tokens[0][:WILDCARD_STEM], []).append(term)
+            else:
+                self._exact.setdefault(term.tokens[0], []).append(term)
+        # Longest phrase first, so "trade show" is tried (and wins) before "trade" at the same position.
+        for index in (self._exact, self._wild):
+            for bucket in index.values():
+                bucket.sort(key=lambda t: (-len(t.tokens), t.tokens))
+
+    def count(self, text: str) -> Counter[int]:
+        """Count concept matches in a text; at each position the longest matching term wins.
+
+        Matched tokens are consumed, which is how negative context works: "trade union" takes the token
+        "trade" so the generic "trade" concept never sees it.
+        """
+        tokens = tokenize(text)
+        counts: Counter[int] = Counter()
+        exact, wild = self._exact, self._wild
+        i, n = 0, len(tokens)
+        while i < n:
+            token = tokens[i]
+            best: _Term | None = None
+            for bucket in (exact.get(token), wild.get(token[:WILDCARD_STEM])):
+                if not bucket:
+                    continue
+                for term in bucket:
+                    if (best is None or len(term.tokens) > len(best.tokens)) and term.matches(tokens, i):
+                        best = term
+                        break
+            if best is None:
+                i += 1
+            else:
+                counts[best.concept] += 1
+                i += len(best.tokens)
+        return counts
+
+
+def _compile_term(text: str, concept: int, where: str) -> _Term:
+    """Turn one spelled-out variant into tokens, with the same tokenizer the text goes through."""
+    tokens: list[str] = []
+    wildcard: list[bool] = []
+    for part in text.split():
+        star = part.endswith("*")
+        pieces = tokenize(part.rstrip("*"))
+        if not pieces:
+            raise LexiconError(f"{where}: term {text!r} has no word in {part!r}")
+        tokens.extend(pieces)
+        wildcard.extend([False] * (len(pieces) - 1) + [star])
+    if wildcard[0] and len(tokens[0]) < WILDCARD_STEM:
+        raise LexiconError(f"{where}: term {text!r}: a wildcard needs {WILDCARD_STEM}+ letters before '*'")
+    return _Term(tuple(tokens), tuple(wildcard), concept)
+
+
+def _expand(term: str) -> list[str]:
+    """Spell out the variants a person means by one term.
+
+    "anti-dumping" also matches "anti dumping" (news copy and wire text split compounds inconsistently);
+    a leading "=" ("=trade-in") keeps the hyphenated form only, for compounds whose spaced form means
+    something else ("trade in goods").
+    """
+    if term.startswith("="):
+        return [term[1:]]
+    variants = [term]
+    if "-" in term:
+        variants.append(term.replace("-", " "))
+    return variants
+
+
+def parse_lexicon(raw: dict[str, Any], source: str) -> Lexicon:
+    """Build a Lexicon from parsed TOML, naming the file and entry on any mistake."""
+    try:
+        version = str(raw["version"])
+        scoring_raw = raw["scoring"]
+        scoring = Scoring(
+            title_weight=float(scoring_raw["title_weight"]),
+            threshold=float(scoring_raw["threshold"]),
+            scale=float(scoring_raw["scale"]),
+        )
+    except (KeyError, TypeError, ValueError) as exc:
+        raise LexiconError(f"{source}: missing or bad 'version' or [scoring] entry: {exc}") from exc
+    concepts: list[Concept] = []
+    terms: list[tuple[str, int]] = []
+    seen: dict[str, str] = {}
+    for position, entry in enumerate(raw.get("concept", []), start=1):
+        where = f"{source}: concept #{position} ({entry.get('name', '?')})"
+        try:
+            concept = Concept(str(entry["name"]), float(entry["weight"]), tuple(entry.get("needs", ())))
+            entry_terms = list(entry["terms"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise LexiconError(f"{where}: needs name, weight and terms: {exc}") from exc
+        for term in entry_terms:
+            for variant in _expand(str(term).strip().lower()):
+                key = " ".join(tokenize(variant)) + ("*" if variant.endswith("*") else "")
+                if key in seen:
+                    raise LexiconError(f"{where}: term {variant!r} already belongs to {seen[key]!r}")
+                seen[key] = concept.name
+                terms.append((variant, len(concepts)))
+        concepts.append(concept)
+    names = {c.name for c in concepts}
+    if len(names) != len(concepts):
+        raise LexiconError(f"{source}: concept names must be unique")
+    combinations: list[Combination] = []
+    for entry in raw.get("combination", []):
+        combo = Combination(str(entry["name"]), tuple(entry["concepts"]), float(entry["weight"]))
+        combinations.append(combo)
+    for concept in concepts:
+        unknown = set(concept.needs) - names
+        if unknown:
+            raise LexiconError(f"{source}: concept {concept.name!r} needs unknown {sorted(unknown)}")
+    for combo in combinations:
+        unknown = set(combo.concepts) - names
+        if unknown:
+            raise LexiconError(f"{source}: combination {combo.name!r} names unknown {sorted(unknown)}")
+    return Lexicon(version, scoring, concepts, terms, combinations)
+
+
+def load_lexicon(path: str | Path | None = None) -> Lexicon:
+    """Read a lexicon file; None reads the one shipped with tradewatch."""
+    if path is None:
+        resource = resources.files("classifiers").joinpath("data/trade_lexicon.toml")
+        text, source = resource.read_text(encoding="utf-8"), "classifiers/data/trade_lexicon.toml"
+    else:
+        text, source = Path(path).read_text(encoding="utf-8"), str(path)
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise LexiconError(f"{source}: not valid TOML: {exc}") from exc
+    return parse_lexicon(raw, source)
