@@ -3,7 +3,7 @@
 The sequence, each stage working on the one tree parsed by ``extractors.article``:
 1. site rules: remove known junk blocks; if the site's body selector matches, extract from that block only;
 2. trafilatura (precision mode, no comments) over the tree, giving a small XML body of p/head/list/quote;
-3. render that body as paragraphs (lists as "- item" lines, tables as "a | b" rows);
+3. render that body as paragraphs (a list item, a quoted paragraph, a table row: one paragraph each);
 4. drop boilerplate paragraphs by phrase data, and cut the text at an end-of-article marker
    ("Leave a Comment", "Related Stories", ...) found in its last part.
 """
@@ -23,6 +23,10 @@ from extractors._article_data import SiteRule, boilerplate_regex, default_rule, 
 # An end-of-article marker only cuts when it sits past this share of the text: a "Related" heading in the
 # first half is an inline box (its links were already removed), and cutting there would lose the article.
 TAIL_START_SHARE = 0.5
+
+# Most text a block matched by a generic junk rule may hold and still be removed (see _apply_rules). Inline
+# newsletter boxes, share bars and comment forms hold a few hundred characters.
+JUNK_MAX_CHARS = 1500
 
 # Characters trimmed from both ends of a paragraph before matching boilerplate, so "Share:" and "• Share"
 # and "Required fields are marked *" match the plain phrases in the data file.
@@ -50,36 +54,31 @@ def _element_text(element: etree._Element) -> str:
 
 
 def _render(body: etree._Element) -> list[str]:
-    """Paragraphs of trafilatura's XML body, in document order."""
+    """Paragraphs of trafilatura's XML body in document order: each paragraph, heading, list item, quoted
+    paragraph and table row is one paragraph (table cells joined by " | ")."""
     paragraphs: list[str] = []
     for child in body:
         tag = child.tag
         if tag == "list":
-            items = [_element_text(item) for item in child.iter("item")]
-            lines = [f"- {item}" for item in items if item]
-            if lines:
-                paragraphs.append("\n".join(lines))
+            blocks = list(child.iter("item"))
         elif tag == "table":
-            rows = []
+            blocks = []
             for row in child.iter("row"):
-                cells = [_element_text(cell) for cell in row.iter("cell")]
-                cells = [cell for cell in cells if cell]
+                cells = [text for text in map(_element_text, row.iter("cell")) if text]
                 if cells:
-                    rows.append(" | ".join(cells))
-            if rows:
-                paragraphs.append("\n".join(rows))
+                    paragraphs.append(" | ".join(cells))
         elif tag == "quote" and len(child) and all(sub.tag in {"p", "quote"} for sub in child):
-            paragraphs.extend(text for text in map(_element_text, child) if text)
+            blocks = list(child)
         else:
-            text = _element_text(child)
-            if text:
-                paragraphs.append(text)
+            blocks = [child]
+        paragraphs.extend(text for text in map(_element_text, blocks) if text)
     return paragraphs
 
 
 def _is_boilerplate(paragraph: str, pattern: re.Pattern[str]) -> bool:
     key = _SPACES.sub(" ", paragraph.replace("\n", " ")).strip(_TRIM)
-    return not key or pattern.fullmatch(key) is not None
+    # A paragraph of punctuation only ("___", "* * *") is a section divider the author wrote: keep it.
+    return bool(key) and pattern.fullmatch(key) is not None
 
 
 def clean_paragraphs(paragraphs: list[str]) -> list[str]:
@@ -96,12 +95,20 @@ def clean_paragraphs(paragraphs: list[str]) -> list[str]:
     return [p for p in paragraphs if not _is_boilerplate(p, junk)]
 
 
-def _apply_rules(tree: html.HtmlElement, rule: SiteRule) -> html.HtmlElement:
-    """Remove the rule's junk blocks from ``tree`` and narrow it to the rule's body block when one matches."""
+def _apply_rules(tree: html.HtmlElement, rule: SiteRule, *, guarded: bool) -> html.HtmlElement:
+    """Remove the rule's junk blocks from ``tree`` and narrow it to the rule's body block when one matches.
+
+    ``guarded`` (for the generic rules, which match class names on any site) spares a matched block holding
+    more than JUNK_MAX_CHARS of text: a widget is small, and a match that big is a wrapper such as
+    Substack's ``<div class="container newsletter-post">`` around the whole article.
+    """
     for xpath in rule.junk:
         for element in xpath(tree):
-            if isinstance(element, etree._Element) and element.getparent() is not None:
-                element.drop_tree()
+            if not isinstance(element, html.HtmlElement) or element.getparent() is None:
+                continue
+            if guarded and len(element.text_content()) > JUNK_MAX_CHARS:
+                continue
+            element.drop_tree()
     for xpath in rule.body:
         found = [e for e in xpath(tree) if isinstance(e, etree._Element)]
         if found:
@@ -117,11 +124,11 @@ def extract_body(tree: html.HtmlElement, url: str | None) -> list[str]:
 
     ``tree`` is modified (junk blocks removed): the caller parsed it for this call only.
     """
-    tree = _apply_rules(tree, default_rule())
+    tree = _apply_rules(tree, default_rule(), guarded=True)
     host = urlsplit(url).hostname if url else None
     rule = site_rule(host)
     if rule is not None:
-        tree = _apply_rules(tree, rule)
+        tree = _apply_rules(tree, rule, guarded=False)
     document = trafilatura.bare_extraction(
         tree,
         url=url,

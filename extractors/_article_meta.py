@@ -193,6 +193,23 @@ def _title_from_title_tag(tree: html.HtmlElement, site_names: set[str]) -> str |
     return max(parts, key=len)
 
 
+def _published(article: dict[str, Any], meta: dict[str, str], tree: html.HtmlElement) -> datetime | None:
+    """The first stated publication date; in the publisher's own UTC offset when another source gives one.
+
+    Sites often serialise JSON-LD in UTC ("...Z") and the meta tag in local time: the same instant, but the
+    local offset says where and when the story was written, so it is the one kept.
+    """
+    candidates = [parse_date(_clean(article.get("datePublished")))]
+    candidates += [parse_date(meta[key]) for key in _DATE_KEYS if key in meta]
+    dates = [date for date in candidates if date is not None]
+    if not dates:
+        return next(filter(None, (parse_date(str(value)) for value in _FIND_TIME(tree))), None)
+    first = dates[0]
+    if first.utcoffset():
+        return first
+    return next((date for date in dates if date == first and date.utcoffset()), first)
+
+
 def extract_metadata(tree: html.HtmlElement, url: str | None) -> Metadata:
     """Everything the page states about the article, trusting JSON-LD, then meta tags, then visible text."""
     article: dict[str, Any] = {}
@@ -231,12 +248,7 @@ def extract_metadata(tree: html.HtmlElement, url: str | None) -> Metadata:
             if author is not None:
                 break
 
-    published = parse_date(_clean(article.get("datePublished")))
-    for key in _DATE_KEYS:
-        if published is None and key in meta:
-            published = parse_date(meta[key])
-    if published is None:
-        published = next(filter(None, (parse_date(str(value)) for value in _FIND_TIME(tree))), None)
+    published = _published(article, meta, tree)
 
     in_language = article.get("inLanguage")
     language_ld = in_language if isinstance(in_language, str) else None
