@@ -1,0 +1,316 @@
+"""The rule language as users write it: what matches, what must not, and errors that point at the mistake."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from alerts.rules import Document, RuleSyntaxError, compile_rule, match_all, parse, prepare
+
+BODY = (
+    "The football final drew a record crowd. A trader in Rotterdam said port volumes fell.\n\n"
+    "The Product launch was delayed. Washington imposed new tariffs on Chinese steel imports, "
+    "and the EU answered with anti-dumping duties on U.S. bourbon.\n\n"
+    "Officials from Brazil met Japanese negotiators; talks on a trade agreement resumed in Geneva."
+)
+DOC = Document(title="Steel tariff dispute escalates", text=BODY, source="Reuters Trade Wire")
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        # whole words on Unicode word boundaries: the false positives users reported
+        ("ball", False),  # football
+        ("pro", False),  # Product
+        ("trade", True),  # "trade agreement" (and "Trade" in the source is not searched unscoped)
+        ("=trade", True),
+        ("trader", True),
+        ("traders", True),  # plural of a word present
+        ("football", True),
+        # plurals both ways, and the exact form
+        ("tariff", True),  # title has "tariff", body "tariffs"
+        ("=tariffs", True),
+        ("duty", True),  # duties
+        ("=duty", False),
+        ("import", True),
+        ("=import", False),
+        ("volume", True),
+        ("crowds", True),
+        ("news", False),  # not the plural of "new"
+        # case-insensitive
+        ("STEEL", True),
+        ("washington", True),
+        # phrases (each word with plural variants)
+        ('"trade agreement"', True),
+        ('"trade agreements"', True),
+        ('"agreement trade"', False),
+        ('"chinese steel imports"', True),
+        ('"=chinese =steel =import"', False),
+        # punctuation inside a word makes a phrase, as in the text
+        ("anti-dumping", True),
+        ("u.s.", True),
+        ("U.S. bourbon", True),
+        # boolean logic, implicit AND
+        ("steel tariffs", True),
+        ("steel AND whisky", False),
+        ("steel OR whisky", True),
+        ("whisky OR gin", False),
+        ("steel -football", False),
+        ("steel NOT football", False),
+        ("steel -cricket", True),
+        ("steel NOT (football AND cricket)", True),  # nested NOT
+        ("steel NOT (football -cricket)", False),  # football and not cricket is true -> excluded
+        ("steel -(-football)", True),  # double negation
+        ("(steel OR iron) (tariff OR quota) -cricket", True),
+        ("cricket OR (steel -football)", False),
+        # prefix wildcards
+        ("negotiat*", True),
+        ("rotter*", True),
+        ("geneva*", True),
+        ("zurich*", False),
+        # NEAR: distance in words, either order
+        ("tariffs NEAR/4 steel", True),  # tariffs on Chinese steel: 2 words between
+        ("body:(tariffs NEAR/1 steel)", False),
+        ("tariffs NEAR/1 steel", True),  # "Steel tariff" in the title
+        ("steel NEAR/3 tariffs", True),
+        ("football NEAR/3 tariffs", False),
+        ('"trade agreement" NEAR/2 talks', True),
+        ("(brazil OR chile) NEAR/3 japanese", True),
+        ("(brazil OR chile) NEAR/2 geneva", False),
+        ("tariff NEAR/3 steel NEAR/5 chinese", True),
+        # field scopes
+        ("title:dispute", True),
+        ("title:football", False),
+        ("source:reuters", True),
+        ("reuters", False),  # unscoped terms search title and body only
+        ("title:(steel tariff)", True),
+        ('title:"tariff dispute"', True),
+        ("body:dispute", False),
+        ("source:reuters steel -title:football", True),
+    ],
+)
+def test_rule_matches(query: str, expected: bool) -> None:
+    assert parse(query).matches(DOC) is expected
+    assert (parse(query).match(DOC) is not None) is expected
+
+
+@pytest.mark.parametrize(
+    ("query", "position", "fragment"),
+    [
+        ("", 0, "empty rule"),
+        ("   ", 0, "empty rule"),
+        ("steel OR", 8, "expected a term after OR"),
+        ("OR steel", 0, "needs a term before it"),
+        ("steel AND AND iron", 10, "expected a term after AND"),
+        ("(steel OR iron", 0, "never closed"),
+        ("steel)", 5, "without a matching"),
+        ("()", 0, "empty parentheses"),
+        ('"trade war', 0, "unclosed quote"),
+        ('""', 0, "empty phrase"),
+        ("steel or iron", 6, "looks like an operator"),
+        ("steel and iron", 6, "looks like an operator"),
+        ("not steel", 0, "looks like an operator"),
+        ("steel NEAR iron", 6, "NEAR needs a distance"),
+        ("steel NEAR/0 iron", 6, "between 1 and"),
+        ("steel NEAR/500 iron", 6, "between 1 and"),
+        ("steel NEAR/3", 12, "after NEAR/3"),
+        ("steel NEAR/3 (iron copper)", 13, "NEAR joins"),
+        ("steel NEAR/3 -iron", 13, "after NEAR/3"),
+        ("tr*de", 2, "only allowed at the end"),
+        ("t*", 0, "at least 2 letters"),
+        ("=trade*", 0, "cannot be combined"),
+        ("foo:bar", 0, "unknown field"),
+        ("title:", 6, "after title:"),
+        ("steel - iron", 6, "directly before"),
+        ("-steel", 0, "only excludes"),
+        ("NOT steel", 0, "only excludes"),
+        ("steel OR -iron", 9, "only excludes"),
+        ("&&", 0, "no letters or digits"),
+    ],
+)
+def test_invalid_rule_names_the_position(query: str, position: int, fragment: str) -> None:
+    with pytest.raises(RuleSyntaxError) as caught:
+        parse(query)
+    error = caught.value
+    assert (error.position, error.query) == (position, query)
+    assert fragment in error.message
+    # str() shows message, query and a caret under the position
+    lines = str(error).splitlines()
+    assert fragment in lines[0]
+    assert lines[2].index("^") - 2 == position
+
+
+def test_not_alone_is_refused_because_it_would_alert_on_everything() -> None:
+    with pytest.raises(RuleSyntaxError, match="only excludes"):
+        parse("NOT (steel OR iron) OR -copper")
+
+
+def test_configured_rule_error_names_the_rule() -> None:
+    with pytest.raises(RuleSyntaxError) as caught:
+        compile_rule("EU steel", "steel OR")
+    assert caught.value.rule == "EU steel"
+    assert str(caught.value).startswith("rule 'EU steel': expected a term after OR (at position 8)")
+
+
+def test_quoted_operator_words_are_searchable() -> None:
+    doc = Document("Steel or nothing", "")
+    assert parse('"steel or nothing"').matches(doc)
+    assert parse('steel "or"').matches(doc)
+
+
+# ------------------------------------------------------------------------------------- match details
+
+
+def test_match_quotes_the_first_body_sentence_with_the_hit() -> None:
+    m = parse("tariff").match(DOC)
+    assert m is not None
+    assert m.field == "body"
+    assert m.sentence == (
+        "Washington imposed new tariffs on Chinese steel imports, "
+        "and the EU answered with anti-dumping duties on U.S. bourbon."
+    )
+    assert m.sentence[m.hit_start : m.hit_end] == "tariffs"
+    assert m.terms == ("tariff",)
+
+
+def test_match_uses_the_title_when_only_the_title_hits() -> None:
+    m = parse("dispute").match(DOC)
+    assert m is not None
+    assert (m.field, m.sentence, m.sentence[m.hit_start : m.hit_end]) == (
+        "title",
+        "Steel tariff dispute escalates",
+        "dispute",
+    )
+
+
+def test_match_never_quotes_an_excluded_or_failed_branch() -> None:
+    m = parse("(football cricket) OR bourbon -whisky").match(DOC)
+    assert m is not None
+    assert m.sentence[m.hit_start : m.hit_end] == "bourbon"
+    assert m.terms == ("bourbon",)
+
+
+def test_near_hit_spans_both_words() -> None:
+    m = parse("steel NEAR/4 tariffs").match(DOC)
+    assert m is not None
+    assert m.sentence[m.hit_start : m.hit_end] == "tariffs on Chinese steel"
+    assert m.terms == ("steel", "tariffs")
+
+
+def test_sentence_is_whitespace_normalised_and_capped_around_the_hit() -> None:
+    filler = " ".join(f"word{i}" for i in range(200))
+    doc = Document("t", f"Start {filler}\n   embargo\t\tannounced {filler} end.")
+    m = parse("embargo").match(doc)
+    assert m is not None
+    assert len(m.sentence) <= 310
+    assert "  " not in m.sentence
+    assert "\n" not in m.sentence
+    assert m.sentence.startswith("…")
+    assert m.sentence.endswith("…")
+    assert m.sentence[m.hit_start : m.hit_end] == "embargo"
+    assert "embargo announced" in m.sentence
+
+
+def test_unicode_words_and_case_folding() -> None:
+    doc = Document("Zölle auf Stahl", "Die Straße nach Genève: ZÖLLE steigen.")
+    assert parse("zölle").matches(doc)
+    assert parse("STRASSE").matches(doc)  # case folding: ß ~ ss
+    assert parse("genève").matches(doc)
+    assert not parse("gen").matches(doc)
+    # a decomposed è (e + combining grave) in the text still matches the composed one in the rule
+    assert parse("genève").matches(Document("", "Gene\u0300ve"))
+    assert parse("gene\u0300ve").matches(Document("", "Genève"))
+
+
+def test_trade_only_rules_skip_non_trade_articles() -> None:
+    rule = compile_rule("Steel", "steel", trade_only=True)
+    assert rule.match(DOC, is_trade=False) is None
+    assert rule.match(DOC, is_trade=None) is None
+    assert rule.match(DOC, is_trade=True) is not None
+
+
+def test_match_all_returns_every_matching_rule() -> None:
+    rules = [compile_rule("a", "steel"), compile_rule("b", "whisky"), compile_rule("c", "title:dispute")]
+    assert [r.name for r, _ in match_all(rules, DOC)] == ["a", "c"]
+
+
+def test_matching_is_fast_on_a_prepared_article() -> None:
+    """Thousands of articles x tens of rules: one prepare() per article, then cheap rule evaluation."""
+    queries = [
+        parse(q)
+        for q in [
+            "tariff*",
+            '"trade agreement" -football',
+            "steel NEAR/5 (import OR export)",
+            "title:(steel OR aluminium) source:reuters",
+            "anti-dumping OR countervailing",
+            '(wto OR "world trade organization") -sport*',
+            "=duty OR duties",
+            "embargo OR sanction*",
+            "quota NEAR/10 (rice OR wheat)",
+            "u.s. china",
+        ]
+        * 3
+    ]
+    article = Document(DOC.title, "\n\n".join([BODY] * 8), DOC.source)  # ~1,000 words
+    start = time.perf_counter()
+    for _ in range(200):
+        prep = prepare(article)
+        for q in queries:
+            q.match(prep)
+    per_article = (time.perf_counter() - start) / 200
+    assert per_article < 0.02, f"{per_article * 1000:.1f} ms per article for 30 rules"
+
+
+# ----------------------------------------------------------------------------------------- property
+
+_ATOMS = st.sampled_from(
+    [
+        "steel",
+        "tariff*",
+        '"trade war"',
+        "=duty",
+        "AND",
+        "OR",
+        "NOT",
+        "-",
+        "(",
+        ")",
+        "NEAR/3",
+        "title:",
+        "source:",
+        '"',
+        "*",
+        "=",
+        "or",
+        "x",
+        "ü",
+        ":",
+        "NEAR",
+        "-steel",
+        "\t",
+        "\n",
+    ]
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(st.text(max_size=40), st.lists(_ATOMS, max_size=12).map(" ".join)))
+def test_random_queries_parse_or_fail_with_a_position(query: str) -> None:
+    error: RuleSyntaxError | None = None
+    try:
+        q = parse(query)
+    except RuleSyntaxError as exc:  # any other exception type fails the test
+        error = exc
+    if error is not None:
+        assert 0 <= error.position <= len(query)
+        assert error.message
+        assert error.query == query
+        return
+    # A query that parses can be evaluated, and a match always points inside its sentence.
+    m = q.match(DOC)
+    if m is not None:
+        assert 0 <= m.hit_start < m.hit_end <= len(m.sentence)
