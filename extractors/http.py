@@ -172,15 +172,14 @@ def is_forbidden_address(address: str | IPAddress, allow: Iterable[str] = ()) ->
         return True
     if isinstance(ip, ipaddress.IPv6Address) and ip.scope_id:
         ip = ipaddress.IPv6Address(str(ip).split("%", 1)[0])
-    candidates: list[IPAddress] = [ip]
     if isinstance(ip, ipaddress.IPv6Address):
-        embedded = _embedded_ipv4(ip)
-        if embedded is not None:
-            candidates.append(embedded)
+        # Translation prefixes (::ffff:0:0/96, 64:ff9b::/96, 6to4, Teredo) are not global themselves;
+        # what matters is the IPv4 host the packets end up at.
+        ip = _embedded_ipv4(ip) or ip
     allowed = _networks(tuple(allow))
-    if any(c.version == n.version and c in n for c in candidates for n in allowed):
+    if any(ip.version == n.version and ip in n for n in allowed):
         return False
-    return any(not c.is_global or c.is_multicast or c.is_reserved for c in candidates)
+    return not ip.is_global or ip.is_multicast or ip.is_reserved
 
 
 # ------------------------------------------------------------------------------ guarded network backend
@@ -262,6 +261,12 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         await self._inner.sleep(seconds)
 
 
+@functools.cache
+def _ssl_context() -> ssl.SSLContext:
+    """One verifying context per process: loading the CA bundle costs ~0.1 s, sharing it is safe."""
+    return httpx.create_ssl_context(trust_env=False)
+
+
 class _GuardedTransport(httpx.AsyncHTTPTransport):
     """httpx's transport with its connection pool rebuilt on the guarded network backend.
 
@@ -270,9 +275,9 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
     """
 
     def __init__(self, policy: FetchPolicy) -> None:
-        super().__init__(trust_env=False)
+        super().__init__(verify=_ssl_context(), trust_env=False)
         self._pool = httpcore.AsyncConnectionPool(
-            ssl_context=httpx.create_ssl_context(trust_env=False),
+            ssl_context=_ssl_context(),
             max_connections=100,
             max_keepalive_connections=20,
             keepalive_expiry=5.0,
