@@ -73,6 +73,14 @@ class Scoring:
     title_weight: float
     threshold: float
     scale: float
+    focus_tokens: int
+    focus_floor: float
+
+    def focus(self, body_tokens: int) -> float:
+        """Weight of body evidence for a body of this many words (1 for short bodies, less for long)."""
+        if body_tokens <= self.focus_tokens:
+            return 1.0
+        return max(self.focus_floor, math.sqrt(self.focus_tokens / body_tokens))
 
     def probability(self, raw: float) -> float:
         """Map a raw weight sum to [0, 1] so that exactly the threshold gives 0.5."""
@@ -112,8 +120,8 @@ class Lexicon:
             for bucket in index.values():
                 bucket.sort(key=lambda t: (-len(t.tokens), t.tokens))
 
-    def count(self, text: str) -> Counter[int]:
-        """Count concept matches in a text; at each position the longest matching term wins.
+    def count(self, text: str) -> tuple[Counter[int], int]:
+        """Count concept matches in a text, and its words; at each position the longest term wins.
 
         Matched tokens are consumed, which is how negative context works: "trade union" takes the token
         "trade" so the generic "trade" concept never sees it.
@@ -137,7 +145,7 @@ class Lexicon:
             else:
                 counts[best.concept] += 1
                 i += len(best.tokens)
-        return counts
+        return counts, n
 
 
 def _compile_term(text: str, concept: int, where: str) -> _Term:
@@ -180,6 +188,8 @@ def parse_lexicon(raw: dict[str, Any], source: str) -> Lexicon:
             title_weight=float(scoring_raw["title_weight"]),
             threshold=float(scoring_raw["threshold"]),
             scale=float(scoring_raw["scale"]),
+            focus_tokens=int(scoring_raw["focus_tokens"]),
+            focus_floor=float(scoring_raw["focus_floor"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise LexiconError(f"{source}: missing or bad 'version' or [scoring] entry: {exc}") from exc

@@ -53,12 +53,15 @@ class LexiconClassifier:
         if reason:
             return Verdict(is_trade=False, score=0.0, evidence=(), version=self.version, reason=reason)
         lexicon = self.lexicon
-        found: dict[Field, Counter[int]] = {"title": lexicon.count(title), "body": lexicon.count(text)}
+        title_counts, _ = lexicon.count(title)
+        body_counts, body_tokens = lexicon.count(text)
+        focus = lexicon.scoring.focus(body_tokens)
+        found: dict[Field, Counter[int]] = {"title": title_counts, "body": body_counts}
         present = {lexicon.concepts[i].name for counts in found.values() for i in counts}
         evidence: list[Evidence] = []
         raw = 0.0
         for field, counts in found.items():
-            emphasis = lexicon.scoring.title_weight if field == "title" else 1.0
+            emphasis = lexicon.scoring.title_weight if field == "title" else focus
             for index, count in counts.items():
                 concept = lexicon.concepts[index]
                 if concept.needs and not present.intersection(concept.needs):
@@ -69,9 +72,10 @@ class LexiconClassifier:
         title_names = {lexicon.concepts[i].name for i in found["title"]}
         for combo in lexicon.combinations:
             if present.issuperset(combo.concepts):
-                raw += combo.weight
-                field_: Field = "title" if title_names.intersection(combo.concepts) else "body"
-                evidence.append(Evidence(combo.name, field_, combo.weight))
+                in_title = bool(title_names.intersection(combo.concepts))
+                weight = combo.weight if in_title else combo.weight * focus
+                raw += weight
+                evidence.append(Evidence(combo.name, "title" if in_title else "body", round(weight, 3)))
         score = lexicon.scoring.probability(raw)
         is_trade = score >= 0.5
         return Verdict(
