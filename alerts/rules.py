@@ -92,6 +92,10 @@ class RuleSyntaxError(ValueError):
         self.rule = rule
         super().__init__(str(self))
 
+    def __reduce__(self) -> tuple[type[RuleSyntaxError], tuple[str, int, str, str]]:
+        # Exceptions pickle as cls(*args); ours takes named parts, and Prefect pickles a failed run's error.
+        return (type(self), (self.query, self.position, self.message, self.rule))
+
     def __str__(self) -> str:
         # The query is shown on one line so the caret lines up even when the query had newlines or tabs.
         flat = "".join(" " if c.isspace() else c for c in self.query)

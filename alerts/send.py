@@ -41,6 +41,7 @@ import re
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 import apprise
@@ -78,6 +79,14 @@ class DeliveryError(Exception):
         self.transient = transient
         kind = "transient" if transient else "permanent"
         super().__init__(f"delivery to {channel or 'channel'} failed ({kind}): {reason}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        # Exceptions pickle as cls(*args); ours takes named parts, and Prefect pickles a failed task's error.
+        return (_delivery_error, (self.channel, self.reason, self.transient))
+
+
+def _delivery_error(channel: str, reason: str, transient: bool) -> DeliveryError:
+    return DeliveryError(channel, reason, transient=transient)
 
 
 def redact(url: str) -> str:

@@ -314,3 +314,18 @@ def test_random_queries_parse_or_fail_with_a_position(query: str) -> None:
     m = q.match(DOC)
     if m is not None:
         assert 0 <= m.hit_start < m.hit_end <= len(m.sentence)
+
+
+def test_syntax_error_survives_pickling() -> None:
+    """Prefect pickles the exception of a failed run; the rule and position must come through."""
+    import pickle
+
+    with pytest.raises(RuleSyntaxError) as caught:
+        compile_rule("EU steel", "steel OR")
+    copy = pickle.loads(pickle.dumps(caught.value))
+    assert (copy.rule, copy.position, copy.message, str(copy)) == (
+        "EU steel",
+        8,
+        caught.value.message,
+        str(caught.value),
+    )

@@ -158,3 +158,16 @@ def test_invalid_url_is_permanent_and_redacted() -> None:
 
     assert caught.value.transient is False
     assert "token-abcdef" not in str(caught.value)
+
+
+def test_delivery_error_survives_pickling() -> None:
+    """Prefect pickles a failed task's exception; the retry decision (transient) must survive it."""
+    import pickle
+
+    copy = pickle.loads(pickle.dumps(DeliveryError("ops", "smtp connect failed", transient=True)))
+    assert (copy.channel, copy.reason, copy.transient, str(copy)) == (
+        "ops",
+        "smtp connect failed",
+        True,
+        "delivery to ops failed (transient): smtp connect failed",
+    )
