@@ -28,9 +28,17 @@ TAIL_START_SHARE = 0.5
 # newsletter boxes, share bars and comment forms hold a few hundred characters.
 JUNK_MAX_CHARS = 1500
 
+# The split-body rescue (see _dense_containers): paragraphs shorter than this are captions and buttons,
+# containers with less than this are asides; the rescue runs only when the dense containers hold this many
+# times the text trafilatura returned.
+DENSE_MIN_PARAGRAPH_CHARS = 40
+DENSE_MIN_CONTAINER_CHARS = 400
+RESCUE_RATIO = 1.5
+
 # Characters trimmed from both ends of a paragraph before matching boilerplate, so "Share:" and "• Share"
 # and "Required fields are marked *" match the plain phrases in the data file.
 _TRIM = " \t\n.:;,!?|•·*›»«-–—_()[]"
+_FIND_PARAGRAPHS = etree.XPath("//p")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 _BLANKS = re.compile(r"\s*\n\s*")
 
@@ -119,6 +127,61 @@ def _apply_rules(tree: html.HtmlElement, rule: SiteRule, *, guarded: bool) -> ht
     return tree
 
 
+def _dense_containers(tree: html.HtmlElement) -> list[html.HtmlElement]:
+    """The block holding most paragraph text, plus every block styled like it (same tag and class).
+
+    Magazine layouts (Wired, Condé Nast) split one article body into several sibling containers around
+    ads; trafilatura keeps the first and drops the rest. The siblings share the body's class, which is
+    what identifies them here.
+    """
+    scores: dict[html.HtmlElement, int] = {}
+    for paragraph in _FIND_PARAGRAPHS(tree):
+        size = len(paragraph.text_content())
+        parent = paragraph.getparent()
+        if size >= DENSE_MIN_PARAGRAPH_CHARS and parent is not None:
+            scores[parent] = scores.get(parent, 0) + size
+    if not scores:
+        return []
+    best = max(scores, key=scores.__getitem__)
+    signature = (best.tag, best.get("class"))
+    return [
+        element
+        for element, size in scores.items()
+        if (element.tag, element.get("class")) == signature and size >= DENSE_MIN_CONTAINER_CHARS
+    ]
+
+
+def _trafilatura(tree: html.HtmlElement, url: str | None, *, precision: bool) -> list[str]:
+    document = trafilatura.bare_extraction(
+        tree,
+        url=url,
+        favor_precision=precision,
+        include_comments=False,
+        include_tables=True,
+        with_metadata=False,
+        deduplicate=False,
+    )
+    if not isinstance(document, Document) or document.body is None:
+        return []
+    return _render(document.body)
+
+
+def _rescue_split_body(tree: html.HtmlElement, url: str | None, found: list[str]) -> list[str]:
+    """Re-extract from the dense containers when they hold far more text than trafilatura returned."""
+    containers = _dense_containers(tree)
+    if len(containers) < 2:
+        return found
+    dense_chars = sum(len(c.text_content()) for c in containers)
+    if dense_chars < RESCUE_RATIO * sum(len(p) for p in found):
+        return found
+    page = html.Element("html")
+    body = etree.SubElement(page, "body")
+    article = etree.SubElement(body, "article")
+    article.extend(deepcopy(container) for container in containers)
+    rescued = _trafilatura(page, url, precision=False)
+    return rescued if sum(map(len, rescued)) > sum(map(len, found)) else found
+
+
 def extract_body(tree: html.HtmlElement, url: str | None) -> list[str]:
     """The article's paragraphs, boilerplate removed; an empty list when the page has no main text.
 
@@ -129,15 +192,6 @@ def extract_body(tree: html.HtmlElement, url: str | None) -> list[str]:
     rule = site_rule(host)
     if rule is not None:
         tree = _apply_rules(tree, rule, guarded=False)
-    document = trafilatura.bare_extraction(
-        tree,
-        url=url,
-        favor_precision=True,
-        include_comments=False,
-        include_tables=True,
-        with_metadata=False,
-        deduplicate=False,
-    )
-    if not isinstance(document, Document) or document.body is None:
-        return []
-    return clean_paragraphs(_render(document.body))
+    paragraphs = _trafilatura(tree, url, precision=True)
+    paragraphs = _rescue_split_body(tree, url, paragraphs)
+    return clean_paragraphs(paragraphs)

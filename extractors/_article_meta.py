@@ -52,6 +52,8 @@ _CANONICAL_KEYS = ("og:url",)
 
 # A name is a few words: anything longer is a bio or a sentence that happened to sit in a byline box.
 MAX_AUTHOR_CHARS = 100
+# Pages with more <h1> than this use it for section titles, not for the headline.
+MAX_H1 = 3
 _BYLINE_PREFIX = re.compile(r"^\s*(by|written by|posted by|from)\s*[:\-]?\s+", re.IGNORECASE)
 _TITLE_SEPARATORS = re.compile(r"\s+(?:[|\-–—:»·]|&#8211;)\s+")
 _LANG_CODE = re.compile(r"^([a-zA-Z]{2})(?:[-_][a-zA-Z0-9]+)*$")
@@ -81,6 +83,7 @@ class Metadata:
     language: str | None
     canonical_url: str | None
     paywalled: bool  # JSON-LD isAccessibleForFree == false
+    headlines: tuple[str, ...]  # every wording of the headline the page shows (title, h1, og:title...)
 
 
 def _clean(value: object) -> str | None:
@@ -263,7 +266,14 @@ def extract_metadata(tree: html.HtmlElement, url: str | None) -> Metadata:
     if canonical is not None and url is not None:
         canonical = urljoin(url, canonical)
 
+    headlines = [title, _clean(article.get("headline")), *(_clean(meta.get(key)) for key in _TITLE_KEYS)]
+    headlines += [_clean(h1.text_content()) for h1 in _FIND_H1(tree)[:MAX_H1]]
+    titles = _FIND_TITLE(tree)
+    if titles:
+        full = _clean(titles[0].text_content())
+        headlines += [full, *(_TITLE_SEPARATORS.split(full) if full else [])]
     return Metadata(
+        headlines=tuple(dict.fromkeys(h for h in headlines if h)),
         title=title,
         author=author,
         published=published,

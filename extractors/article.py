@@ -127,7 +127,7 @@ def extract(html: bytes | str, url: str | None = None) -> Article:
     metadata = extract_metadata(tree, url)
     visible = _visible_text(tree)  # before the body stages prune the tree
     paragraphs = extract_body(tree, url)
-    if paragraphs and metadata.title and _same_words(paragraphs[0], metadata.title):
+    if paragraphs and any(_same_words(paragraphs[0], headline) for headline in metadata.headlines):
         paragraphs = paragraphs[1:]  # the headline is stored as the title; repeating it skews quotes
     body = "\n\n".join(paragraphs)
 
