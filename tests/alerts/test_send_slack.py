@@ -15,7 +15,7 @@ from apprise.plugins.slack import NotifySlack
 
 from alerts.render import AlertItem, render_instant
 from alerts.rules import Document, parse
-from alerts.send import DeliveryError, send
+from alerts.send import DeliveryError, redact, send
 
 TOKENS = ("T1SECRETAA", "B2SECRETBB", "C3SECRETCCCCCCCCCCCCCCCC")
 # footer/image off: the payload is then exactly what we render, with nothing apprise-version-specific in it.
@@ -137,3 +137,34 @@ def test_unreachable_slack_leaks_no_token_to_logs_or_errors(
     for token in TOKENS:  # ...but none of the secrets did
         assert token not in caplog.text
         assert token not in str(caught.value)
+
+
+def test_apprise_debug_chatter_stays_out_of_an_app_logging_at_warning(
+    slack_server: _Recorder, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.WARNING)
+    slack_server.status = 500
+    before = logging.getLogger("apprise").level
+
+    with pytest.raises(DeliveryError):
+        send(SLACK_URL, render_instant(_item()), channel="trade-desk")
+
+    apprise_records = [r for r in caplog.records if r.name == "apprise"]
+    assert apprise_records  # the failure warning is kept...
+    assert all(r.levelno >= logging.WARNING for r in apprise_records)  # ...the DEBUG we read is not
+    assert logging.getLogger("apprise").level == before
+
+
+@pytest.mark.parametrize(
+    ("url", "shown"),
+    [
+        ("mailto://user:pw@127.0.0.1:2525?smtp=127.0.0.1&to=a@b.example", "mailto://127.0.0.1"),
+        ("mailtos://user:pw@smtp.example.com", "mailtos://smtp.example.com"),
+        ("slack://T1SECRET/B2SECRET/C3SECRET/#general", "slack://***"),
+        ("discord://123456/tokentoken", "discord://***"),
+        ("json://hooks.example.com/path/secret?token=abc", "json://hooks.example.com"),
+        ("not a url", "***"),
+    ],
+)
+def test_redact_keeps_scheme_and_server_only(url: str, shown: str) -> None:
+    assert redact(url) == shown
