@@ -31,6 +31,8 @@ classifier_app = typer.Typer(
 )
 app.add_typer(articles_app, name="articles")
 app.add_typer(classifier_app, name="classifier")
+feeds_app = typer.Typer(help="Feed health and management.", no_args_is_help=True)
+app.add_typer(feeds_app, name="feeds")
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -58,6 +60,7 @@ def _quiet_prefect() -> None:
     """Prefect's own chatter goes to stderr at WARNING unless the user asked for more."""
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "tradewatch")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
 
 
 @app.command()
@@ -263,6 +266,86 @@ def articles_list(
             f"{flag:5} {score}  {(row['published_at'] or '')[:10]:10}  "
             f"{row['feed'] or '':24.24}  {row['title']}"
         )
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+@feeds_app.command("status")
+def feeds_status(
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON array, for scripts.")] = False,
+) -> None:
+    """Per feed: last success, last error and reason, failure streak, next poll, items seen, silence."""
+    from sqlmodel import Session
+
+    from storage import repo
+    from storage.db import init_db, make_engine
+
+    engine = make_engine(_settings(config).database.url)
+    init_db(engine)
+    with Session(engine) as session:
+        health = repo.feed_health(session, datetime.now(UTC))
+    engine.dispose()
+    rows = [
+        {
+            "name": h.feed.name,
+            "url": h.feed.url,
+            "active": h.feed.active,
+            "last_success_at": _iso(h.feed.last_success_at),
+            "last_polled_at": _iso(h.feed.last_polled_at),
+            "last_error_reason": h.feed.last_error_reason if h.feed.consecutive_failures else None,
+            "last_error": h.feed.last_error if h.feed.consecutive_failures else None,
+            "consecutive_failures": h.feed.consecutive_failures,
+            "next_poll_at": _iso(h.feed.next_poll_at),
+            "items_seen": h.feed.items_seen,
+            "articles": h.articles,
+            "latest_article_at": _iso(h.latest_article_at),
+            "usual_cadence_hours": round(h.cadence.total_seconds() / 3600, 2) if h.cadence else None,
+            "silent": h.silent,
+            "warning": h.feed.last_warning,
+        }
+        for h in health
+    ]
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    _table(
+        rows,
+        [
+            ("feed", lambda r: r["name"]),
+            ("state", _feed_state),
+            ("last success", lambda r: (r["last_success_at"] or "never")[:16]),
+            ("next poll", lambda r: (r["next_poll_at"] or "-")[:16]),
+            ("items", lambda r: str(r["items_seen"])),
+            ("last error", lambda r: r["last_error_reason"] or ""),
+        ],
+    )
+
+
+def _feed_state(row: dict[str, Any]) -> str:
+    if not row["active"]:
+        return "inactive"
+    if row["consecutive_failures"]:
+        return f"failing x{row['consecutive_failures']}"
+    return "SILENT" if row["silent"] else "ok"
+
+
+def _table(rows: list[dict[str, Any]], columns: list[tuple[str, Any]]) -> None:
+    """A readable table on a terminal (rich), tab-separated plain lines otherwise: no ANSI in pipes."""
+    if sys.stdout.isatty():
+        from rich.console import Console
+        from rich.table import Table
+
+        table = Table(*[name for name, _ in columns])
+        for row in rows:
+            table.add_row(*[str(getter(row)) for _, getter in columns])
+        Console().print(table)
+        return
+    typer.echo("\t".join(name for name, _ in columns))
+    for row in rows:
+        typer.echo("\t".join(str(getter(row)) for _, getter in columns))
 
 
 @db_app.command("upgrade")

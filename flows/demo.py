@@ -140,4 +140,4 @@ def render_demo_config(base_url: str, smtp_port: int, database_url: str, target:
 def body_text(message: EmailMessage) -> str:
     """The plain-text part of a received alert (or the HTML part when there is no plain one)."""
     part = message.get_body(preferencelist=("plain", "html"))
-    return part.get_content() if part is not None else ""  # type: ignore[no-any-return]
+    return str(part.get_content()) if part is not None else ""

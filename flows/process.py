@@ -116,8 +116,8 @@ def next_poll_after_success(now: datetime, *, ttl_seconds: float | None, max_age
 
 def next_poll_after_failure(now: datetime, failures: int, *, retry_after: float | None = None) -> datetime:
     """Exponential backoff with jitter, capped; a server's Retry-After wins when it asks for longer."""
-    delay = min(BACKOFF_BASE * (2 ** max(failures - 1, 0)), BACKOFF_CAP)
-    delay *= 1 + random.uniform(-BACKOFF_JITTER, BACKOFF_JITTER)
+    delay: timedelta = min(BACKOFF_BASE * (2 ** max(failures - 1, 0)), BACKOFF_CAP)
+    delay = delay * (1 + random.uniform(-BACKOFF_JITTER, BACKOFF_JITTER))
     if retry_after:
         delay = max(delay, timedelta(seconds=retry_after))
     return now + delay

@@ -7,6 +7,7 @@ winner atomically; no read-then-write races. Callers own the transaction (``sess
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -369,3 +370,49 @@ def _chunks(items: list[str], size: int = 500) -> Iterable[list[str]]:
     """Keep IN lists below SQLite's bound-parameter limit."""
     for start in range(0, len(items), size):
         yield items[start : start + size]
+
+
+# --- feed health -----------------------------------------------------------------------------------
+
+#: A feed is "silent" when its newest article is older than this many times its usual gap between
+#: articles: long enough not to flag a quiet weekend, short enough to notice a feed that died.
+SILENCE_FACTOR = 3
+#: How many recent articles estimate a feed's usual cadence.
+CADENCE_SAMPLE = 20
+
+
+@dataclass(frozen=True)
+class FeedHealth:
+    """One line of `tradewatch feeds status`."""
+
+    feed: Feed
+    articles: int
+    latest_article_at: datetime | None
+    cadence: timedelta | None
+    silent: bool
+
+
+def feed_health(session: Session, now: datetime) -> list[FeedHealth]:
+    """Per feed: stored articles, newest article, usual cadence, and whether it has gone silent."""
+    counts = dict(
+        session.exec(select(Article.feed_id, func.count()).group_by(Article.feed_id)).all()  # type: ignore[arg-type]
+    )
+    result = []
+    for feed in session.exec(select(Feed).order_by(col(Feed.id))):
+        stamps = [
+            ts
+            for ts in session.exec(
+                select(func.coalesce(Article.published_at, Article.fetched_at))
+                .where(col(Article.feed_id) == feed.id)
+                .order_by(func.coalesce(Article.published_at, Article.fetched_at).desc())
+                .limit(CADENCE_SAMPLE)
+            )
+            if ts is not None
+        ]
+        stamps = [ts if ts.tzinfo else ts.replace(tzinfo=now.tzinfo) for ts in stamps]
+        latest = stamps[0] if stamps else None
+        gaps = sorted(a - b for a, b in itertools.pairwise(stamps) if a > b)
+        cadence = gaps[len(gaps) // 2] if gaps else None
+        silent = bool(feed.active and latest and cadence and now - latest > cadence * SILENCE_FACTOR)
+        result.append(FeedHealth(feed, int(counts.get(feed.id, 0)), latest, cadence, silent))
+    return result

@@ -27,14 +27,15 @@ def _write(tmp_path: Path, text: str) -> Path:
         ('[[feeds]]\nname = "x"\n', ["feeds[0].url", "required"]),
         ('[[feeds]]\nname = "x"\nurl = "ftp://example.com/feed"\n', ["feeds[0].url", "http"]),
         ('[fetch]\nallow_private_networks = ["localhost"]\n', ["fetch.allow_private_networks", "CIDR"]),
-        ('[fetch]\ntimeout_s = 3\n', ["fetch.timeout_s", "unknown field"]),
+        ("[fetch]\ntimeout_s = 3\n", ["fetch.timeout_s", "unknown field"]),
         (
             '[[feeds]]\nname = "x"\nurl = "https://e.com/f"\n[[rules]]\nname = "r"\nquery = "tariff"\n'
             'channels = ["nowhere"]\n',
             ["rules[0]", "nowhere", "[channels]"],
         ),
         (
-            '[channels]\nc = "mailto://x"\n[[rules]]\nname = "broken"\nquery = "tariff AND (duty"\nchannels = ["c"]\n',
+            '[channels]\nc = "mailto://x"\n[[rules]]\nname = "broken"\nquery = "tariff AND (duty"\n'
+            'channels = ["c"]\n',
             ["broken", "position"],
         ),
         ("[database\nurl = 1", ["not valid TOML"]),
@@ -65,7 +66,8 @@ def test_extract_prints_the_seed_article_as_json_without_boilerplate() -> None:
     article = json.loads(result.output)
     assert set(article) >= {"title", "author", "published", "url", "text"}
     assert article["title"].startswith("Trump Claims")
-    assert article["text"] == (DEMO_SITE / "expected" / "trade-talks-japan.txt").read_text(encoding="utf-8").strip()
+    expected = (DEMO_SITE / "expected" / "trade-talks-japan.txt").read_text(encoding="utf-8")
+    assert article["text"] == expected.strip()
     assert "Leave a Comment" not in article["text"]
 
 
