@@ -1,0 +1,181 @@
+"""Benchmark the trade classifier on Reuters-21578 (ModApte training split) and record it in BENCHMARKS.md.
+
+Runs 5-fold stratified cross-validation for three classifiers on the same folds:
+  - the shipped lexicon (fixed, so each fold is only a measurement split; no fitting happens),
+  - the trainable linear mode (`classifiers.linear.train`, fitted inside each fold, threshold chosen by its
+    own inner cross-validation on the training part only),
+  - a TF-IDF + LinearSVC reference (scikit-learn defaults with word 1-2 grams, fitted inside each fold).
+Prints precision, recall, F1 and documents per second, and rewrites its own section of BENCHMARKS.md.
+The Reuters data is research-only: it is read from ../shared/bench/classification, never copied, and no
+model fitted to it is saved.
+
+    .venv/bin/python bench/classification.py [--data DIR] [--folds 5] [--no-write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import json
+import os
+import platform
+import re
+import sys
+import time
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from classifiers.evaluate import LabeledArticle, Scores, scores_from  # noqa: E402
+from classifiers.linear import LinearModel, train  # noqa: E402
+from classifiers.trade import LexiconClassifier  # noqa: E402
+
+DATA_FILE = "reuters21578-modapte-train.jsonl"
+START, END = "<!-- classification:start -->", "<!-- classification:end -->"
+HEADER = "# tradewatch benchmarks\n"
+SEED = 0
+
+
+def load(data_dir: Path) -> list[LabeledArticle]:
+    with (data_dir / DATA_FILE).open(encoding="utf-8") as handle:
+        rows = [json.loads(line) for line in handle if line.strip()]
+    return [LabeledArticle(row["title"], row["body"], bool(row["trade"])) for row in rows]
+
+
+def timed_predict(predict: Callable[[Sequence[LabeledArticle]], list[bool]], docs: Sequence[LabeledArticle]):
+    start = time.perf_counter()
+    predicted = predict(docs)
+    return predicted, time.perf_counter() - start
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def model_predictor(model: LinearModel) -> Callable[[Sequence[LabeledArticle]], list[bool]]:
+    return lambda docs: [model.classify(d.title, d.text).is_trade for d in docs]
+
+
+def svc_reference(train_docs: Sequence[LabeledArticle]) -> Callable[[Sequence[LabeledArticle]], list[bool]]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.svm import LinearSVC
+
+    vectorizer = TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True, min_df=2)
+    matrix = vectorizer.fit_transform([f"{d.title}\n{d.text}" for d in train_docs])
+    model = LinearSVC(C=1.0).fit(matrix, [d.is_trade for d in train_docs])
+
+    def predict(docs: Sequence[LabeledArticle]) -> list[bool]:
+        features = vectorizer.transform([f"{d.title}\n{d.text}" for d in docs])
+        return [bool(v) for v in model.predict(features)]
+
+    return predict
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=ROOT.parent / "shared" / "bench" / "classification")
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--no-write", action="store_true", help="print only, leave BENCHMARKS.md alone")
+    parser.add_argument("--lexicon-only", action="store_true", help="skip the fitted models (fast)")
+    args = parser.parse_args()
+    if not (args.data / DATA_FILE).exists():
+        print(f"skipped: {args.data / DATA_FILE} not found (research data is not shipped)")
+        return 0
+
+    from sklearn.model_selection import StratifiedKFold
+
+    docs = load(args.data)
+    labels = [d.is_trade for d in docs]
+    lexicon = LexiconClassifier()
+    results: dict[str, tuple[list[bool], list[bool], float, int]] = {}
+
+    def add(name: str, predicted: list[bool], truth: list[bool], seconds: float) -> None:
+        previous = results.get(name, ([], [], 0.0, 0))
+        results[name] = (
+            previous[0] + predicted,
+            previous[1] + truth,
+            previous[2] + seconds,
+            previous[3] + len(truth),
+        )
+
+    # The lexicon is fixed: measuring it on all documents at once is the same as summing the folds.
+    predicted, seconds = timed_predict(
+        lambda ds: [lexicon.classify(d.title, d.text).is_trade for d in ds], docs
+    )
+    add(f"lexicon ({lexicon.version})", predicted, labels, seconds)
+    print(f"lexicon done in {seconds:.1f} s", flush=True)
+
+    if not args.lexicon_only:
+        splitter = StratifiedKFold(n_splits=args.folds, shuffle=True, random_state=SEED)
+        for fold, (train_index, test_index) in enumerate(splitter.split(docs, labels), start=1):
+            train_docs = [docs[i] for i in train_index]
+            test_docs = [docs[i] for i in test_index]
+            truth = [d.is_trade for d in test_docs]
+            model, _ = train(train_docs)
+            predicted, seconds = timed_predict(model_predictor(model), test_docs)
+            add("trainable linear (classifiers.linear)", predicted, truth, seconds)
+            reference = svc_reference(train_docs)
+            predicted, seconds = timed_predict(reference, test_docs)
+            add("reference TF-IDF + LinearSVC", predicted, truth, seconds)
+            print(f"fold {fold}/{args.folds} done", flush=True)
+
+    rows = []
+    for name, (predicted, truth, seconds, count) in results.items():
+        scores: Scores = scores_from(predicted, truth)
+        rate = count / seconds if seconds else float("inf")
+        rows.append(
+            f"| {name} | {scores.precision:.3f} | {scores.recall:.3f} | {scores.f1:.3f} | "
+            f"{scores.tp} / {scores.fp} / {scores.fn} / {scores.tn} | {rate:,.0f} |"
+        )
+    table = "\n".join(
+        [
+            "| classifier | precision | recall | F1 | tp / fp / fn / tn | docs/s (1 core) |",
+            "|---|---|---|---|---|---|",
+            *rows,
+        ]
+    )
+    print(table)
+    if args.no_write:
+        return 0
+    command = "python bench/classification.py" + (" --lexicon-only" if args.lexicon_only else "")
+    section = "\n".join(
+        [
+            START,
+            "## Trade classification (Reuters-21578 ModApte training documents)",
+            "",
+            f"{len(docs):,} documents, {sum(labels)} labelled trade; {args.folds}-fold stratified "
+            f"cross-validation (seed {SEED}). The lexicon is fixed (no fitting), so it is measured on every "
+            "document; the linear models are fitted inside each fold. Speed is classification only (not "
+            "training), single-threaded Python, on a shared machine other jobs were loading, so treat it "
+            "as a lower bound.",
+            "",
+            table,
+            "",
+            f"Command: `{command}` · machine: {cpu_model()}, {os.cpu_count()} cores · "
+            f"date: {datetime.date.today().isoformat()}",
+            END,
+        ]
+    )
+    path = ROOT / "BENCHMARKS.md"
+    text = path.read_text(encoding="utf-8") if path.exists() else HEADER
+    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.DOTALL)
+    text = (
+        pattern.sub(lambda _: section, text)
+        if pattern.search(text)
+        else text.rstrip("\n") + "\n\n" + section + "\n"
+    )
+    path.write_text(text, encoding="utf-8")
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
