@@ -49,9 +49,6 @@ _DATA = Path(__file__).parent / "data"
 
 JSON_FEED_VERSION_PREFIX = "https://jsonfeed.org/version/"
 
-# How far into a document to look for the root element when checking the prolog for a DOCTYPE.
-PROLOG_SCAN_BYTES = 64 * 1024
-
 
 @dataclass(frozen=True)
 class FeedEntry:
@@ -258,6 +255,27 @@ def _strict(data: bytes, codec: str) -> str | None:
         return None
 
 
+# charset-normalizer scores within this distance count as a tie (short Latin texts often tie).
+DETECTION_TIE = 0.01
+
+
+def _detect(data: bytes) -> str | None:
+    """charset-normalizer's guess; among tied Latin guesses windows-1252, the web's commonest legacy
+    encoding (short Portuguese text ties cp1250 with cp1252, and cp1250 turns õ into ő)."""
+    results = charset_normalizer.from_bytes(data[: 512 * 1024])
+    best = results.best()
+    if best is None or not best.encoding:
+        return None
+    tied = [
+        _codec(m.encoding)
+        for m in results
+        if abs(m.chaos - best.chaos) < DETECTION_TIE and abs(m.coherence - best.coherence) < DETECTION_TIE
+    ]
+    if "cp1252" in tied:
+        return "cp1252"
+    return _codec(best.encoding) or best.encoding
+
+
 def decode_feed(data: bytes, charset: str | None = None) -> tuple[str, str, list[str]]:
     """Feed bytes → (text, codec used, warnings), following the order in the module docstring.
 
@@ -296,12 +314,11 @@ def decode_feed(data: bytes, charset: str | None = None) -> tuple[str, str, list
         warnings.append(f"declared encoding {codec} does not decode the feed")
     if utf8 is not None:
         return utf8, "utf-8", warnings
-    best = charset_normalizer.from_bytes(data[: 512 * 1024]).best()
-    if best is not None and best.encoding:
-        codec = _codec(best.encoding) or best.encoding
-        text = data.decode(codec, "replace")
-        warnings.append(f"encoding detected as {codec}")
-        return text, codec, warnings
+    detected = _detect(data)
+    if detected is not None:
+        text = data.decode(detected, "replace")
+        warnings.append(f"encoding detected as {detected}")
+        return text, detected, warnings
     if declared:
         warnings.append(f"decoded as {declared[0]} with replacement characters")
         return data.decode(declared[0], "replace"), declared[0], warnings
@@ -315,10 +332,12 @@ _ENTITY_DECL = re.compile(r"<!ENTITY", re.IGNORECASE)
 
 
 def _check_prolog(text: str, url: str) -> None:
-    """Refuse documents whose DOCTYPE declares entities (billion laughs, external entities)."""
-    head = text[:PROLOG_SCAN_BYTES]
-    m = _ROOT.search(head)
-    prolog = head[: m.start()] if m else head
+    """Refuse documents whose DOCTYPE declares entities (billion laughs, external entities).
+
+    The whole prolog is searched, however long: padding it with comments must not hide a declaration.
+    """
+    m = _ROOT.search(text)
+    prolog = text[: m.start()] if m else text
     if _ENTITY_DECL.search(prolog):
         raise FeedError(
             "parse", url, "DOCTYPE declares entities; refused (entity expansion / external entity)"
@@ -460,6 +479,9 @@ def _parse_xml_feed(
             if not version:
                 raise FeedError("not_a_feed", url, f"no RSS, Atom or JSON Feed found ({message})")
             raise FeedError("parse", url, f"unreadable {version} feed: {message}")
+        if not any(_entry_link(e) for e in entries_raw):
+            # Typically a truncated document: what feedparser salvaged has no link, so nothing is usable.
+            raise FeedError("parse", url, f"malformed {version or 'feed'} with no usable entry: {message}")
         warnings.append(f"malformed feed used anyway: {message}")
     elif not version and not entries_raw:
         raise FeedError("not_a_feed", url, "no RSS, Atom or JSON Feed found")
