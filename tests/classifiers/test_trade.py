@@ -1,0 +1,212 @@
+"""The shipped lexicon classifier on today's news, false friends, odd input and concurrent use."""
+
+from __future__ import annotations
+
+import tomllib
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+
+from classifiers.trade import LexiconClassifier, Verdict, classify, load_classifier
+
+ROOT = Path(__file__).resolve().parents[2]
+SEED = ROOT.parent / "shared" / "seeds" / "trade-talks-japan.txt"
+DEMO = ROOT / "seeds" / "demo" / "expected"
+
+# Articles written for these tests in today's vocabulary: (title, body, deciding phrases expected).
+TRADE_ARTICLES = [
+    (
+        "White House announces new round of reciprocal tariffs on 40 countries",
+        "The administration said on Tuesday that reciprocal tariffs of between 15% and 41% would take effect "
+        "next month on imports from dozens of trading partners, after talks with several of them stalled. "
+        "Canada and the European Union said they were preparing countermeasures. Economists warned that the "
+        "new duties would raise prices for consumers and disrupt supply chains built over decades.",
+        {"reciprocal tariffs"},
+    ),
+    (
+        "Commerce tightens export controls on AI chips to China",
+        "The Bureau of Industry and Security added 80 companies to the entity list and widened export "
+        "controls on advanced semiconductors and chipmaking equipment. Nvidia said the rules would cost it "
+        "billions in lost sales. Beijing called the move economic bullying and vowed to retaliate.",
+        {"export controls"},
+    ),
+    (
+        "EU and Mercosur seal trade deal after 25 years of negotiations",
+        "Negotiators from the European Union and the Mercosur bloc concluded a free-trade agreement that "
+        "will remove most tariffs on industrial goods and open markets for European cars and South American "
+        "beef. French farmers protested, and the deal still needs ratification by member states.",
+        {"trade agreements"},
+    ),
+    (
+        "US port fees on Chinese-built ships take effect",
+        "Shipping lines calling at US ports now pay port fees for each Chinese-built vessel under the USTR's "
+        "Section 301 action on China's shipbuilding industry. Carriers said they would reroute ships and "
+        "pass the costs on to importers and exporters.",
+        {"port fees"},
+    ),
+    (
+        "De minimis exemption ends for small parcels from China",
+        "Online retailers face higher costs after the administration ended the de minimis exemption that let "
+        "packages worth under $800 enter the United States duty-free. Customs officials expect millions "
+        "of small parcels to need formal entry and tariffs to be collected on each.",
+        {"de minimis"},
+    ),
+]
+
+FALSE_FRIENDS = [
+    (
+        "Lakers trade for All-Star guard ahead of deadline",
+        "The Los Angeles Lakers traded two first-round picks and a young forward to acquire an All-Star "
+        "point guard on Thursday, hours before the NBA trade deadline. The general manager said the trade "
+        "gives the team its best shot at the playoffs. The guard will join the roster for Saturday's game.",
+        "sports trade",
+    ),
+    (
+        "Robotics makers crowd Hanover trade show",
+        "More than 4,000 exhibitors filled the halls of the Hanover trade fair this week, where robot makers "
+        "showed humanoid machines for warehouses. Visitors queued at the trade show's robotics hall, and "
+        "organisers said attendance beat last year's record.",
+        "trade show or fair",
+    ),
+    (
+        "Retail traders pile into meme stocks again",
+        "Stock trading volumes on retail trading apps hit a record on Monday as day traders bought shares of "
+        "a video game retailer. Shares traded higher in early trading before a trading halt. Crypto tokens "
+        "also rallied.",
+        "securities trading",
+    ),
+    (
+        "Dock workers' union calls strike over automation",
+        "Members of the trade union voted to go on strike at container terminals after wage talks with the "
+        "employers' association broke down. Union leaders said automation threatened thousands of jobs and "
+        "that pickets would begin on Monday.",
+        "trade union or strike",
+    ),
+    (
+        "Carmaker boosts trade-in offers as electric car sales slow",
+        "Dealers are offering higher trade-in values on older vehicles to lure buyers into new "
+        "electric cars, the carmaker said. A former engineer was also charged with "
+        "stealing trade secrets about battery chemistry.",
+        "trade secret or mark",
+    ),
+]
+
+
+def phrases(verdict: Verdict) -> set[str]:
+    return {e.phrase for e in verdict.evidence}
+
+
+@pytest.mark.parametrize(("title", "body", "deciding"), TRADE_ARTICLES, ids=lambda x: str(x)[:30])
+def test_modern_trade_news_is_trade_with_named_evidence(title: str, body: str, deciding: set[str]) -> None:
+    verdict = classify(title, body)
+    assert verdict.is_trade, verdict
+    assert verdict.score >= 0.5
+    assert deciding <= phrases(verdict), verdict.evidence
+    assert any(e.field == "title" and e.weight > 0 for e in verdict.evidence)
+
+
+@pytest.mark.parametrize(("title", "body", "friend"), FALSE_FRIENDS, ids=lambda x: str(x)[:30])
+def test_false_friends_are_not_trade_and_say_why(title: str, body: str, friend: str) -> None:
+    verdict = classify(title, body)
+    assert not verdict.is_trade, verdict
+    assert verdict.score < 0.5
+    negative = {e.phrase for e in verdict.evidence if e.weight < 0}
+    assert friend in negative, verdict.evidence
+
+
+def test_seed_article_is_trade_with_tariffs_and_trade_talks() -> None:
+    title, _, body = SEED.read_text(encoding="utf-8").partition("\n")
+    verdict = classify(title.strip(), body)
+    assert verdict.is_trade
+    assert {"tariffs", "trade talks"} <= phrases(verdict)
+
+
+def test_demo_articles_match_their_labels() -> None:
+    labels = tomllib.loads((DEMO / "labels.toml").read_text(encoding="utf-8"))
+    assert labels, "the demo labels are missing"
+    for slug, info in labels.items():
+        text = (DEMO / f"{slug}.txt").read_text(encoding="utf-8")
+        verdict = classify(info["title"], text)
+        assert verdict.is_trade == info["is_trade"], (slug, verdict)
+        if info["is_trade"]:
+            assert verdict.evidence[0].weight > 0, slug
+
+
+def test_evidence_is_sorted_by_effect_and_title_outweighs_body() -> None:
+    verdict = classify("Tariffs on steel raised", "The government raised tariffs on steel imports.")
+    weights = [abs(e.weight) for e in verdict.evidence]
+    assert weights == sorted(weights, reverse=True)
+    tariffs = {e.field: e.weight for e in verdict.evidence if e.phrase == "tariffs"}
+    assert tariffs["title"] > tariffs["body"] > 0
+
+
+def test_false_friend_context_lowers_the_score_of_the_same_word() -> None:
+    plain = classify("", "The countries discussed trade and imports at length over two days.")
+    show = classify("", "The countries discussed the trade show and imports at length over two days.")
+    assert show.score < plain.score
+    assert "trade (word)" in phrases(plain)
+    assert "trade (word)" not in phrases(show)
+
+
+@pytest.mark.parametrize(("title", "text"), [("", ""), ("   ", "\n\t "), ("", "   ")])
+def test_empty_text_is_not_trade_with_a_reason(title: str, text: str) -> None:
+    verdict = classify(title, text)
+    assert (verdict.is_trade, verdict.score, verdict.evidence) == (False, 0.0, ())
+    assert verdict.reason == "empty text"
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "code"),
+    [
+        (
+            "Handelsstreit mit den USA",
+            "Die Europäische Union will auf die neuen Zölle der Vereinigten Staaten mit eigenen Maßnahmen "
+            "reagieren, sagte die Kommission am Montag. Die Verhandlungen sind nicht gescheitert, aber die "
+            "Lage ist ernst, und eine Einigung wird schwer.",
+            "de",
+        ),
+        (
+            "Aranceles",
+            "El gobierno de México anunció que los aranceles sobre el acero de Estados Unidos serán "
+            "revisados por la comisión, según el ministro de economía, que también "
+            "habló con los exportadores.",
+            "es",
+        ),
+        ("关税", "美国政府宣布对中国商品加征关税，中国商务部表示将采取反制措施。", "zh"),
+        ("Пошлины", "Правительство объявило о новых пошлинах на импорт стали из нескольких стран.", "ru"),
+    ],
+)
+def test_non_english_text_is_not_trade_with_its_language(title: str, text: str, code: str) -> None:
+    verdict = classify(title, text)
+    assert not verdict.is_trade
+    assert verdict.score == 0.0
+    assert verdict.reason == f"non-English ({code})"
+
+
+def test_english_headline_alone_is_judged_not_rejected() -> None:
+    verdict = classify("JAPAN FEBRUARY TRADE SURPLUS JUMPS", "")
+    assert verdict.is_trade
+    assert verdict.reason == "above threshold"
+
+
+def test_verdicts_are_deterministic_and_thread_safe() -> None:
+    inputs = [(t, b) for t, b, _ in TRADE_ARTICLES] + [(t, b) for t, b, _ in FALSE_FRIENDS]
+    expected = [classify(t, b) for t, b in inputs]
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        for _ in range(5):
+            assert list(pool.map(lambda pair: classify(*pair), inputs)) == expected
+
+
+def test_version_names_the_lexicon_and_load_classifier_defaults_to_it() -> None:
+    default = load_classifier(None)
+    assert default.version.startswith("lexicon-")
+    assert classify("Tariffs", "Tariffs rise.").version == default.version
+    assert isinstance(LexiconClassifier().classify("a", "b"), Verdict)
+
+
+def test_score_is_a_probability_for_any_input() -> None:
+    for title, body in [("x", "y"), ("Tariffs " * 200, "trade war " * 500), ("NBA", "trade deadline " * 300)]:
+        verdict = classify(title, body)
+        assert 0.0 <= verdict.score <= 1.0
+        assert verdict.is_trade == (verdict.score >= 0.5)
