@@ -348,9 +348,13 @@ def _check_prolog(text: str, url: str) -> None:
 
 
 def _looks_like_json(content: bytes, content_type: str | None) -> bool:
-    if content_type and (content_type.endswith("json")):
+    """The bytes decide when they can (servers mislabel feeds); the media type only breaks ties."""
+    first = content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1]
+    if first in (b"{", b"["):
         return True
-    return content.lstrip(b"\xef\xbb\xbf \t\r\n")[:1] == b"{"
+    if first == b"<":
+        return False
+    return bool(content_type and content_type.endswith("json"))
 
 
 def _json_str(obj: Mapping[str, Any], key: str) -> str | None:

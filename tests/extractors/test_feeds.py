@@ -506,3 +506,8 @@ def mutated_feed(draw: st.DrawFn) -> bytes:
 @given(mutated_feed())
 def test_mutated_real_feeds_give_entries_or_a_feed_error(content: bytes) -> None:
     _check(content)
+
+
+def test_mislabelled_media_type_does_not_decide_the_format() -> None:
+    assert parse_feed(RSS20, FEED_URL, content_type="application/json").entries[0].guid == "steel-7"
+    assert parse_feed(JSONFEED, FEED_URL, content_type="text/xml").title == "JSON trade"

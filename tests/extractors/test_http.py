@@ -15,7 +15,10 @@ from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 from typing import Any, TypeVar
 
+import httpx
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from extractors.errors import FetchError
 from extractors.http import (
@@ -532,3 +535,70 @@ def test_fetch_page_sync(http_server: HTTPTestServer) -> None:
     http_server.route("/a", 200, PAGE_CT, HTML)
     resp = fetch_page_sync(http_server.url("/a"), policy(respect_robots=False))
     assert (resp.status, resp.content, resp.content_type, resp.charset) == (200, HTML, "text/html", "utf-8")
+
+
+def test_queueing_for_a_host_slot_does_not_count_against_the_total_timeout(
+    http_server: HTTPTestServer,
+) -> None:
+    http_server.route("/slow", lambda ex: ex.send(200, FEED_CT, RSS, delay=0.3))
+
+    async def queued() -> list[Response]:
+        async with Fetcher(policy(per_host_concurrency=1, total_timeout=1.0)) as fetcher:
+            return await asyncio.gather(
+                *(fetcher.fetch_feed(http_server.url(f"/slow?n={i}")) for i in range(5))
+            )
+
+    # 5 × 0.3 s one at a time is 1.5 s in total, but each request alone is well inside 1 s.
+    assert [r.content for r in run(queued())] == [RSS] * 5
+
+
+def _raw_server(reply: bytes) -> tuple[int, threading.Thread]:
+    """A TCP server that answers one connection with raw bytes (not HTTP) and closes."""
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(1)
+    port = sock.getsockname()[1]
+
+    def serve() -> None:
+        conn, _ = sock.accept()
+        with conn:
+            conn.recv(65536)
+            if reply:
+                conn.sendall(reply)
+        sock.close()
+
+    thread = threading.Thread(target=serve, daemon=True)
+    thread.start()
+    return port, thread
+
+
+@pytest.mark.parametrize(
+    "reply", [b"", b"SSH-2.0-OpenSSH_9.6\r\n", b"HTTP/1.1 200 OK\r\nContent-Length: 50\r\n\r\nshort"]
+)
+def test_broken_servers_give_a_classified_transient_error(reply: bytes) -> None:
+    port, thread = _raw_server(reply)
+    err = fetch_error(feed(f"http://127.0.0.1:{port}/feed"))
+    assert err.reason == "connect"
+    assert err.transient
+    thread.join(timeout=5)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=80) | st.from_regex(r"\A(https?|file|ftp|data):/{0,3}[^\s]{0,40}\Z"))
+def test_any_url_string_gives_a_response_or_a_fetch_error(url: str) -> None:
+    """Whatever a feed puts in a link, fetching it raises FetchError or works, nothing else."""
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, headers=PAGE_CT, content=HTML))
+
+    async def attempt() -> None:
+        async with Fetcher(policy(respect_robots=False), transport=transport) as fetcher:
+            try:
+                resp: Response | FetchError = await fetcher.fetch_page(url)
+            except FetchError as exc:
+                resp = exc
+            if isinstance(resp, FetchError):
+                assert resp.reason in {"bad_scheme", "redirect", "forbidden_address"}, resp
+            else:
+                assert resp.url.startswith(("http://", "https://"))
+                assert resp.content == HTML
+
+    run(attempt())
