@@ -141,28 +141,48 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\x00".join(parts).encode("utf-8")).hexdigest()[:32]
 
 
+def feed_scope(feed_url: str) -> str:
+    """The publisher a feed belongs to, for scoping GUIDs: its host without ``www.``.
+
+    A host, not the feed URL, so keys survive a feed moving to https or to a new path, and one article
+    in a publisher's several feeds keeps one key; yet GUIDs like ``1`` from two publishers never meet.
+    """
+    try:
+        host = (urlsplit(feed_url.strip()).hostname or "").rstrip(".")
+    except ValueError:
+        host = ""
+    return host.removeprefix("www.")
+
+
 def entry_key(
-    *, guid: str | None, url: str | None, title: str, content: str, guid_repeated: bool = False
+    *,
+    guid: str | None,
+    url: str | None,
+    title: str,
+    content: str,
+    guid_repeated: bool = False,
+    scope: str = "",
 ) -> str:
     """The stable dedup key of an entry, by the first rule that applies:
 
-    1. ``guid:<hash of GUID>`` — the publisher's own identity for the entry;
-    2. ``guid+url:<hash of GUID and canonical URL>`` — when this feed document gives the same GUID to
-       entries with different links (some CMSs emit one GUID for everything), so the GUID alone would
+    1. ``guid:<hash of scope and GUID>`` — the publisher's own identity for the entry;
+    2. ``guid+url:<hash of scope, GUID and canonical URL>`` — when this feed document gives the same GUID
+       to entries with different links (some CMSs emit one GUID for everything), so the GUID alone would
        merge distinct articles;
     3. ``url:<hash of canonical URL>`` — no GUID;
-    4. ``hash:<hash of title and content>`` — neither GUID nor link.
+    4. ``hash:<hash of scope, title and content>`` — neither GUID nor link.
 
-    Keys are hashes so they have a fixed length; they are unique within one feed, so storage should
-    scope them by feed (another feed may also number its GUIDs 1, 2, 3).
+    ``scope`` is :func:`feed_scope` of the feed URL: publishers number GUIDs 1, 2, 3 independently, so an
+    unscoped GUID key would merge (and silently drop) different publishers' articles. With it, keys can
+    be compared across all feeds. Keys are hashes so they have a fixed length.
     """
     if guid and guid_repeated and url:
-        return "guid+url:" + _digest(guid, url)
+        return "guid+url:" + _digest(scope, guid, url)
     if guid:
-        return "guid:" + _digest(guid)
+        return "guid:" + _digest(scope, guid)
     if url:
         return "url:" + _digest(url)
-    return "hash:" + _digest(title, content)
+    return "hash:" + _digest(scope, title, content)
 
 
 # --------------------------------------------------------------------------------------- plain text
@@ -548,6 +568,7 @@ def parse_feed(
 def _build(
     title: str | None, raw: Sequence[_RawEntry], warnings: list[str], ttl: int | None, url: str
 ) -> ParsedFeed:
+    scope = feed_scope(url)
     usable: list[tuple[_RawEntry, str, str]] = []
     for item in raw:
         link = item.link
@@ -569,6 +590,7 @@ def _build(
             title=item.title,
             content=item.summary,
             guid_repeated=item.guid in repeated,
+            scope=scope,
         )
         seen[key] += 1
         if seen[key] > 1:

@@ -258,6 +258,19 @@ def test_tracking_variants_share_url_key_when_no_guid() -> None:
     assert next(iter(keys)).startswith("url:")
 
 
+def test_same_guid_from_two_publishers_gives_two_keys() -> None:
+    doc = rss_items(("1", "/a", "A"))
+    one = parse_feed(doc, "https://one.example/feed").entries[0]
+    two = parse_feed(doc, "https://two.example/feed").entries[0]
+    assert one.entry_key != two.entry_key
+    # ...but the same publisher's feed moved to https, www. or another path keeps its keys.
+    for moved in ("http://www.one.example/feed", "https://one.example/rss/all.xml"):
+        assert (
+            parse_feed(rss_items(("1", "https://one.example/a", "A")), moved).entries[0].entry_key
+            == one.entry_key
+        )
+
+
 def test_entry_key_fallback_order() -> None:
     url = "https://e.com/a"
     assert entry_key(guid="g", url=url, title="t", content="c").startswith("guid:")
