@@ -95,24 +95,24 @@ class Score:
         return self.exact / self.pages if self.pages else 0.0
 
 
-def ours(page: bytes) -> str:
+def ours(page: bytes, url: str) -> str:
     try:
-        return extract(page).text
+        return extract(page, url=url).text
     except ExtractionError:
         return ""
 
 
-def trafilatura_precision(page: bytes) -> str:
+def trafilatura_precision(page: bytes, url: str) -> str:
     import trafilatura
 
-    return trafilatura.extract(page, favor_precision=True, include_comments=False) or ""
+    return trafilatura.extract(page, url=url, favor_precision=True, include_comments=False) or ""
 
 
-def readability_lxml(page: bytes) -> str:
+def readability_lxml(page: bytes, url: str) -> str:
     from lxml import html
     from readability import Document
 
-    summary = Document(page).summary(html_partial=True)
+    summary = Document(page, url=url).summary(html_partial=True)
     if not summary.strip():
         return ""
     tree = html.fromstring(summary)
@@ -120,37 +120,48 @@ def readability_lxml(page: bytes) -> str:
     return "\n\n".join(t for b in blocks if (t := " ".join(b.text_content().split())))
 
 
-EXTRACTORS: dict[str, Callable[[bytes], str]] = {
+EXTRACTORS: dict[str, Callable[[bytes, str], str]] = {
     "tradewatch (extractors.article)": ours,
     "trafilatura 2.3.1 favor_precision": trafilatura_precision,
     "readability-lxml": readability_lxml,
 }
 
 
-def load(data: Path) -> tuple[dict[str, bytes], dict[str, str]]:
+@dataclass(frozen=True)
+class Page:
+    html: bytes
+    url: str  # the page's original address: extractors may use it, as in production
+    truth: str
+
+
+def load(data: Path) -> dict[str, Page]:
     truth = json.loads((data / "ground-truth.json").read_text(encoding="utf-8"))
-    pages = {
-        page_id: gzip.decompress((data / "html" / f"{page_id}.html.gz").read_bytes())
+    return {
+        page_id: Page(
+            html=gzip.decompress((data / "html" / f"{page_id}.html.gz").read_bytes()),
+            url=truth[page_id].get("url", ""),
+            truth=truth[page_id]["articleBody"],
+        )
         for page_id in sorted(truth)
         if (data / "html" / f"{page_id}.html.gz").exists()
     }
-    return pages, {page_id: truth[page_id]["articleBody"] for page_id in pages}
 
 
-def run(pages: dict[str, bytes], truth: dict[str, str], names: list[str]) -> dict[str, Score]:
+def run(pages: dict[str, Page], names: list[str]) -> dict[str, Score]:
     scores: dict[str, Score] = {}
     for name in names:
         function = EXTRACTORS[name]
-        function(next(iter(pages.values())))  # warm-up: imports and data files, not counted
+        warm = next(iter(pages.values()))
+        function(warm.html, warm.url)  # warm-up: imports and data files, not counted
         score = Score()
         outputs: dict[str, str] = {}
         cpu, wall = time.process_time(), time.perf_counter()
         for page_id, page in pages.items():
-            outputs[page_id] = function(page)
+            outputs[page_id] = function(page.html, page.url)
         score.cpu_seconds = time.process_time() - cpu
         score.wall_seconds = time.perf_counter() - wall
         for page_id, predicted in outputs.items():
-            score.add(page_id, predicted, truth[page_id])
+            score.add(page_id, predicted, pages[page_id].truth)
         scores[name] = score
     return scores
 
@@ -210,10 +221,10 @@ def main(argv: list[str] | None = None) -> int:
     if not (args.data / "ground-truth.json").exists():
         print(f"extraction benchmark skipped: no data at {args.data}")
         return 0
-    pages, truth = load(args.data)
+    pages = load(args.data)
     names = list(EXTRACTORS)[:1] if args.only_ours else list(EXTRACTORS)
     header = machine()
-    scores = run(pages, truth, names)
+    scores = run(pages, names)
     result = table(scores)
     print(result)
 

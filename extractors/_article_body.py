@@ -29,10 +29,6 @@ from extractors._article_data import SiteRule, boilerplate_regex, default_rule, 
 # first half is an inline box (its links were already removed), and cutting there would lose the article.
 TAIL_START_SHARE = 0.5
 
-# Most text a block matched by a generic junk rule may hold and still be removed (see _apply_rules). Inline
-# newsletter boxes, share bars and comment forms hold a few hundred characters.
-JUNK_MAX_CHARS = 1500
-
 # The truncation rescue (see _dense_containers): text runs shorter than this are captions and buttons,
 # containers with less than this are asides; the rescue runs only when the dense containers hold this many
 # times the text trafilatura returned.
@@ -148,20 +144,12 @@ def clean_paragraphs(paragraphs: list[str]) -> list[str]:
     return [p for p in paragraphs if not _is_boilerplate(p, junk)]
 
 
-def _apply_rules(tree: html.HtmlElement, rule: SiteRule, *, guarded: bool) -> html.HtmlElement:
-    """Remove the rule's junk blocks from ``tree`` and narrow it to the rule's body block when one matches.
-
-    ``guarded`` (for the generic rules, which match class names on any site) spares a matched block holding
-    more than JUNK_MAX_CHARS of text: a widget is small, and a match that big is a wrapper such as
-    Substack's ``<div class="container newsletter-post">`` around the whole article.
-    """
+def _apply_rules(tree: html.HtmlElement, rule: SiteRule) -> html.HtmlElement:
+    """Remove the rule's junk blocks from ``tree`` and narrow it to the rule's body block when one matches."""
     for xpath in rule.junk:
         for element in xpath(tree):
-            if not isinstance(element, html.HtmlElement) or element.getparent() is None:
-                continue
-            if guarded and len(element.text_content()) > JUNK_MAX_CHARS:
-                continue
-            element.drop_tree()
+            if isinstance(element, html.HtmlElement) and element.getparent() is not None:
+                element.drop_tree()
     for xpath in rule.body:
         found = [e for e in xpath(tree) if isinstance(e, etree._Element)]
         if found:
@@ -256,11 +244,11 @@ def extract_body(tree: html.HtmlElement, url: str | None) -> list[str]:
 
     ``tree`` is modified (junk blocks removed): the caller parsed it for this call only.
     """
-    tree = _apply_rules(tree, default_rule(), guarded=True)
+    tree = _apply_rules(tree, default_rule())
     host = urlsplit(url).hostname if url else None
     rule = site_rule(host)
     if rule is not None:
-        tree = _apply_rules(tree, rule, guarded=False)
+        tree = _apply_rules(tree, rule)
     paragraphs = _trafilatura(tree, url, precision=True, fast=True)
     paragraphs = _rescue_truncated(tree, url, paragraphs)
     return clean_paragraphs(paragraphs)
