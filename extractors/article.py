@@ -103,11 +103,12 @@ def _same_words(a: str, b: str) -> bool:
     return _WORDS.findall(a.lower()) == _WORDS.findall(b.lower())
 
 
-def _wall_reason(body: str, visible: str, paywalled: bool) -> str | None:
+def _wall_reason(body: str, tree: lxml_html.HtmlElement, paywalled: bool) -> str | None:
     """Why a short extraction is short: a paywall or consent stub on the page, or None when no wall shows."""
     if len(body) >= WALL_MAX_CHARS:
         return None
     stubs = wall_stubs()
+    visible = _visible_text(tree)  # only for short pages: it walks the whole tree
     if paywalled or stubs.paywall.search(visible):
         return "paywall"
     if stubs.consent.search(visible):
@@ -125,13 +126,12 @@ def extract(html: bytes | str, url: str | None = None) -> Article:
     _check_is_html(text, url)
     tree = _parse(text, url)
     metadata = extract_metadata(tree, url)
-    visible = _visible_text(tree)  # before the body stages prune the tree
     paragraphs = extract_body(tree, url)
     if paragraphs and any(_same_words(paragraphs[0], headline) for headline in metadata.headlines):
         paragraphs = paragraphs[1:]  # the headline is stored as the title; repeating it skews quotes
     body = "\n\n".join(paragraphs)
 
-    reason = _wall_reason(body, visible, metadata.paywalled)
+    reason = _wall_reason(body, tree, metadata.paywalled)
     if reason == "paywall":
         raise ExtractionError("paywall", url, f"only a {len(body)}-character teaser before a paywall")
     if reason == "consent":
