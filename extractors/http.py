@@ -45,7 +45,7 @@ import time
 import typing
 import urllib.robotparser
 import zlib
-from collections.abc import AsyncIterator, Iterable, Mapping
+from collections.abc import AsyncIterator, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
@@ -86,6 +86,8 @@ PAGE_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 
 # robots.txt: RFC 9309 lets crawlers stop reading after 500 KiB.
 ROBOTS_MAX_BYTES = 500 * 1024
+# Largest piece inflated at once; bounds the memory a compressed body costs beyond the cap.
+DECODE_PIECE = 64 * 1024
 # Challenge pages are small; a large 200 page is an article, whatever words it contains.
 CHALLENGE_MAX_BYTES = 64 * 1024
 
@@ -387,33 +389,37 @@ class _BoundedDecoder:
         # 47 = 32 (auto-detect gzip or zlib header) + 15 (window bits)
         return zlib.decompressobj(47 if self._encoding in ("gzip", "x-gzip") else 15)
 
-    def decode(self, data: bytes, limit: int) -> bytes:
-        """Up to ``limit`` bytes of output for ``data``; more remains pending in the decompressor."""
+    def decode(self, data: bytes, limit: int) -> Iterator[bytes]:
+        """Output for ``data`` in pieces of at most ``DECODE_PIECE`` bytes, ``limit`` bytes in all.
+
+        Small pieces keep the peak memory near the cap itself: a bomb is never inflated in one call.
+        """
         if self._encoding in ("", "identity"):
-            return data
+            yield data[:limit]
+            return
         if self._obj is None:
             self._obj = self._new()
-        out = bytearray()
+        produced = 0
         pending = data
-        while (pending or self._obj.unconsumed_tail) and len(out) < limit:
+        while (pending or self._obj.unconsumed_tail) and produced < limit:
             src = pending or self._obj.unconsumed_tail
             pending = b""
+            want = min(DECODE_PIECE, limit - produced)
             try:
-                out += self._obj.decompress(src, limit - len(out))
+                piece = self._obj.decompress(src, want)
             except zlib.error:
-                if self._first and self._encoding == "deflate":
-                    # Some servers send raw deflate without the zlib header.
-                    self._obj = zlib.decompressobj(-15)
-                    self._first = False
-                    out += self._obj.decompress(src, limit - len(out))
-                else:
+                if not (self._first and self._encoding == "deflate"):
                     raise
+                # Some servers send raw deflate without the zlib header.
+                self._obj = zlib.decompressobj(-15)
+                piece = self._obj.decompress(src, want)
             self._first = False
+            produced += len(piece)
+            yield piece
             if self._obj.eof and self._obj.unused_data:
                 rest = self._obj.unused_data
                 self._obj = self._new()
                 pending = rest
-        return bytes(out)
 
 
 # ------------------------------------------------------------------------------------------- fetcher
@@ -713,7 +719,8 @@ class Fetcher:
             chunks: AsyncIterator[bytes] = resp.aiter_raw()
             try:
                 async for raw in chunks:
-                    out += decoder.decode(raw, cap + 1 - len(out))
+                    for piece in decoder.decode(raw, cap + 1 - len(out)):
+                        out += piece
                     if len(out) > cap:
                         break
             except zlib.error as exc:

@@ -9,11 +9,13 @@ Tests use it instead of mocks so that sockets, headers, redirects, compression a
 
 from __future__ import annotations
 
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 from urllib.parse import urlsplit
 
 
@@ -73,6 +75,14 @@ class Exchange:
                 return
 
 
+class _QuietServer(ThreadingHTTPServer):
+    """Clients that hang up mid-response (byte caps, timeouts) are expected here, not errors to print."""
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if not isinstance(sys.exc_info()[1], ConnectionError):
+            super().handle_error(request, client_address)
+
+
 Handler = Callable[[Exchange], None]
 Route = Handler | tuple[int, Mapping[str, str], bytes]
 
@@ -100,7 +110,7 @@ class HTTPTestServer:
             def do_HEAD(self) -> None:
                 outer._dispatch(self)
 
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _Handler)
+        self._server = _QuietServer(("127.0.0.1", 0), _Handler)
         self._server.daemon_threads = True
         self._server.block_on_close = False
         self.port = self._server.server_address[1]
