@@ -107,10 +107,12 @@ class SmtpSink:
 
 
 @contextmanager
-def smtp_sink(on_message: Callable[[EmailMessage], None] | None = None) -> Iterator[SmtpSink]:
-    """Start an SMTP sink on a free 127.0.0.1 port; yields it with ``port`` filled in."""
+def smtp_sink(
+    on_message: Callable[[EmailMessage], None] | None = None, *, port: int = 0
+) -> Iterator[SmtpSink]:
+    """Start an SMTP sink on 127.0.0.1 (a free port unless given); yields it with ``port`` filled in."""
     sink = SmtpSink(on_message=on_message)
-    controller = Controller(sink, hostname="127.0.0.1", port=_free_port())
+    controller = Controller(sink, hostname="127.0.0.1", port=port or free_port())
     controller.start()
     sink.port = controller.port
     try:
@@ -119,7 +121,7 @@ def smtp_sink(on_message: Callable[[EmailMessage], None] | None = None) -> Itera
         controller.stop()
 
 
-def _free_port() -> int:
+def free_port() -> int:
     import socket
 
     with socket.socket() as sock:
