@@ -33,6 +33,12 @@ app.add_typer(articles_app, name="articles")
 app.add_typer(classifier_app, name="classifier")
 feeds_app = typer.Typer(help="Feed health and management.", no_args_is_help=True)
 app.add_typer(feeds_app, name="feeds")
+alerts_app = typer.Typer(
+    help="The alert outbox: what was sent, what waits, what failed.", no_args_is_help=True
+)
+app.add_typer(alerts_app, name="alerts")
+rules_app = typer.Typer(help="Alert rules.", no_args_is_help=True)
+app.add_typer(rules_app, name="rules")
 db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
@@ -346,6 +352,109 @@ def _table(rows: list[dict[str, Any]], columns: list[tuple[str, Any]]) -> None:
     typer.echo("\t".join(name for name, _ in columns))
     for row in rows:
         typer.echo("\t".join(str(getter(row)) for _, getter in columns))
+
+
+@alerts_app.command("status")
+def alerts_status(
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Counts and rows as JSON, for scripts.")] = False,
+    all_rows: Annotated[
+        bool, typer.Option("--all", help="Also list sent alerts, not only pending/failed.")
+    ] = False,
+    limit: Annotated[int, typer.Option(help="At most this many rows.")] = 50,
+) -> None:
+    """Outbox counts by status, then the rows waiting for a retry or given up, with their last error."""
+    from sqlmodel import Session
+
+    from storage import repo
+    from storage.db import init_db, make_engine
+
+    engine = make_engine(_settings(config).database.url)
+    init_db(engine)
+    with Session(engine) as session:
+        counts = repo.delivery_counts(session)
+        statuses = () if all_rows else ("pending", "sending", "failed")
+        views = repo.list_deliveries(session, statuses=statuses, limit=limit)
+    engine.dispose()
+    rows = [
+        {
+            "id": v.delivery.id,
+            "status": v.delivery.status,
+            "rule": v.rule,
+            "channel": v.delivery.channel,
+            "mode": v.delivery.mode,
+            "attempts": v.delivery.attempts,
+            "last_error": v.delivery.last_error,
+            "next_attempt_at": _iso(v.delivery.next_attempt_at),
+            "sent_at": _iso(v.delivery.sent_at),
+            "article_title": v.article_title,
+            "article_url": v.article_url,
+        }
+        for v in views
+    ]
+    if as_json:
+        typer.echo(json.dumps({"counts": counts, "deliveries": rows}, ensure_ascii=False, indent=2))
+        return
+    typer.echo("outbox: " + (", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "empty"))
+    _table(
+        rows,
+        [
+            ("status", lambda r: r["status"]),
+            ("rule", lambda r: r["rule"]),
+            ("channel", lambda r: r["channel"]),
+            ("tries", lambda r: str(r["attempts"])),
+            ("next try", lambda r: "-" if r["status"] == "sent" else (r["next_attempt_at"] or "-")[:16]),
+            ("article", lambda r: r["article_title"][:60]),
+            ("last error", lambda r: r["last_error"] or ""),
+        ],
+    )
+
+
+@rules_app.command("test")
+def rules_test(
+    query: Annotated[
+        str, typer.Argument(help="A rule query, e.g. 'tariff* AND (japan OR \"south korea\")'.")
+    ],
+    config: ConfigOption = None,
+    since: Annotated[
+        str | None, typer.Option(help="Only articles fetched within this window, e.g. 7d.")
+    ] = "7d",
+    trade_only: Annotated[
+        bool, typer.Option("--trade-only", help="As a rule with trade_only = true.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON array, for scripts.")] = False,
+) -> None:
+    """Backtest a rule: which stored articles it would have matched, with the matched sentences."""
+    from alerts.rules import Document, RuleSyntaxError, parse
+
+    try:
+        compiled = parse(query)
+    except RuleSyntaxError as exc:
+        raise _fail(str(exc)) from None
+    rows = _article_rows(_settings(config), trade_only=trade_only, limit=None, since=_parse_since(since))
+    hits = []
+    for row in rows:
+        match = compiled.match(Document(title=row["title"], text=row["text"], source=row["feed"] or ""))
+        if match is not None:
+            hits.append(
+                {
+                    "title": row["title"],
+                    "url": row["url"],
+                    "feed": row["feed"],
+                    "is_trade": row["is_trade"],
+                    "field": match.field,
+                    "sentence": match.sentence,
+                    "hit": match.sentence[match.hit_start : match.hit_end],
+                }
+            )
+    if as_json:
+        typer.echo(json.dumps(hits, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"{len(hits)} of {len(rows)} stored article(s) match {query!r}")
+    for hit in hits:
+        sentence, start = hit["sentence"], hit["sentence"].find(hit["hit"])
+        quoted = sentence[:start] + "**" + hit["hit"] + "**" + sentence[start + len(hit["hit"]) :]
+        typer.echo(f"\n- {hit['title']}\n  {hit['url']}\n  [{hit['field']}] {quoted}")
 
 
 @db_app.command("upgrade")

@@ -416,3 +416,28 @@ def feed_health(session: Session, now: datetime) -> list[FeedHealth]:
         silent = bool(feed.active and latest and cadence and now - latest > cadence * SILENCE_FACTOR)
         result.append(FeedHealth(feed, int(counts.get(feed.id, 0)), latest, cadence, silent))
     return result
+
+
+@dataclass(frozen=True)
+class DeliveryView:
+    """One outbox row with what a person needs to read it (for `tradewatch alerts status`)."""
+
+    delivery: Delivery
+    rule: str
+    article_title: str
+    article_url: str
+
+
+def list_deliveries(
+    session: Session, *, statuses: Sequence[str] = (), limit: int = 200
+) -> list[DeliveryView]:
+    """Outbox rows, newest first, optionally only some statuses."""
+    query = (
+        select(Delivery, AlertRule.name, Article.title, Article.url)
+        .join(AlertRule, col(AlertRule.id) == col(Delivery.rule_id))
+        .join(Article, col(Article.id) == col(Delivery.article_id))
+    )
+    if statuses:
+        query = query.where(col(Delivery.status).in_(list(statuses)))
+    query = query.order_by(col(Delivery.id).desc()).limit(limit)
+    return [DeliveryView(d, rule, title, url) for d, rule, title, url in session.exec(query)]
