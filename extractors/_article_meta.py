@@ -55,6 +55,8 @@ MAX_AUTHOR_CHARS = 100
 # Pages with more <h1> than this use it for section titles, not for the headline.
 MAX_H1 = 3
 _BYLINE_PREFIX = re.compile(r"^\s*(by|written by|posted by|from)\s*[:\-]?\s+", re.IGNORECASE)
+# What follows a name in a visible byline: a date, a job title, a reading time.
+_BYLINE_SEPARATOR = re.compile(r"\s+[·|•—–]\s+|\s*\|\s*|,?\s+(?:updated|published|on)\s+", re.IGNORECASE)
 _TITLE_SEPARATORS = re.compile(r"\s+(?:[|\-–—:»·]|&#8211;)\s+")
 _LANG_CODE = re.compile(r"^([a-zA-Z]{2})(?:[-_][a-zA-Z0-9]+)*$")
 _SPACES = re.compile(r"\s+")
@@ -67,6 +69,39 @@ _FIND_TITLE = etree.XPath("//title")
 _FIND_BYLINE = etree.XPath(
     "//*[@rel='author' or @itemprop='author' or contains(@class, 'byline') or contains(@class, 'author')]"
 )
+_FIND_VISIBLE_DATE = etree.XPath(
+    "//*[contains(@class, 'date') or contains(@class, 'byline') or contains(@class, 'time')"
+    " or contains(@class, 'published')][not(self::body)][not(self::html)]"
+)
+_MONTHS = {
+    name: number
+    for number, names in enumerate(
+        (
+            ("jan", "january"),
+            ("feb", "february"),
+            ("mar", "march"),
+            ("apr", "april"),
+            ("may",),
+            ("jun", "june"),
+            ("jul", "july"),
+            ("aug", "august"),
+            ("sep", "sept", "september"),
+            ("oct", "october"),
+            ("nov", "november"),
+            ("dec", "december"),
+        ),
+        start=1,
+    )
+    for name in names
+}
+_MONTH = "(" + "|".join(sorted(_MONTHS, key=len, reverse=True)) + r")\.?"
+# "June 3, 2026" and "3 June 2026": how English-language pages print a date next to the byline.
+_VISIBLE_DATE = re.compile(
+    rf"\b(?:{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+(\d{{4}})|(\d{{1,2}})(?:st|nd|rd|th)?\s+{_MONTH},?\s+(\d{{4}}))\b",
+    re.IGNORECASE,
+)
+# Text of a date element longer than this is a paragraph that merely mentions a date.
+MAX_DATE_TEXT_CHARS = 120
 _FIND_TIME = etree.XPath(
     "//*[@itemprop='datePublished']/@content | //*[@itemprop='datePublished']/@datetime"
     " | //time[@pubdate or contains(@class, 'publish')]/@datetime | //time/@datetime"
@@ -174,10 +209,12 @@ def _language(value: str | None) -> str | None:
 
 
 def _author(value: str | None) -> str | None:
+    """A name from a byline: "By Jane Doe · June 3, 2026" gives "Jane Doe"; URLs and sentences give None."""
     text = _clean(value)
     if text is None or text.startswith(("http://", "https://", "/")):
         return None
-    text = _BYLINE_PREFIX.sub("", text).strip(" ,;|")
+    text = _BYLINE_PREFIX.sub("", text)
+    text = _BYLINE_SEPARATOR.split(text, maxsplit=1)[0].strip(" ,;|")
     if not text or len(text) > MAX_AUTHOR_CHARS:
         return None
     return text
@@ -196,6 +233,23 @@ def _title_from_title_tag(tree: html.HtmlElement, site_names: set[str]) -> str |
     return max(parts, key=len)
 
 
+def _visible_date(tree: html.HtmlElement) -> datetime | None:
+    """A date printed for readers ("June 3, 2026") in a date or byline element, taken as midnight UTC."""
+    for element in _FIND_VISIBLE_DATE(tree):
+        text = element.text_content()
+        if len(text) > MAX_DATE_TEXT_CHARS:
+            continue
+        match = _VISIBLE_DATE.search(text)
+        if match is None:
+            continue
+        month, day, year = (match[1], match[2], match[3]) if match[1] else (match[5], match[4], match[6])
+        try:
+            return datetime(int(year), _MONTHS[month.lower()], int(day), tzinfo=UTC)
+        except ValueError:
+            continue
+    return None
+
+
 def _published(article: dict[str, Any], meta: dict[str, str], tree: html.HtmlElement) -> datetime | None:
     """The first stated publication date; in the publisher's own UTC offset when another source gives one.
 
@@ -206,7 +260,8 @@ def _published(article: dict[str, Any], meta: dict[str, str], tree: html.HtmlEle
     candidates += [parse_date(meta[key]) for key in _DATE_KEYS if key in meta]
     dates = [date for date in candidates if date is not None]
     if not dates:
-        return next(filter(None, (parse_date(str(value)) for value in _FIND_TIME(tree))), None)
+        machine = next(filter(None, (parse_date(str(value)) for value in _FIND_TIME(tree))), None)
+        return machine or _visible_date(tree)
     first = dates[0]
     if first.utcoffset():
         return first

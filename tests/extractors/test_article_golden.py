@@ -1,0 +1,67 @@
+"""Golden tests over hand-written pages: each extracts to exactly the text in its .txt file.
+
+The pages reproduce layouts that leak boilerplate into naive extractors: a WordPress post with a comment
+thread and form, a related-posts box and a share bar inside the body; a news CMS page with a video player,
+an advertisement slot, a "Read more" link box and a newsletter form in the middle of the article; a page
+whose promos are plain paragraphs ("READ MORE:", "Story continues below advertisement", "Related Stories").
+Lists and block quotes inside the body must survive, one paragraph per item.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from extractors.article import extract
+
+PAGES_DIR = Path(__file__).parent / "pages"
+PAGES = sorted(PAGES_DIR.glob("*.html"))
+
+LEAKS = (
+    "Leave a Reply",
+    "Your email address will not be published",
+    "Related",
+    "Read more",
+    "READ MORE",
+    "Latest Videos",
+    "Advertisement",
+    "advertisement",
+    "Sign up",
+    "Share this",
+    "thoughts on",
+    "Proudly powered",
+    "Watch:",
+)
+
+
+def test_every_golden_page_has_its_expected_text() -> None:
+    assert PAGES, "no golden pages found"
+    for page in PAGES:
+        assert page.with_suffix(".txt").exists(), page.name
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.stem for p in PAGES])
+def test_golden_page_extracts_exactly(page: Path) -> None:
+    expected = page.with_suffix(".txt").read_text(encoding="utf-8").strip()
+    article = extract(page.read_bytes(), url=f"https://site.example/{page.stem}")
+    assert article.text == expected
+
+
+@pytest.mark.parametrize("page", PAGES, ids=[p.stem for p in PAGES])
+def test_golden_page_leaks_no_boilerplate(page: Path) -> None:
+    text = extract(page.read_bytes(), url=f"https://site.example/{page.stem}").text
+    for phrase in LEAKS:
+        assert phrase not in text, phrase
+
+
+def test_lists_and_quotes_keep_one_paragraph_per_item() -> None:
+    text = extract((PAGES_DIR / "news-cms-video.html").read_bytes()).text
+    paragraphs = text.split("\n\n")
+    assert "reviewing contracts signed below market prices;" in paragraphs
+    assert "“The curbs did what they were meant to do.”" in paragraphs
+
+
+def test_extraction_is_deterministic() -> None:
+    data = (PAGES_DIR / "wordpress-comments.html").read_bytes()
+    assert extract(data) == extract(data)

@@ -1,0 +1,84 @@
+"""decode_html picks the encoding a browser would: BOM, then HTTP charset, then <meta>, then detection."""
+
+from __future__ import annotations
+
+import codecs
+
+import pytest
+
+from extractors.article import extract
+from extractors.encoding import decode_html, normalize_charset
+
+TEXT = "Exportações de café caíram 5% — disse o ministério “ontem”."
+
+
+def html(charset_meta: str = "") -> str:
+    return f"<html><head>{charset_meta}<title>t</title></head><body><p>{TEXT}</p></body></html>"
+
+
+def test_utf8_without_any_declaration() -> None:
+    assert TEXT in decode_html(html().encode("utf-8"))
+
+
+@pytest.mark.parametrize(
+    ("bom", "codec"),
+    [(codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be")],
+)
+def test_byte_order_mark_wins_over_everything(bom: bytes, codec: str) -> None:
+    data = bom + html('<meta charset="iso-8859-1">').encode(codec)
+    decoded = decode_html(data, declared="windows-1252")
+    assert TEXT in decoded
+    assert not decoded.startswith("\ufeff")
+
+
+def test_meta_charset_declares_windows_1252() -> None:
+    data = html('<meta charset="windows-1252">').encode("cp1252")
+    assert TEXT in decode_html(data)
+
+
+def test_http_equiv_content_type_declares_the_charset() -> None:
+    data = html('<meta http-equiv="Content-Type" content="text/html; charset=ISO-8859-1">').encode("cp1252")
+    assert TEXT in decode_html(data)
+
+
+def test_latin1_label_decodes_as_windows_1252_like_browsers() -> None:
+    # Curly quotes and the em dash exist in windows-1252 only; pages labelled latin-1 use them all the time.
+    data = html('<meta charset="latin-1">').encode("cp1252")
+    assert "“ontem”" in decode_html(data)
+
+
+def test_http_charset_wins_over_meta() -> None:
+    data = html('<meta charset="utf-8">').encode("cp1252")
+    assert TEXT in decode_html(data, declared="windows-1252")
+
+
+def test_wrong_http_charset_is_ignored_when_it_cannot_decode() -> None:
+    data = "<html><body><p>Пошлины на сталь</p></body></html>".encode()
+    assert "Пошлины на сталь" in decode_html(data, declared="ascii-but-bogus")
+    assert "Пошлины на сталь" in decode_html(data, declared="utf-8")
+
+
+def test_shift_jis_from_meta() -> None:
+    text = "日本の輸出は増加した"
+    page = f'<html><head><meta charset="shift_jis"></head><body><p>{text}</p></body></html>'
+    data = page.encode("shift_jis")
+    assert text in decode_html(data)
+
+
+def test_undeclared_legacy_encoding_is_detected() -> None:
+    text = "Пошлины на импорт стали выросли, сообщило министерство торговли в понедельник утром. " * 5
+    data = f"<html><body><p>{text}</p></body></html>".encode("windows-1251")
+    assert "Пошлины на импорт стали" in decode_html(data)
+
+
+def test_normalize_charset_labels() -> None:
+    assert normalize_charset("ISO-8859-1") == "cp1252"
+    assert normalize_charset(' "UTF8" ') == "utf-8"
+    assert normalize_charset("no-such-charset") is None
+    assert normalize_charset(None) is None
+
+
+def test_extract_decodes_bytes_by_their_declared_charset() -> None:
+    body = "".join(f"<p>{TEXT} Parágrafo {n} sobre as exportações brasileiras de café.</p>" for n in range(3))
+    page = f'<html><head><meta charset="windows-1252"></head><body><article>{body}</article></body></html>'
+    assert TEXT in extract(page.encode("cp1252")).text
