@@ -198,7 +198,8 @@ def stack(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterato
             started(
                 "deployments/serve.py",
                 [str(BIN / "python"), "deployments/serve.py", str(config)],
-                server_env,
+                # The runner looks for scheduled runs every 10 s by default; 2 s keeps the test short.
+                {**server_env, "PREFECT_RUNNER_POLL_FREQUENCY": "2"},
                 tmp / "serve.log",
             )
         )
