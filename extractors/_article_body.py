@@ -76,6 +76,8 @@ _INLINE_TAGS = frozenset(
 _PARAGRAPH_TAGS = frozenset(
     ["p", "h1", "h2", "h3", "h4", "h5", "h6", "li", "dd", "dt", "blockquote", "pre", "figcaption"]
 )
+# Class/id fragments of comment threads (WordPress, Disqus, forum software, news CMS "conversation" blocks).
+_DISCUSSION_MARKERS = ("comment", "disqus", "respond", "discussion", "conversation", "reply", "replies")
 # Elements whose own text is never running text (their tail still is).
 _NOT_TEXT = frozenset(
     ["script", "style", "noscript", "template", "textarea", "option", "select", "title", "head"]
@@ -172,7 +174,8 @@ def _block_of(element: html.HtmlElement) -> html.HtmlElement | None:
 
 
 def _dense_containers(tree: html.HtmlElement) -> list[html.HtmlElement]:
-    """The block holding most running text, plus every block styled like it (same tag and class).
+    """The block holding most running text, plus every block styled like it (same tag and class, and a
+    parent of the same tag and class).
 
     Running text is counted in text runs of DENSE_MIN_RUN_CHARS or more, whether in <p>s or in a <div>
     broken by <br>s. Magazine layouts (Wired, Condé Nast) split one article body into several sibling
@@ -192,13 +195,36 @@ def _dense_containers(tree: html.HtmlElement) -> list[html.HtmlElement]:
                 scores[block] = scores.get(block, 0) + size
     if not scores:
         return []
-    best = max(scores, key=scores.__getitem__)
-    signature = (best.tag, best.get("class"))
+    ranked = sorted(scores, key=scores.__getitem__, reverse=True)
+    best = next((block for block in ranked if not _in_discussion(block)), None)
+    if best is None:
+        return []
+    signature = _signature(best)
     return [
         element
         for element, size in scores.items()
-        if (element.tag, element.get("class")) == signature and size >= DENSE_MIN_CONTAINER_CHARS
+        if size >= DENSE_MIN_CONTAINER_CHARS and _signature(element) == signature
     ]
+
+
+def _in_discussion(element: html.HtmlElement) -> bool:
+    """Whether the block sits in a comment thread: reader comments are often denser than a short article."""
+    node: html.HtmlElement | None = element
+    while node is not None:
+        marker = f"{node.get('class', '')} {node.get('id', '')}".lower()
+        if any(word in marker for word in _DISCUSSION_MARKERS):
+            return True
+        node = node.getparent()
+    return False
+
+
+def _signature(element: html.HtmlElement) -> tuple[object, ...]:
+    """Tag and class of an element and of its parent: the body's parts share it, while comment texts that
+    reuse the body's class ("content") sit in a differently styled parent."""
+    parent = element.getparent()
+    if parent is None:
+        return (element.tag, element.get("class"))
+    return (element.tag, element.get("class"), parent.tag, parent.get("class"))
 
 
 def _trafilatura(
