@@ -92,7 +92,15 @@ def run(
     summary = _run_flow(str(config) if config else None, feed or [], due_only, dry_run)
     if as_json:
         typer.echo(summary.model_dump_json())
+    _print_failures(summary)
     typer.echo(summary.line())
+
+
+def _print_failures(summary: Any) -> None:
+    """Failures by classified reason, just above the summary line (which stays last for scripts)."""
+    if summary.failures_by_reason:
+        reasons = ", ".join(f"{reason}={n}" for reason, n in sorted(summary.failures_by_reason.items()))
+        typer.echo(f"failures by reason: {reasons}  (details: tradewatch feeds status)")
 
 
 def _run_flow(config: str | None, feeds: list[str], due_only: bool, dry_run: bool) -> Any:
@@ -137,6 +145,7 @@ def demo(
             time.sleep(0.05)
         settings = load_settings(config)
         _print_articles_table(settings)
+    _print_failures(summary)
     typer.echo(summary.line())
 
 

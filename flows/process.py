@@ -90,6 +90,9 @@ class RunContext:
     max_articles_per_feed: int = 100
     dry_run: bool = False
     now: Callable[[], datetime] = utcnow
+    #: Canonical URLs and entry keys taken by some feed in this run: the same story in two feeds of one
+    #: run is fetched once (the database would store it once anyway, but the page would be fetched twice).
+    claimed: set[str] = field(default_factory=set)
 
 
 def compile_rules(rules: Sequence[AlertRule]) -> list[CompiledRule]:
@@ -178,7 +181,10 @@ def _new_entries(ctx: RunContext, parsed: ParsedFeed) -> list[FeedEntry]:
     for entry in parsed.entries:
         if entry.entry_key in known or entry.url in known:
             continue
+        if entry.entry_key in ctx.claimed or entry.url in ctx.claimed:
+            continue
         known.update((entry.entry_key, entry.url))
+        ctx.claimed.update((entry.entry_key, entry.url))
         fresh.append(entry)
     return fresh
 

@@ -37,6 +37,7 @@ def test_run_counts_a_broken_feed_and_still_completes(demo_site: str, sink: Smtp
     assert match, last
     feeds, new_articles, trade, alerts, failures = map(int, match.groups())
     assert (feeds, new_articles, trade, alerts, failures) == (3, 8, 4, 1, 1)
+    assert "failures by reason: http_status=1" in result.stdout
 
     status = subprocess.run(
         [str(script), "feeds", "status", "--json", "--config", str(config)],

@@ -1,0 +1,239 @@
+"""Polling behaviour an operator relies on, through flows.process against a real HTTP server and store.
+
+Conditional GET, Retry-After, backoff that grows and resets, dedup across feeds and tracking parameters,
+and one broken feed never hiding the others. These run the plain pipeline (no Prefect) for speed; the
+same functions run inside the flow.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, select
+
+from classifiers.trade import load_classifier
+from extractors.http import Fetcher, FetchPolicy
+from flows.process import BACKOFF_CAP, FeedOutcome, RunContext, compile_rules, process_feeds
+from storage import repo
+from storage.models import Article, Delivery, Feed
+from tests.httpserver import Exchange, HTTPTestServer
+
+POLICY = FetchPolicy(allow_private_networks=("127.0.0.0/8",), respect_robots=False, total_timeout=10)
+PAGE = """<html><head><title>{title}</title></head><body><nav>Home | World</nav><article><h1>{title}</h1>
+<p>{body}</p><p>Officials said the new tariffs on steel imports would take effect next month, and trade
+talks between the two governments would continue in Geneva.</p><p>Exporters warned of retaliation.</p>
+</article><footer>Copyright</footer></body></html>"""
+
+
+def _rss(server: HTTPTestServer, items: list[tuple[str, str, str]], ttl: int | None = None) -> bytes:
+    entries = "".join(
+        f"<item><title>{title}</title><link>{server.url(path)}</link><guid>{guid}</guid></item>"
+        for guid, path, title in items
+    )
+    ttl_tag = f"<ttl>{ttl}</ttl>" if ttl else ""
+    return (
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>{ttl_tag}{entries}</channel></rss>'
+    ).encode()
+
+
+def _page(server: HTTPTestServer, path: str, title: str) -> None:
+    body = PAGE.format(title=title, body=f"{title}: the government announced tariffs.").encode()
+    server.route(path, 200, {"Content-Type": "text/html; charset=utf-8"}, body)
+
+
+def _run(
+    engine: Engine, urls: list[str], *, now: datetime | None = None, force: bool = True
+) -> list[FeedOutcome]:
+    with Session(engine) as session:
+        repo.sync_feeds(session, [repo.FeedSpec(f"feed {i}", url) for i, url in enumerate(urls)])
+        rules = repo.sync_rules(session, [repo.RuleSpec("tariffs", "tariffs", ("desk",), trade_only=True)])
+        session.commit()
+        feeds = repo.due_feeds(session, now or datetime.now(UTC), force=force)
+        compiled = compile_rules(list(rules.values()))
+
+    async def go() -> list[FeedOutcome]:
+        async with Fetcher(POLICY) as fetcher:
+            ctx = RunContext(
+                engine=engine,
+                fetcher=fetcher,
+                classifier=load_classifier(None),
+                rules=compiled,
+                now=(lambda: now) if now else (lambda: datetime.now(UTC)),
+            )
+            return await process_feeds(ctx, feeds)
+
+    return asyncio.run(go())
+
+
+def _feed(engine: Engine, url: str) -> Feed:
+    with Session(engine) as session:
+        return session.exec(select(Feed).where(Feed.url == url)).one()
+
+
+def test_not_modified_feed_costs_no_parsing_and_no_article_request(
+    engine: Engine, http_server: HTTPTestServer
+) -> None:
+    _page(http_server, "/a1", "Steel tariffs rise")
+    feed_body = _rss(http_server, [("g1", "/a1", "Steel tariffs rise")])
+
+    def feed(exchange: Exchange) -> None:
+        if exchange.headers.get("if-none-match") == '"v1"':
+            exchange.send(304, {"ETag": '"v1"'}, b"")
+        else:
+            exchange.send(200, {"Content-Type": "application/rss+xml", "ETag": '"v1"'}, feed_body)
+
+    http_server.route("/feed.xml", feed)
+    first = _run(engine, [http_server.url("/feed.xml")])
+    assert (first[0].status, first[0].new_articles) == ("ok", 1)
+    requests_before = len(http_server.requests)
+
+    second = _run(engine, [http_server.url("/feed.xml")])
+    assert second[0].status == "not_modified"
+    assert http_server.paths()[requests_before:] == ["/feed.xml"]
+    assert http_server.requests_to("/feed.xml")[-1].headers["if-none-match"] == '"v1"'
+
+
+def test_retry_after_pushes_the_next_poll_and_backoff_grows_then_resets(
+    engine: Engine, http_server: HTTPTestServer
+) -> None:
+    url = http_server.url("/busy.xml")
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    http_server.route("/busy.xml", 429, {"Retry-After": "7200"}, b"slow down")
+    (outcome,) = _run(engine, [url], now=now)
+    assert (outcome.status, outcome.reason) == ("failed", "rate_limited")
+    feed = _feed(engine, url)
+    assert feed.next_poll_at is not None
+    assert feed.next_poll_at >= now + timedelta(seconds=7200)
+    assert repo.due_feeds(Session(engine), now + timedelta(hours=1)) == []
+
+    http_server.route("/busy.xml", 503, {}, b"down")
+    delays = []
+    for attempt in range(2, 6):
+        _run(engine, [url], now=now)
+        feed = _feed(engine, url)
+        assert feed.consecutive_failures == attempt
+        assert feed.next_poll_at is not None
+        delays.append(feed.next_poll_at - now)
+    assert delays == sorted(delays), "backoff grows with each consecutive failure"
+    assert all(d <= BACKOFF_CAP * 1.1 for d in delays)
+
+    _page(http_server, "/ok", "Tariff talks resume")
+    http_server.route(
+        "/busy.xml",
+        200,
+        {"Content-Type": "application/rss+xml"},
+        _rss(http_server, [("g", "/ok", "Tariff talks resume")], ttl=120),
+    )
+    (outcome,) = _run(engine, [url], now=now)
+    feed = _feed(engine, url)
+    assert outcome.status == "ok"
+    assert feed.consecutive_failures == 0, "one success resets the streak"
+    assert feed.next_poll_at == now + timedelta(minutes=120), "RSS <ttl> is a floor on the interval"
+
+
+def test_same_article_via_two_feeds_new_guid_and_tracking_parameters_is_stored_and_alerted_once(
+    engine: Engine, http_server: HTTPTestServer
+) -> None:
+    _page(http_server, "/story", "Tariffs on steel widen")
+    http_server.route(
+        "/a.xml",
+        200,
+        {"Content-Type": "application/rss+xml"},
+        _rss(http_server, [("a-1", "/story?utm_source=rss&utm_medium=feed", "Tariffs on steel widen")]),
+    )
+    http_server.route(
+        "/b.xml",
+        200,
+        {"Content-Type": "application/rss+xml"},
+        _rss(http_server, [("b-99", "/story?fbclid=xyz#comments", "Tariffs on steel widen (updated)")]),
+    )
+    outcomes = _run(engine, [http_server.url("/a.xml"), http_server.url("/b.xml")])
+    assert sum(o.new_articles for o in outcomes) == 1
+    # republished under a new GUID with an edited title: still the same article
+    http_server.route(
+        "/a.xml",
+        200,
+        {"Content-Type": "application/rss+xml"},
+        _rss(http_server, [("a-2-new-guid", "/story?utm_campaign=x", "Steel tariffs widen")]),
+    )
+    again = _run(engine, [http_server.url("/a.xml"), http_server.url("/b.xml")])
+    assert sum(o.new_articles for o in again) == 0
+    with Session(engine) as session:
+        (article,) = session.exec(select(Article)).all()
+        assert article.canonical_url == http_server.url("/story")
+        assert len(session.exec(select(Delivery)).all()) == 1
+    assert len(http_server.requests_to("/story")) == 1
+
+
+def test_a_broken_feed_never_hides_the_other_feeds(engine: Engine, http_server: HTTPTestServer) -> None:
+    _page(http_server, "/good", "Tariff deal signed")
+    http_server.route(
+        "/good.xml",
+        200,
+        {"Content-Type": "application/rss+xml"},
+        _rss(http_server, [("g", "/good", "Tariff deal signed")]),
+    )
+    http_server.route(
+        "/garbage.xml", 200, {"Content-Type": "application/rss+xml"}, b"\x00\x01<rss><channel><item>"
+    )
+    http_server.route(
+        "/html.xml", 200, {"Content-Type": "text/html"}, b"<html><body>Not a feed</body></html>"
+    )
+    outcomes = _run(
+        engine, [http_server.url(p) for p in ("/garbage.xml", "/good.xml", "/html.xml", "/gone.xml")]
+    )
+    by_url = {o.url.rsplit("/", 1)[-1]: o for o in outcomes}
+    assert by_url["good.xml"].new_articles == 1
+    assert by_url["garbage.xml"].status == by_url["html.xml"].status == by_url["gone.xml"].status == "failed"
+    assert by_url["html.xml"].reason == "not_a_feed"
+    assert by_url["gone.xml"].reason == "http_status"
+    with Session(engine) as session:
+        health = {h.feed.url.rsplit("/", 1)[-1]: h.feed for h in repo.feed_health(session, datetime.now(UTC))}
+    assert health["gone.xml"].last_error_reason == "http_status"
+    assert health["good.xml"].consecutive_failures == 0
+
+
+def test_transient_page_failure_keeps_the_feed_rereadable_until_the_page_works(
+    engine: Engine, http_server: HTTPTestServer
+) -> None:
+    http_server.route("/flaky", 503, {}, b"try later")
+
+    def feed(exchange: Exchange) -> None:
+        if exchange.headers.get("if-none-match") == '"v1"':
+            exchange.send(304, {"ETag": '"v1"'}, b"")
+        else:
+            body = _rss(http_server, [("f", "/flaky", "Tariff ruling due")])
+            exchange.send(200, {"Content-Type": "application/rss+xml", "ETag": '"v1"'}, body)
+
+    http_server.route("/feed.xml", feed)
+    (first,) = _run(engine, [http_server.url("/feed.xml")])
+    assert (first.new_articles, first.article_failures) == (0, [(http_server.url("/flaky"), "http_status")])
+    assert _feed(engine, http_server.url("/feed.xml")).etag is None, "validators not kept: next poll re-reads"
+
+    _page(http_server, "/flaky", "Tariff ruling due")
+    (second,) = _run(engine, [http_server.url("/feed.xml")])
+    assert second.new_articles == 1
+    assert _feed(engine, http_server.url("/feed.xml")).etag == '"v1"'
+
+
+def test_permanently_failed_page_is_stored_once_with_its_reason(
+    engine: Engine, http_server: HTTPTestServer
+) -> None:
+    http_server.route(
+        "/feed.xml",
+        200,
+        {"Content-Type": "application/rss+xml"},
+        _rss(http_server, [("x", "/missing", "Tariff notice")]),
+    )
+    (first,) = _run(engine, [http_server.url("/feed.xml")])
+    (second,) = _run(engine, [http_server.url("/feed.xml")])
+    assert first.new_articles == 1
+    assert second.new_articles == 0
+    with Session(engine) as session:
+        (article,) = session.exec(select(Article)).all()
+    assert article.extraction_status == "failed"
+    assert article.extraction_error is not None
+    assert "http_status" in article.extraction_error
+    assert len(http_server.requests_to("/missing")) == 1
