@@ -34,7 +34,8 @@ def _rss(server: HTTPTestServer, items: list[tuple[str, str, str]], ttl: int | N
     )
     ttl_tag = f"<ttl>{ttl}</ttl>" if ttl else ""
     return (
-        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>{ttl_tag}{entries}</channel></rss>'
+        f'<?xml version="1.0"?><rss version="2.0"><channel><title>Wire</title>{ttl_tag}{entries}'
+        "</channel></rss>"
     ).encode()
 
 
