@@ -15,7 +15,7 @@ from typing import Any
 
 from classifiers.evaluate import LabeledArticle, Scores, read_labels, scores_from
 from classifiers.lexicon import tokenize
-from classifiers.trade import reject_reason
+from classifiers.trade import LexiconClassifier, default_classifier, reject_reason
 from classifiers.verdict import Evidence, Field, Verdict, sort_evidence
 
 MODEL_FORMAT = "tradewatch-linear-model"
@@ -30,9 +30,15 @@ TITLE_PREFIX = "title:"
 MIN_DOCUMENT_FREQUENCY = 2
 
 # Inverse regularisation strength of the logistic regression. Sublinear TF-IDF vectors are L2-normalised,
-# so weights need room to grow; 10 is the usual sweet spot for news-topic text and was checked (not tuned
-# per fold) with bench/classification.py.
-REGULARISATION_C = 10.0
+# so weights need room to grow; 30 was chosen among 10/30/100 by cross-validation in
+# bench/classification.py (differences were within 0.01 F1), not tuned per user.
+REGULARISATION_C = 30.0
+
+# Besides words, the model sees the shipped lexicon's concepts ("concept:tariffs") as features, each
+# occurrence counted as this many words: a concept gathers many spellings a person vetted, so it deserves
+# more room than any single n-gram; the model still learns its weight from the user's labels.
+CONCEPT_PREFIX = "concept:"
+CONCEPT_REPEAT = 3
 
 # Folds used inside training to choose the decision threshold from held-out predictions; fewer when a
 # class has fewer labelled examples than this.
@@ -46,13 +52,17 @@ class ModelError(ValueError):
     """A model file is missing, corrupt or of an unknown format; the message names the file."""
 
 
-def features(title: str, text: str) -> Counter[str]:
-    """Count the unigram and bigram features of an article, title words marked apart from body words."""
+def features(title: str, text: str, lexicon: LexiconClassifier | None = None) -> Counter[str]:
+    """Count an article's unigrams, bigrams and lexicon concepts, title features marked apart from body."""
+    concepts = (lexicon or default_classifier()).lexicon
     counts: Counter[str] = Counter()
     for prefix, source in ((TITLE_PREFIX, title), ("", text)):
         tokens = tokenize(source)
         counts.update(prefix + token for token in tokens)
         counts.update(f"{prefix}{a} {b}" for a, b in pairwise(tokens))
+        found, _ = concepts.count(source)
+        for index, count in found.items():
+            counts[f"{prefix}{CONCEPT_PREFIX}{concepts.concepts[index].name}"] += count * CONCEPT_REPEAT
     return counts
 
 
@@ -73,6 +83,7 @@ class LinearModel:
     threshold: float  # decision value at which an article is called trade (score 0.5)
     trained_at: str
     label_counts: dict[str, int]
+    lexicon_version: str  # concept features come from this lexicon; another one would shift them
     version: str = field(default="")
 
     def __post_init__(self) -> None:
@@ -80,7 +91,9 @@ class LinearModel:
             object.__setattr__(self, "version", f"linear-{self._digest()}")
 
     def _digest(self) -> str:
-        payload = json.dumps([sorted(self.weights.items()), self.intercept, self.threshold])
+        payload = json.dumps(
+            [sorted(self.weights.items()), self.intercept, self.threshold, self.lexicon_version]
+        )
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
     def decision(self, title: str, text: str) -> tuple[float, dict[str, tuple[float, int]]]:
@@ -110,7 +123,8 @@ class LinearModel:
         evidence = []
         for term, (contribution, count) in top:
             where: Field = "title" if term.startswith(TITLE_PREFIX) else "body"
-            phrase = term.removeprefix(TITLE_PREFIX)
+            # A concept feature reads as the concept's name, the same phrase the lexicon's evidence uses.
+            phrase = term.removeprefix(TITLE_PREFIX).removeprefix(CONCEPT_PREFIX)
             evidence.append(Evidence(phrase, where, round(contribution, 3), count))
         is_trade = score >= 0.5
         return Verdict(
@@ -128,6 +142,7 @@ class LinearModel:
             "version": self.version,
             "trained_at": self.trained_at,
             "label_counts": self.label_counts,
+            "lexicon_version": self.lexicon_version,
             "intercept": self.intercept,
             "threshold": self.threshold,
             "weights": {term: list(pair) for term, pair in sorted(self.weights.items())},
@@ -162,11 +177,18 @@ def load_model(path: str | Path) -> LinearModel:
             threshold=float(raw["threshold"]),
             trained_at=str(raw["trained_at"]),
             label_counts={str(k): int(v) for k, v in raw["label_counts"].items()},
+            lexicon_version=str(raw["lexicon_version"]),
         )
     except (KeyError, TypeError, ValueError, IndexError, AttributeError) as exc:
         raise ModelError(f"{path}: model file is incomplete or corrupt ({exc!r})") from exc
     if raw.get("version") != model.version:
         raise ModelError(f"{path}: model content does not match its version {raw.get('version')!r}")
+    current = default_classifier().version
+    if model.lexicon_version != current:
+        raise ModelError(
+            f"{path}: trained with {model.lexicon_version}, but this tradewatch ships {current}; "
+            "retrain it with `tradewatch classifier train`"
+        )
     return model
 
 
@@ -239,6 +261,7 @@ def train(
         threshold=threshold,
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
         label_counts={"trade": positives, "not_trade": negatives},
+        lexicon_version=default_classifier().version,
     )
     return fitted, cv_scores
 

@@ -88,19 +88,20 @@ class LexiconClassifier:
 
 
 @cache
-def _default() -> LexiconClassifier:
+def default_classifier() -> LexiconClassifier:
+    """The shipped lexicon classifier, loaded once and shared (it is immutable)."""
     return LexiconClassifier()
 
 
 def classify(title: str, text: str) -> Verdict:
     """Judge an article with the shipped lexicon (loaded once, then shared)."""
-    return _default().classify(title, text)
+    return default_classifier().classify(title, text)
 
 
 def load_classifier(model_path: str | Path | None = None) -> Classifier:
     """Return the classifier configuration asks for: None → the lexicon, else a trained model file."""
     if model_path is None:
-        return _default()
+        return default_classifier()
     from classifiers.linear import load_model  # a trained model is optional; load its code only if used
 
     return load_model(model_path)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from classifiers.evaluate import LabeledArticle, evaluate_file
-from classifiers.linear import LinearModel, ModelError, _fit, load_model, train, train_file
-from classifiers.trade import load_classifier
+from classifiers.linear import REGULARISATION_C, LinearModel, ModelError, _fit, load_model, train, train_file
+from classifiers.trade import default_classifier, load_classifier
 from tests.classifiers.conftest import make_corpus
 
 TRADE_TEXT = (
@@ -55,14 +55,17 @@ def test_trained_verdicts_name_the_weighted_terms_present_in_the_article(
     weights = [abs(e.weight) for e in verdict.evidence]
     assert weights == sorted(weights, reverse=True)
     title_words, body_words = TRADE_TEXT[0].lower(), TRADE_TEXT[1].lower()
+    concepts = {c.name for c in default_classifier().lexicon.concepts}
     for item in verdict.evidence:
-        assert item.phrase in (title_words if item.field == "title" else body_words)
+        assert (
+            item.phrase in (title_words if item.field == "title" else body_words) or item.phrase in concepts
+        )
     assert any(e.phrase == "tariffs" and e.weight > 0 for e in verdict.evidence)
 
 
 def test_plain_python_scoring_reproduces_scikit_learn(corpus: list[LabeledArticle]) -> None:
     model, _ = train(corpus)
-    vectorizer, fitted = _fit(corpus, 10.0)
+    vectorizer, fitted = _fit(corpus, REGULARISATION_C)
     probes = [TRADE_TEXT, OTHER_TEXT, ("", "tariffs tariffs wine"), ("Shares rose", "in early trading")]
     expected = fitted.decision_function(vectorizer.transform(probes))
     for probe, value in zip(probes, expected, strict=True):
@@ -140,6 +143,23 @@ def test_a_tampered_model_does_not_pass_for_the_original(
     path.write_text(json.dumps(raw), encoding="utf-8")
     with pytest.raises(ModelError, match="does not match its version"):
         load_model(path)
+
+
+def test_a_model_trained_with_another_lexicon_must_be_retrained(
+    corpus: list[LabeledArticle], tmp_path: Path
+) -> None:
+    model, _ = train(corpus)
+    other = LinearModel(
+        model.weights,
+        model.intercept,
+        model.threshold,
+        model.trained_at,
+        model.label_counts,
+        "lexicon-1999.1",
+    )
+    other.save(tmp_path / "old.json")
+    with pytest.raises(ModelError, match="retrain"):
+        load_model(tmp_path / "old.json")
 
 
 def test_missing_model_file_is_a_model_error(tmp_path: Path) -> None:
