@@ -1,0 +1,142 @@
+"""The lexicon file format and matcher: what people who edit the lexicon rely on."""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+
+import pytest
+
+from classifiers.lexicon import LexiconError, load_lexicon, parse_lexicon, tokenize
+from classifiers.trade import LexiconClassifier
+
+SCORING = {"title_weight": 2.0, "threshold": 4.0, "scale": 1.0, "focus_tokens": 100, "focus_floor": 0.4}
+
+
+def lexicon(
+    *concepts: dict[str, object], combinations: tuple[dict[str, object], ...] = ()
+) -> LexiconClassifier:
+    raw = {
+        "version": "test.1",
+        "scoring": SCORING,
+        "concept": list(concepts),
+        "combination": list(combinations),
+    }
+    return LexiconClassifier(parse_lexicon(raw, "test.toml"))
+
+
+def names(classifier: LexiconClassifier, text: str) -> dict[str, int]:
+    counts, _ = classifier.lexicon.count(text)
+    return {classifier.lexicon.concepts[i].name: n for i, n in counts.items()}
+
+
+def test_shipped_lexicon_loads_and_is_versioned() -> None:
+    shipped = load_lexicon()
+    assert shipped.version
+    assert {"tariffs", "trade talks", "export controls", "WTO and GATT"} <= {c.name for c in shipped.concepts}
+    assert any(c.weight < 0 for c in shipped.concepts)
+
+
+def test_tokens_ignore_case_and_keep_hyphenated_compounds() -> None:
+    assert tokenize("U.S.-Japan ANTI-DUMPING talks, Japan's") == [
+        "u",
+        "s",
+        "japan",
+        "anti-dumping",
+        "talks",
+        "japan",
+        "s",
+    ]
+
+
+def test_longest_term_wins_and_consumes_its_words() -> None:
+    c = lexicon(
+        {"name": "word", "weight": 1.0, "terms": ["trade"]},
+        {"name": "fair", "weight": -3.0, "terms": ["trade fair"]},
+    )
+    assert names(c, "The trade fair opened; trade rose.") == {"fair": 1, "word": 1}
+
+
+def test_wildcards_hyphen_variants_and_exact_forms() -> None:
+    c = lexicon(
+        {"name": "tariffs", "weight": 3.0, "terms": ["tariff*"]},
+        {"name": "dumping", "weight": 3.0, "terms": ["anti-dumping"]},
+        {"name": "trade-in", "weight": -3.0, "terms": ["=trade-in"]},
+    )
+    assert names(c, "Tariffs and tariff-free quotas") == {"tariffs": 2}
+    assert names(c, "anti dumping and ANTI-DUMPING") == {"dumping": 2}
+    assert names(c, "a trade-in offer") == {"trade-in": 1}
+    assert names(c, "trade in goods") == {}
+
+
+def test_needs_and_combinations_apply_only_together() -> None:
+    c = lexicon(
+        {"name": "dumping", "weight": 2.0, "terms": ["dumping"], "needs": ["imports"]},
+        {"name": "imports", "weight": 1.0, "terms": ["imports"]},
+        combinations=({"name": "both", "concepts": ["dumping", "imports"], "weight": 1.5},),
+    )
+    alone = c.classify("", "Illegal dumping of waste in the river.")
+    together = c.classify("", "Dumping of cheap imports.")
+    assert [e.phrase for e in alone.evidence] == []
+    assert {e.phrase for e in together.evidence} == {"dumping", "imports", "both"}
+
+
+def test_body_evidence_counts_less_in_long_articles_but_never_below_the_floor() -> None:
+    c = lexicon({"name": "tariffs", "weight": 3.0, "terms": ["tariffs"]})
+    short = c.classify("", "New tariffs announced. " + "word " * 50)
+    long = c.classify("", "New tariffs announced. " + "word " * 400)
+    very_long = c.classify("", "New tariffs announced. " + "word " * 5000)
+    assert short.evidence[0].weight == 3.0
+    assert 3.0 * 0.4 < long.evidence[0].weight < 3.0
+    assert very_long.evidence[0].weight == pytest.approx(3.0 * 0.4, abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("raw", "message"),
+    [
+        ({"version": "x", "concept": []}, "scoring"),
+        (
+            {"version": "x", "scoring": SCORING, "concept": [{"name": "a", "terms": ["b"]}]},
+            "needs name, weight",
+        ),
+        (
+            {"version": "x", "scoring": SCORING, "concept": [{"name": "a", "weight": 1, "terms": ["ab*"]}]},
+            "wildcard needs 4",
+        ),
+        (
+            {
+                "version": "x",
+                "scoring": SCORING,
+                "concept": [
+                    {"name": "a", "weight": 1, "terms": ["x"]},
+                    {"name": "b", "weight": 1, "terms": ["x"]},
+                ],
+            },
+            "already belongs",
+        ),
+        (
+            {
+                "version": "x",
+                "scoring": SCORING,
+                "concept": [{"name": "a", "weight": 1, "terms": ["x"], "needs": ["z"]}],
+            },
+            "needs unknown",
+        ),
+    ],
+)
+def test_mistakes_in_a_lexicon_file_are_reported(raw: dict[str, object], message: str) -> None:
+    with pytest.raises(LexiconError, match=message):
+        parse_lexicon(raw, "mine.toml")
+
+
+def test_a_custom_lexicon_file_can_be_loaded(tmp_path: Path) -> None:
+    path = tmp_path / "lex.toml"
+    shipped = (
+        Path(__file__).resolve().parents[2] / "classifiers" / "data" / "trade_lexicon.toml"
+    ).read_text()
+    path.write_text(shipped.replace('version = "', 'version = "custom-'), encoding="utf-8")
+    assert load_lexicon(path).version.startswith("custom-")
+    assert tomllib.loads(shipped)["version"] == load_lexicon().version
+    path.write_text("not = [toml", encoding="utf-8")
+    with pytest.raises(LexiconError, match="not valid TOML"):
+        load_lexicon(path)
