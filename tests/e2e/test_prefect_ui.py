@@ -119,6 +119,11 @@ def wait_until(what: str, ready: Callable[[], bool], proc: Proc, timeout: float)
     pytest.fail(f"{what} did not happen within {timeout:.0f} s\n{proc.tail()}")
 
 
+def api(method: str, url: str, **kwargs: Any) -> httpx.Response:
+    """One request to the Prefect REST API (never through a proxy: it is on 127.0.0.1)."""
+    return httpx.request(method, url, timeout=10, trust_env=False, **kwargs)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -126,8 +131,13 @@ def free_port() -> int:
 
 
 def base_env() -> dict[str, str]:
-    """This environment without any Prefect or tradewatch settings that could point elsewhere."""
-    return {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "TRADEWATCH_"))}
+    """This environment without any Prefect or tradewatch settings that could point elsewhere.
+
+    Everything talks over 127.0.0.1, which must never go through a proxy configured for the registries.
+    """
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "TRADEWATCH_"))}
+    no_proxy = ",".join(filter(None, ["127.0.0.1,localhost", env.get("NO_PROXY") or env.get("no_proxy")]))
+    return {**env, "NO_PROXY": no_proxy, "no_proxy": no_proxy}
 
 
 @dataclass
@@ -187,7 +197,7 @@ def stack(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         )
         wait_until(
             "the Prefect server answered /api/health",
-            lambda: httpx.get(f"{api_url}/health", timeout=5).status_code == 200,
+            lambda: api("GET", f"{api_url}/health").status_code == 200,
             server,
             STARTUP_TIMEOUT,
         )
@@ -205,7 +215,7 @@ def stack(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         )
         wait_until(
             f"the {DEPLOYMENT} deployment was registered by deployments/serve.py",
-            lambda: httpx.get(f"{api_url}/deployments/name/{DEPLOYMENT}", timeout=5).status_code == 200,
+            lambda: api("GET", f"{api_url}/deployments/name/{DEPLOYMENT}").status_code == 200,
             serve,
             STARTUP_TIMEOUT,
         )
@@ -244,7 +254,7 @@ def open_manual_deployment(page: Page, stack: Stack) -> None:
 
 
 def flow_run(stack: Stack, run_id: str) -> dict[str, Any]:
-    response = httpx.get(f"{stack.api_url}/flow_runs/{run_id}", timeout=10)
+    response = api("GET", f"{stack.api_url}/flow_runs/{run_id}")
     response.raise_for_status()
     result: dict[str, Any] = response.json()
     return result
@@ -276,7 +286,7 @@ def test_quick_run_from_the_ui_ingests_the_demo_and_leaves_its_summary(stack: St
             f"({(run.get('state') or {}).get('message')}) after {RUN_TIMEOUT:.0f} s at most\n"
             f"{stack.serve.tail(80)}"
         )
-        deployment = httpx.get(f"{stack.api_url}/deployments/name/{DEPLOYMENT}", timeout=10).json()
+        deployment = api("GET", f"{stack.api_url}/deployments/name/{DEPLOYMENT}").json()
         assert run["deployment_id"] == deployment["id"], "the run belongs to the ingest-manual deployment"
         assert run["parameters"] == {"config": str(stack.config)}
 
@@ -299,10 +309,8 @@ def test_quick_run_from_the_ui_ingests_the_demo_and_leaves_its_summary(stack: St
     engine.dispose()
     assert sorted(stored) == sorted(LABELS), "each demo article is stored exactly once"
 
-    response = httpx.post(
-        f"{stack.api_url}/artifacts/filter",
-        json={"artifacts": {"flow_run_id": {"any_": [run_id]}}},
-        timeout=10,
+    response = api(
+        "POST", f"{stack.api_url}/artifacts/filter", json={"artifacts": {"flow_run_id": {"any_": [run_id]}}}
     )
     response.raise_for_status()
     artifacts = {a["key"]: a for a in response.json()}
