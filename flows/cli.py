@@ -339,6 +339,77 @@ def feeds_status(
     )
 
 
+def _config_path(config: Path | None) -> Path:
+    """The file feed commands edit: --config, else $TRADEWATCH_CONFIG, else ./tradewatch.toml."""
+    return config or Path(os.environ.get("TRADEWATCH_CONFIG") or "tradewatch.toml")
+
+
+@feeds_app.command("add")
+def feeds_add(
+    url: Annotated[str, typer.Argument(help="The feed's http(s) URL.")],
+    name: Annotated[str | None, typer.Option(help="A label for the feed (default: its host).")] = None,
+    tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag; repeatable.")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Add a feed to the configuration file (kept with its comments); the next run polls it."""
+    from urllib.parse import urlsplit
+
+    from flows.feedlist import FeedLine, add_feeds
+
+    path = _config_path(config)
+    line = FeedLine(name=name or urlsplit(url).hostname or url, url=url, tags=tuple(tag or ()))
+    try:
+        added = add_feeds(path, [line])
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(
+        f"added {line.name!r} ({url}) to {path}" if added else f"{url} is already configured in {path}"
+    )
+
+
+@feeds_app.command("remove")
+def feeds_remove(
+    feed: Annotated[str, typer.Argument(help="The feed's name or URL.")],
+    config: ConfigOption = None,
+) -> None:
+    """Remove a feed from the configuration file; its stored articles are kept."""
+    from flows.feedlist import remove_feed
+
+    path = _config_path(config)
+    try:
+        removed = remove_feed(path, feed)
+    except ConfigError as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(f"removed {removed.name!r} ({removed.url}) from {path}")
+
+
+@feeds_app.command("import")
+def feeds_import(
+    opml: Annotated[Path, typer.Argument(help="An OPML file exported from another feed reader.")],
+    config: ConfigOption = None,
+) -> None:
+    """Add every feed of an OPML file to the configuration (folders become tags; duplicates skipped)."""
+    from flows.feedlist import add_feeds, read_opml
+
+    if not opml.is_file():
+        raise _fail(f"{opml}: no such file; give the path of an .opml file")
+    path = _config_path(config)
+    try:
+        lines = read_opml(opml.read_bytes())
+        added = add_feeds(path, lines)
+    except ConfigError as exc:
+        raise _fail(f"{opml}: {exc}") from None
+    typer.echo(f"imported {len(added)} new feed(s) of {len(lines)} into {path}")
+
+
+@feeds_app.command("export")
+def feeds_export(config: ConfigOption = None) -> None:
+    """Print the configured feeds as OPML 2.0 (for another feed reader, or a backup)."""
+    from flows.feedlist import write_opml
+
+    typer.echo(write_opml(_settings(config)), nl=False)
+
+
 def _feed_state(row: dict[str, Any]) -> str:
     if not row["active"]:
         return "inactive"
