@@ -113,17 +113,37 @@ def test_headline_is_not_repeated_as_the_first_paragraph() -> None:
     assert text.startswith("The finance ministry said")
 
 
-def test_language_from_html_lang_region_dropped() -> None:
-    assert extract(page(lang="de-DE")).language == "de"
+SHORT = "<article><p>Steel: 4.2 million tonnes, down 3% on May 2026 figures (provisional).</p></article>"
+
+
+def test_language_from_html_lang_region_dropped_when_the_text_is_inconclusive() -> None:
+    assert extract(f'<html lang="de-DE"><body>{SHORT}</body></html>').language == "de"
 
 
 def test_language_from_og_locale_when_html_has_no_lang() -> None:
-    head = '<meta property="og:locale" content="fr_FR">'
-    assert extract(page(head, lang=None)).language == "fr"
+    html = f'<html><head><meta property="og:locale" content="fr_FR"></head><body>{SHORT}</body></html>'
+    assert extract(html).language == "fr"
 
 
-def test_missing_metadata_is_none_not_guessed() -> None:
-    article = extract(page(lang=None))
+def test_language_guessed_from_the_text_when_undeclared() -> None:
+    assert extract(page(lang=None)).language == "en"
+    german = (
+        "<p>Die Regierung hat am Freitag mitgeteilt, dass die Exporte von Stahl im dritten Monat gesunken "
+        "sind, weil die Zölle in den Vereinigten Staaten in Kraft getreten sind und nicht aufgehoben "
+        "wurden. Die Hersteller erwarten für das nächste Jahr eine leichte Erholung.</p>"
+    )
+    assert extract(f"<html><body><article>{german}</article></body></html>").language == "de"
+    japanese = "<p>日本の鉄鋼輸出は三か月連続で減少したと財務省が金曜日に発表した。米国の関税が影響した。</p>"
+    assert extract(f"<html><body><article>{japanese}</article></body></html>").language == "ja"
+
+
+def test_the_texts_language_wins_over_a_wrong_declaration() -> None:
+    # Site templates declare one language for every page; the English body here is what gets classified.
+    assert extract(page(lang="de")).language == "en"
+
+
+def test_missing_metadata_is_none_not_invented() -> None:
+    article = extract(f"<html><body>{SHORT}</body></html>")
     assert article.author is None
     assert article.published is None
     assert article.canonical_url is None
