@@ -277,3 +277,27 @@ def render_digest(period_label: str, items: Sequence[AlertItem]) -> Message:
     body_html = f"<div>\n<h2>{_h(heading)}</h2>\n<p>" + _digest_body(groups, _HTML) + "</p>\n</div>\n"
     markdown = f"*{_s(heading)}*\n\n" + _digest_body(groups, _SLACK)
     return Message(title=title, body_text=text, body_html=body_html, body_markdown=markdown)
+
+
+# --------------------------------------------------------------------------------------- operators
+
+
+def render_feed_trouble(name: str, url: str, reason: str, detail: str, failures: int) -> Message:
+    """A note to the operator that a feed keeps failing: which feed, why, and how to look closer.
+
+    The feed's name and URL come from configuration, but the error detail can quote a stranger's
+    server, so every part is escaped like article fields.
+    """
+    facts = [
+        f"Feed: {_clean(name)}",
+        f"URL: {_clean(url)}",
+        f"Failed {failures} times in a row; last reason: {_clean(reason)}",
+        f"Detail: {_clean(detail)[:500]}",
+        "See `tradewatch feeds status`; polling continues with backoff.",
+    ]
+    return Message(
+        title=_subject(f"[{PRODUCT}] feed failing: {name}"),
+        body_text="\n".join(facts) + "\n",
+        body_html="<div>\n<p>" + "<br>\n".join(_h(f) for f in facts) + "</p>\n</div>\n",
+        body_markdown="\n".join(_s(f) for f in facts),
+    )

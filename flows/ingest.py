@@ -21,10 +21,12 @@ from pydantic import BaseModel
 from sqlmodel import Session
 
 from alerts.deliver import DeliveryReport, deliver_pending
+from alerts.render import render_feed_trouble
+from alerts.send import DeliveryError, send
 from classifiers.trade import load_classifier
 from extractors.http import Fetcher
 from flows.process import FeedOutcome, RunContext, compile_rules, failures_by_reason, process_feeds
-from flows.settings import Settings, load_settings
+from flows.settings import ConfigError, Settings, load_settings
 from storage import repo
 from storage.db import init_db, make_engine
 from storage.models import utcnow
@@ -114,6 +116,28 @@ def send_alerts(settings: Settings, modes: list[str], period_label: str = "") ->
     return report
 
 
+def tell_operator(settings: Settings, outcomes: list[FeedOutcome]) -> int:
+    """Send the operator one note per feed whose failure streak just reached the threshold.
+
+    "Just reached" (equal, not greater) means one note per streak, not one per run; a feed that
+    recovers and fails again starts a new streak. A note that cannot be sent is logged, never fatal.
+    """
+    channel = settings.operator.channel
+    if channel is None:
+        return 0
+    sent = 0
+    for o in outcomes:
+        if o.status != "failed" or o.failures_in_a_row != settings.operator.feed_failure_threshold:
+            continue
+        note = render_feed_trouble(o.name, o.url, o.reason or "unknown", o.message or "", o.failures_in_a_row)
+        try:
+            send(settings.channel_url(channel), note, channel=channel)
+            sent += 1
+        except (DeliveryError, ConfigError) as exc:
+            log.warning("could not tell the operator about feed %r: %s", o.name, exc)
+    return sent
+
+
 def _artifact(summary: RunSummary, outcomes: list[FeedOutcome], report: DeliveryReport) -> str:
     """The markdown the Prefect UI shows for the run: feeds, failures with reasons, trade articles, alerts."""
     lines = [
@@ -184,6 +208,7 @@ def ingest(
     settings = load_settings(config)
     outcomes = poll_feeds(settings, list(feeds or []), due_only, dry_run)
     report = send_alerts(settings, ["instant"]) if deliver and not dry_run else DeliveryReport()
+    tell_operator(settings, outcomes)
     reasons = failures_by_reason(outcomes)
     summary = RunSummary(
         feeds=len(outcomes),

@@ -70,6 +70,7 @@ class FeedOutcome:
     status: str = "ok"  # ok | not_modified | failed
     reason: str | None = None
     message: str | None = None
+    failures_in_a_row: int = 0
     entries: int = 0
     new_articles: int = 0
     trade_articles: list[tuple[str, str]] = field(default_factory=list)  # (title, url)
@@ -345,7 +346,7 @@ def _feed_failed(
     assert feed.id is not None
     retry_after = getattr(exc, "retry_after", None)
     with Session(ctx.engine) as session:
-        repo.record_feed_failure(
+        outcome.failures_in_a_row = repo.record_feed_failure(
             session,
             feed.id,
             now=now,

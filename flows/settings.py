@@ -125,6 +125,15 @@ class RuleSettings(_Section):
         return self.digest or "instant" if self.mode == "digest" else "instant"
 
 
+class OperatorSettings(_Section):
+    channel: str | None = Field(
+        None, description="A channel under [channels] told when a feed keeps failing."
+    )
+    feed_failure_threshold: int = Field(
+        5, ge=1, description="Consecutive failures before the operator is told."
+    )
+
+
 class ClassifierSettings(_Section):
     model: str | None = Field(None, description="Path of a model trained with `tradewatch classifier train`.")
 
@@ -136,9 +145,14 @@ class Settings(_Section):
     channels: dict[str, str] = Field(default_factory=dict)
     rules: list[RuleSettings] = Field(default_factory=list)
     classifier: ClassifierSettings = Field(default_factory=ClassifierSettings)
+    operator: OperatorSettings = Field(default_factory=OperatorSettings)
 
     @model_validator(mode="after")
     def _cross_references(self) -> Settings:
+        if self.operator.channel is not None and self.operator.channel not in self.channels:
+            raise ValueError(
+                f"operator.channel: unknown channel {self.operator.channel!r}; define it under [channels]"
+            )
         seen: set[str] = set()
         for index, feed in enumerate(self.feeds):
             if feed.url in seen:

@@ -8,6 +8,7 @@ same functions run inside the flow.
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.engine import Engine
@@ -238,3 +239,27 @@ def test_permanently_failed_page_is_stored_once_with_its_reason(
     assert article.extraction_error is not None
     assert "http_status" in article.extraction_error
     assert len(http_server.requests_to("/missing")) == 1
+
+
+def test_operator_is_told_once_when_a_feed_keeps_failing(engine: Engine, http_server: HTTPTestServer) -> None:
+    from flows.demo import body_text, smtp_sink
+    from flows.ingest import tell_operator
+    from flows.settings import settings_from_mapping
+
+    http_server.route("/dead.xml", 500, {}, b"<h1>oops</h1>")
+    with smtp_sink() as sink:
+        settings = settings_from_mapping(
+            {
+                "channels": {
+                    "ops": f"mailto://127.0.0.1:{sink.port}?from=tw@example.com&to=ops@example.com&mode=insecure"
+                },
+                "operator": {"channel": "ops", "feed_failure_threshold": 2},
+            }
+        )
+        notes = [tell_operator(settings, _run(engine, [http_server.url("/dead.xml")])) for _ in range(3)]
+        time.sleep(0.3)
+    assert notes == [0, 1, 0]
+    (message,) = sink.messages
+    assert "feed failing: feed 0" in str(message["Subject"])
+    assert "http_status" in body_text(message)
+    assert "/dead.xml" in body_text(message)
