@@ -36,6 +36,11 @@ DENSE_MIN_RUN_CHARS = 40
 DENSE_MIN_CONTAINER_CHARS = 400
 RESCUE_RATIO = 1.5
 
+# Link-only paragraphs (see _drop_link_runs): links shorter than this are "Home" or "PDF", not headlines; a
+# run this long is a list of other stories.
+LINK_MIN_CHARS = 15
+LINK_RUN_MIN = 3
+
 # Characters trimmed from both ends of a paragraph before matching boilerplate, so "Share:" and "• Share"
 # and "Required fields are marked *" match the plain phrases in the data file.
 _TRIM = " \t\n.:;,!?|•·*›»«-–—_()[]"
@@ -82,6 +87,7 @@ _DISCUSSION_MARKERS = ("comment", "disqus", "respond", "discussion", "conversati
 _NOT_TEXT = frozenset(
     ["script", "style", "noscript", "template", "textarea", "option", "select", "title", "head"]
 )
+_FIND_LINKS = etree.XPath("//a[@href]")
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 _BLANKS = re.compile(r"\s*\n\s*")
 
@@ -227,6 +233,42 @@ def _signature(element: html.HtmlElement) -> tuple[object, ...]:
     return (element.tag, element.get("class"), parent.tag, parent.get("class"))
 
 
+def _link_only_texts(tree: html.HtmlElement) -> frozenset[str]:
+    """Texts of blocks (list items, paragraphs, headings) that consist of one link and nothing else.
+
+    Such blocks in a row are a list of other stories ("Moon Rush: Private Lunar Lander Plans" ...) that
+    trafilatura passes through as paragraphs once the links are flattened to text.
+    """
+    texts: set[str] = set()
+    for link in _FIND_LINKS(tree):
+        text = _normalise(link.text_content())
+        if len(text) < LINK_MIN_CHARS:
+            continue
+        block = link.getparent()
+        while block is not None and block.tag in _INLINE_TAGS:
+            block = block.getparent()
+        if block is not None and _normalise(block.text_content()) == text:
+            texts.add(text)
+    return frozenset(texts)
+
+
+def _drop_link_runs(paragraphs: list[str], link_texts: frozenset[str]) -> list[str]:
+    """Remove runs of LINK_RUN_MIN or more consecutive link-only paragraphs (related-story lists); a single
+    link paragraph ("Get it on Amazon for $39.99", a product name) is kept."""
+    kept: list[str] = []
+    run: list[str] = []
+    for paragraph in [*paragraphs, ""]:
+        if paragraph and paragraph in link_texts:
+            run.append(paragraph)
+            continue
+        if len(run) < LINK_RUN_MIN:
+            kept.extend(run)
+        run = []
+        if paragraph:
+            kept.append(paragraph)
+    return kept
+
+
 def _trafilatura(
     tree: html.HtmlElement, url: str | None, *, precision: bool, fast: bool = False
 ) -> list[str]:
@@ -277,4 +319,5 @@ def extract_body(tree: html.HtmlElement, url: str | None) -> list[str]:
         tree = _apply_rules(tree, rule)
     paragraphs = _trafilatura(tree, url, precision=True, fast=True)
     paragraphs = _rescue_truncated(tree, url, paragraphs)
+    paragraphs = _drop_link_runs(paragraphs, _link_only_texts(tree))
     return clean_paragraphs(paragraphs)

@@ -65,3 +65,18 @@ def test_lists_and_quotes_keep_one_paragraph_per_item() -> None:
 def test_extraction_is_deterministic() -> None:
     data = (PAGES_DIR / "wordpress-comments.html").read_bytes()
     assert extract(data) == extract(data)
+
+
+def test_a_run_of_headline_links_inside_the_body_is_removed() -> None:
+    prose = "".join(
+        f"<p>Paragraph {n}: the ministry said soybean shipments to China rose in the second quarter, "
+        "helped by lower freight costs and a weaker dollar.</p>"
+        for n in range(3)
+    )
+    link = '<p><a href="/story/{n}">Other story number {n} about something else</a></p>'
+    links = "".join(link.format(n=n) for n in range(3))
+    last = "<p>Last paragraph of the story, after the list of links.</p>"
+    text = extract(f"<html><body><article>{prose}{links}{last}</article></body></html>").text
+    assert "Other story number" not in text
+    assert text.startswith("Paragraph 0:")
+    assert text.endswith("Last paragraph of the story, after the list of links.")
