@@ -73,8 +73,8 @@ def test_a_run_of_headline_links_inside_the_body_is_removed() -> None:
         "helped by lower freight costs and a weaker dollar.</p>"
         for n in range(3)
     )
-    link = '<p><a href="/story/{n}">Other story number {n} about something else</a></p>'
-    links = "".join(link.format(n=n) for n in range(3))
+    link = '<li><a href="/story/{n}">Other story number {n} about something else</a></li>'
+    links = "<ul>" + "".join(link.format(n=n) for n in range(3)) + "</ul>"
     last = "<p>Last paragraph of the story, after the list of links.</p>"
     text = extract(f"<html><body><article>{prose}{links}{last}</article></body></html>").text
     assert "Other story number" not in text
