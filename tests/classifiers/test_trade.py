@@ -54,6 +54,47 @@ TRADE_ARTICLES = [
     ),
 ]
 
+TRADE_ARTICLES += [
+    (
+        "Canada slaps 25% counter-tariffs on US goods",
+        "Ottawa announced retaliatory duties on C$30 billion of American products, from orange juice to "
+        "appliances, hours after Washington imposed tariffs on Canadian imports.",
+        {"reciprocal tariffs", "retaliation"},
+    ),
+    (
+        "China curbs exports of rare earth magnets",
+        "Beijing added seven rare earth elements to its export control list, requiring licences for "
+        "shipments abroad, in a move seen as retaliation against US tariffs.",
+        {"export controls", "tariffs"},
+    ),
+    (
+        "EU opens anti-subsidy probe into Chinese electric cars",
+        "The European Commission launched an investigation into battery electric vehicles imported from "
+        "China, which could lead to countervailing duties.",
+        {"anti-dumping"},
+    ),
+    (
+        "US trade deficit widens to record as importers rush ahead of tariffs",
+        "The goods and services trade deficit widened to $140 billion in March as companies front-loaded "
+        "imports ahead of new tariffs, the Commerce Department said.",
+        {"trade balance", "tariffs"},
+    ),
+]
+
+# Business and economic news that is not about trade and has no "trade" false friend to blame.
+UNRELATED = [
+    (
+        "OPEC+ agrees to extend output cuts",
+        "OPEC+ members agreed to extend oil production cuts into next year, keeping quotas unchanged, as "
+        "crude prices slipped.",
+    ),
+    (
+        "Fed holds rates steady",
+        "The Federal Reserve kept interest rates unchanged on Wednesday. Its chair said inflation remained "
+        "elevated and the labour market was solid.",
+    ),
+]
+
 FALSE_FRIENDS = [
     (
         "Lakers trade for All-Star guard ahead of deadline",
@@ -113,6 +154,21 @@ def test_false_friends_are_not_trade_and_say_why(title: str, body: str, friend: 
     assert verdict.score < 0.5
     negative = {e.phrase for e in verdict.evidence if e.weight < 0}
     assert friend in negative, verdict.evidence
+
+
+@pytest.mark.parametrize(("title", "body"), UNRELATED, ids=lambda x: str(x)[:30])
+def test_unrelated_business_news_is_not_trade(title: str, body: str) -> None:
+    verdict = classify(title, body)
+    assert not verdict.is_trade
+    assert verdict.reason == "below threshold"
+
+
+def test_trading_cards_are_not_securities_or_trade() -> None:
+    verdict = classify(
+        "Pokemon trading card prices soar", "Collectors pay record sums for rare trading cards."
+    )
+    assert not verdict.is_trade
+    assert verdict.evidence[0].phrase == "trading cards and games"
 
 
 def test_seed_article_is_trade_with_tariffs_and_trade_talks() -> None:
