@@ -211,7 +211,12 @@ def extract(
 
 
 def _article_rows(
-    settings: Settings, *, trade_only: bool, limit: int | None, since: datetime | None = None
+    settings: Settings,
+    *,
+    trade_only: bool,
+    limit: int | None,
+    since: datetime | None = None,
+    search: str | None = None,
 ) -> list[dict[str, Any]]:
     from sqlmodel import Session
 
@@ -221,7 +226,10 @@ def _article_rows(
     engine = make_engine(settings.database.url)
     init_db(engine)
     with Session(engine) as session:
-        rows = repo.list_articles(session, trade_only=trade_only, since=since, limit=limit)
+        if search is not None:
+            rows = repo.search_articles(session, search, limit=limit or 50)
+        else:
+            rows = repo.list_articles(session, trade_only=trade_only, since=since, limit=limit)
         result = [
             {
                 "id": a.id,
@@ -274,6 +282,10 @@ def articles_list(
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
+    _print_article_lines(rows)
+
+
+def _print_article_lines(rows: list[dict[str, Any]]) -> None:
     for row in rows:
         flag = "trade" if row["is_trade"] else "-"
         score = f"{row['trade_score']:.2f}" if row["trade_score"] is not None else "  - "
@@ -548,6 +560,22 @@ def db_upgrade(config: ConfigOption = None) -> None:
     upgrade(engine)
     typer.echo(f"database schema: {before or 'empty'} -> {current_revision(engine)} (head {head_revision()})")
     engine.dispose()
+
+
+@articles_app.command("search")
+def articles_search(
+    query: Annotated[str, typer.Argument(help="Words to look for in titles and texts.")],
+    config: ConfigOption = None,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON array, for scripts.")] = False,
+    limit: Annotated[int, typer.Option(help="At most this many, best matches first.")] = 20,
+) -> None:
+    """Full-text search over stored articles (SQLite FTS5 or PostgreSQL text search)."""
+    rows = _article_rows(_settings(config), trade_only=False, limit=limit, search=query)
+    if as_json:
+        typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    typer.echo(f"{len(rows)} article(s) match {query!r}")
+    _print_article_lines(rows)
 
 
 def main() -> None:

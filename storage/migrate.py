@@ -20,6 +20,15 @@ from sqlalchemy.exc import OperationalError, ProgrammingError
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
+#: Search structures created by migrations but not modelled as tables (see the full-text revision).
+FTS_OBJECTS = frozenset({"article_fts", "ix_article_fts"})
+
+
+def include_object(obj: object, name: str | None, type_: str, reflected: bool, compare_to: object) -> bool:
+    """Autogenerate filter: ignore the full-text search table/index and FTS5's shadow tables."""
+    return not (name in FTS_OBJECTS or (name or "").startswith("article_fts_"))
+
+
 def _config(engine: Engine) -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))

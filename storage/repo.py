@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, func, or_, update
+from sqlalchemy import Insert, func, or_, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
@@ -441,3 +441,38 @@ def list_deliveries(
         query = query.where(col(Delivery.status).in_(list(statuses)))
     query = query.order_by(col(Delivery.id).desc()).limit(limit)
     return [DeliveryView(d, rule, title, url) for d, rule, title, url in session.exec(query)]
+
+
+def search_articles(session: Session, query: str, *, limit: int = 50) -> list[tuple[Article, Feed | None]]:
+    """Full-text search, best matches first: SQLite FTS5 or PostgreSQL tsvector (see the migration).
+
+    The user's words are passed as data, never as query syntax: on SQLite each word becomes a quoted
+    FTS5 string (so ``AND``/``"``/``*`` typed by a user cannot raise a syntax error), on PostgreSQL
+    ``websearch_to_tsquery`` accepts anything.
+    """
+    dialect = session.get_bind().dialect.name
+    if dialect == "sqlite":
+        words = [w.replace('"', '""') for w in query.split()]
+        if not words:
+            return []
+        fts = " ".join(f'"{w}"' for w in words)
+        ids_sql = text("SELECT rowid FROM article_fts WHERE article_fts MATCH :q ORDER BY rank LIMIT :n")
+    elif dialect == "postgresql":
+        fts = query
+        vector = "to_tsvector('english', coalesce(title, '') || ' ' || coalesce(text, ''))"
+        ids_sql = text(
+            f"SELECT id FROM article WHERE {vector} @@ websearch_to_tsquery('english', :q) "
+            f"ORDER BY ts_rank({vector}, websearch_to_tsquery('english', :q)) DESC LIMIT :n"
+        )
+    else:
+        raise NotImplementedError(f"full-text search is not available on {dialect!r}")
+    ids = [int(row[0]) for row in session.execute(ids_sql, {"q": fts, "n": limit})]
+    if not ids:
+        return []
+    rows = session.exec(
+        select(Article, Feed)
+        .join(Feed, col(Article.feed_id) == col(Feed.id), isouter=True)
+        .where(col(Article.id).in_(ids))
+    ).all()
+    order = {article_id: rank for rank, article_id in enumerate(ids)}
+    return sorted(((a, f) for a, f in rows), key=lambda pair: order[pair[0].id or 0])

@@ -132,3 +132,12 @@ def test_feeds_status_json_lists_each_feed_with_its_counters(config: Path) -> No
         0,
         False,
     )
+
+
+def test_articles_search_finds_by_words(config: Path) -> None:
+    result = runner.invoke(app, ["articles", "search", "steel imports", "--json", "--config", str(config)])
+    assert result.exit_code == 0, result.output
+    assert [r["title"] for r in json.loads(result.output)] == ["EU steel duties"]
+    plain = runner.invoke(app, ["articles", "search", "guard", "--config", str(config)])
+    assert "1 article(s) match" in plain.output
+    assert "Hawks trade guard" in plain.output

@@ -193,13 +193,57 @@ def test_migrating_an_empty_database_gives_exactly_the_models_schema(database_ur
     from sqlmodel import SQLModel
 
     from storage.db import init_db, make_engine
-    from storage.migrate import current_revision, head_revision
+    from storage.migrate import current_revision, head_revision, include_object
 
     engine = make_engine(database_url)
     init_db(engine)
     init_db(engine)  # idempotent
     with engine.connect() as connection:
-        diff = compare_metadata(MigrationContext.configure(connection), SQLModel.metadata)
+        context = MigrationContext.configure(connection, opts={"include_object": include_object})
+        diff = compare_metadata(context, SQLModel.metadata)
     assert diff == []
     assert current_revision(engine) == head_revision()
     engine.dispose()
+
+
+def test_full_text_search_finds_words_in_title_and_text_best_first(engine: Engine) -> None:
+    with Session(engine) as session:
+        for url, title, body in [
+            (
+                "https://n.example/1",
+                "EU steel duties",
+                "Brussels imposed anti-dumping duties on steel from China.",
+            ),
+            ("https://n.example/2", "Council budget", "The council passed its budget for roads."),
+            ("https://n.example/3", "Port fees", "Steel shippers face new port fees; steel prices rose."),
+        ]:
+            repo.insert_article(
+                session,
+                repo.NewArticle(
+                    canonical_url=url, url=url, entry_key=url, feed_id=None, title=title, text=body
+                ),
+            )
+        session.commit()
+        steel = [a.title for a, _ in repo.search_articles(session, "steel")]
+        assert set(steel) == {"EU steel duties", "Port fees"}
+        assert [a.title for a, _ in repo.search_articles(session, "steel duties")] == ["EU steel duties"]
+        # query syntax typed by a user is taken as words, never as an error
+        assert [a.title for a, _ in repo.search_articles(session, "budget* (roads")] == ["Council budget"]
+        assert [a.title for a, _ in repo.search_articles(session, "budget")] == ["Council budget"]
+        assert repo.search_articles(session, "whisky") == []
+        # an edited article is found by its new words only
+        repo.insert_article(
+            session,
+            repo.NewArticle(
+                canonical_url="https://n.example/2",
+                url="https://n.example/2",
+                entry_key="x",
+                feed_id=None,
+                title="Council budget",
+                text="The council passed its budget for libraries.",
+                content_hash="h2",
+            ),
+        )
+        session.commit()
+        assert [a.title for a, _ in repo.search_articles(session, "libraries")] == ["Council budget"]
+        assert repo.search_articles(session, "roads") == []

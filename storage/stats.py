@@ -1,0 +1,160 @@
+"""Read-only queries behind `tradewatch report`: what was found in a period, by day, source and rule.
+
+An article belongs to the period by the time it *appeared*: its published time, or the time tradewatch
+fetched it when the feed gave none. A first poll of a feed stores weeks of back-catalogue at once; counting
+by fetch time would pile all of it onto today. Published times in the future (a feed's clock or time zone
+is wrong) are counted at their fetch time instead. Grouping by day is done in Python, in UTC, so SQLite
+and PostgreSQL give the same answer without dialect-specific date functions.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import func
+from sqlmodel import Session, col, select
+
+from storage.models import AlertRule, Article, Delivery, Feed
+from storage.repo import FeedHealth, feed_health
+
+
+@dataclass(frozen=True)
+class TradeArticle:
+    """A trade article in the period, with the feed it came from and the moment it appeared."""
+
+    title: str
+    url: str
+    feed: str
+    appeared_at: datetime
+    trade_score: float | None
+
+
+@dataclass(frozen=True)
+class RuleCount:
+    """How many articles a rule matched in the period, and what became of their alerts."""
+
+    rule: str
+    query: str
+    active: bool
+    articles: int
+    sent: int
+    pending: int
+    failed: int
+
+
+#: A published time later than the fetch by more than this is a feed's clock error, not news from the future.
+_FUTURE_SLACK = timedelta(hours=1)
+
+
+def _appeared(article: Article) -> datetime | None:
+    published, fetched = article.published_at, article.fetched_at
+    if published is not None and (fetched is None or published <= fetched + _FUTURE_SLACK):
+        return published
+    return fetched
+
+
+def trade_articles(session: Session, since: datetime, until: datetime) -> list[TradeArticle]:
+    """Trade articles that appeared in [since, until), newest first."""
+    # Published may be far older than fetched, so the SQL filter is on the later of the two and the
+    # exact period test is done on the appearance time in Python.
+    query = (
+        select(Article, Feed.name)
+        .join(Feed, col(Article.feed_id) == col(Feed.id), isouter=True)
+        .where(col(Article.is_trade).is_(True))
+        .where(func.coalesce(Article.fetched_at, Article.published_at) >= since - _FUTURE_SLACK)
+    )
+    rows = []
+    for article, feed_name in session.exec(query):
+        appeared = _appeared(article)
+        if appeared is not None and since <= appeared < until:
+            rows.append(
+                TradeArticle(
+                    article.title, article.url, feed_name or "(no feed)", appeared, article.trade_score
+                )
+            )
+    rows.sort(key=lambda a: a.appeared_at, reverse=True)
+    return rows
+
+
+def articles_stored(session: Session, since: datetime, until: datetime) -> int:
+    """All articles (trade or not) tradewatch stored in the period, by fetch time."""
+    count = session.exec(
+        select(func.count())
+        .select_from(Article)
+        .where(col(Article.fetched_at) >= since)
+        .where(col(Article.fetched_at) < until)
+    ).one()
+    return int(count)
+
+
+def per_day(articles: list[TradeArticle], since: datetime, until: datetime) -> list[tuple[date, int]]:
+    """Counts per UTC day, every day of the period present (zero days included, so gaps are visible)."""
+    counts = Counter(a.appeared_at.date() for a in articles)
+    first, last = since.date(), (until - timedelta(microseconds=1)).date()
+    days = []
+    day = first
+    while day <= last:
+        days.append((day, counts.get(day, 0)))
+        day += timedelta(days=1)
+    return days
+
+
+def per_source(articles: list[TradeArticle]) -> list[tuple[str, int]]:
+    """Counts per feed, most productive first (ties by name, so the order is stable)."""
+    return sorted(Counter(a.feed for a in articles).items(), key=lambda item: (-item[1], item[0]))
+
+
+def rule_counts(session: Session, since: datetime, until: datetime) -> list[RuleCount]:
+    """Rules by the number of articles they matched in the period (by outbox row creation time)."""
+    query = (
+        select(Delivery, AlertRule)
+        .join(AlertRule, col(AlertRule.id) == col(Delivery.rule_id))
+        .where(col(Delivery.created_at) >= since)
+        .where(col(Delivery.created_at) < until)
+    )
+    articles: dict[str, set[int]] = {}
+    statuses: dict[str, Counter[str]] = {}
+    meta: dict[str, tuple[str, bool]] = {}
+    for delivery, rule in session.exec(query):
+        articles.setdefault(rule.name, set()).add(delivery.article_id)
+        statuses.setdefault(rule.name, Counter())[delivery.status] += 1
+        meta[rule.name] = (rule.query, rule.active)
+    result = [
+        RuleCount(
+            rule=name,
+            query=meta[name][0],
+            active=meta[name][1],
+            articles=len(ids),
+            sent=statuses[name]["sent"],
+            pending=statuses[name]["pending"] + statuses[name]["sending"],
+            failed=statuses[name]["failed"],
+        )
+        for name, ids in articles.items()
+    ]
+    result.sort(key=lambda r: (-r.articles, r.rule))
+    return result
+
+
+def alerts_sent(session: Session, since: datetime, until: datetime) -> int:
+    """Outbox rows marked sent in the period."""
+    count = session.exec(
+        select(func.count())
+        .select_from(Delivery)
+        .where(col(Delivery.status) == "sent")
+        .where(col(Delivery.sent_at) >= since)
+        .where(col(Delivery.sent_at) < until)
+    ).one()
+    return int(count)
+
+
+def feeds_in_trouble(session: Session, now: datetime) -> list[FeedHealth]:
+    """Active feeds that are failing or have gone silent, the longest failure streak first."""
+    troubled = [
+        h
+        for h in feed_health(session, now)
+        if h.feed.active and (h.feed.consecutive_failures > 0 or h.silent)
+    ]
+    troubled.sort(key=lambda h: (-h.feed.consecutive_failures, h.feed.name))
+    return troubled
