@@ -88,6 +88,13 @@ _NOT_TEXT = frozenset(
     ["script", "style", "noscript", "template", "textarea", "option", "select", "title", "head"]
 )
 _FIND_LINKS = etree.XPath("//a[@href]")
+# Inline spans that trafilatura's precision mode would discard as page chrome because of their class or
+# style ("link", "bottom", a border), although inside a sentence they hold words of it: CBS wraps in-text
+# links in <span class="link">, and the sentence lost "the NFL will fine Rudolph".
+_FIND_INLINE_CHROME = etree.XPath(
+    r"//p//span[re:test(@class, '(^|\s)(link|bottom)(\s|$)') or contains(@style, 'border')]",
+    namespaces={"re": "http://exslt.org/regular-expressions"},
+)
 _SPACES = re.compile(r"[ \t\r\f\v\u00a0\u200b]+")
 _BLANKS = re.compile(r"\s*\n\s*")
 
@@ -317,6 +324,8 @@ def extract_body(tree: html.HtmlElement, url: str | None) -> list[str]:
     rule = site_rule(host)
     if rule is not None:
         tree = _apply_rules(tree, rule)
+    for wrapper in _FIND_INLINE_CHROME(tree):
+        wrapper.drop_tag()  # keep the words, lose the class that marks them as chrome
     paragraphs = _trafilatura(tree, url, precision=True, fast=True)
     paragraphs = _rescue_truncated(tree, url, paragraphs)
     paragraphs = _drop_link_runs(paragraphs, _link_only_texts(tree))

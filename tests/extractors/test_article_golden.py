@@ -80,3 +80,17 @@ def test_a_run_of_headline_links_inside_the_body_is_removed() -> None:
     assert "Other story number" not in text
     assert text.startswith("Paragraph 0:")
     assert text.endswith("Last paragraph of the story, after the list of links.")
+
+
+def test_words_in_styled_inline_links_stay_in_the_sentence() -> None:
+    prose = "".join(
+        f"<p>Paragraph {n}: exporters said container rates from Shanghai to Rotterdam rose again this "
+        "week as carriers rerouted ships around the Cape of Good Hope.</p>"
+        for n in range(3)
+    )
+    sentence = (
+        '<p>The regulator has reported that <span class="link"><a href="/x">the carriers will be fined</a>'
+        "</span> for the delays.</p>"
+    )
+    text = extract(f"<html><body><article>{prose}{sentence}{prose}</article></body></html>").text
+    assert "The regulator has reported that the carriers will be fined for the delays." in text
