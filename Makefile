@@ -8,7 +8,7 @@ export UV_PROJECT_ENVIRONMENT := .venv
 VENV_STAMP := .venv/.synced
 RUN := .venv/bin
 
-.PHONY: demo test lint typecheck unit e2e install clean bench
+.PHONY: demo test lint typecheck unit e2e test-e2e chromium install clean bench
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -31,9 +31,18 @@ typecheck: install
 	$(RUN)/mypy
 
 unit: install
-	$(RUN)/python -m pytest -q
+	$(RUN)/python -m pytest -q -m "not browser"
 
-test: lint typecheck unit
+# Browser tests need Debian's Chromium (installed with apt as root when missing; never a Playwright download).
+chromium:
+	scripts/ensure-chromium.sh
+
+test-e2e: install chromium
+	$(RUN)/python -m pytest -q -m browser tests/e2e
+
+e2e: test-e2e
+
+test: lint typecheck unit test-e2e
 
 bench: install
 	$(RUN)/python bench/extraction.py

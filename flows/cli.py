@@ -562,6 +562,62 @@ def db_upgrade(config: ConfigOption = None) -> None:
     engine.dispose()
 
 
+@classifier_app.command("train")
+def classifier_train(
+    labels: Annotated[Path, typer.Argument(help="JSONL: one {title, text, is_trade} object per line.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to save the model (JSON).")] = Path(
+        "models/trade.json"
+    ),
+) -> None:
+    """Fit a linear model on your labels and save it; use it with [classifier] model = PATH."""
+    from classifiers.evaluate import LabelsError
+    from classifiers.linear import ModelError, train_file
+
+    if not labels.is_file():
+        raise _fail(f"{labels}: no such file; give a JSONL file of {{title, text, is_trade}} lines")
+    output.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        report = train_file(labels, output)
+    except (LabelsError, ModelError) as exc:
+        raise _fail(str(exc)) from None
+    typer.echo(report.summary())
+    typer.echo(f'use it: add to your configuration\n[classifier]\nmodel = "{output}"')
+
+
+@classifier_app.command("eval")
+def classifier_eval(
+    labels: Annotated[Path, typer.Argument(help="JSONL: one {title, text, is_trade} object per line.")],
+    model: Annotated[
+        Path | None, typer.Option(help="A trained model (default: the built-in lexicon).")
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Scores as JSON.")] = False,
+) -> None:
+    """Precision, recall, F1 and the confusion counts of a classifier on your labels."""
+    from classifiers.evaluate import LabelsError, evaluate_file
+    from classifiers.linear import ModelError
+
+    if not labels.is_file():
+        raise _fail(f"{labels}: no such file; give a JSONL file of {{title, text, is_trade}} lines")
+    try:
+        scores = evaluate_file(labels, model)
+    except (LabelsError, ModelError, FileNotFoundError) as exc:
+        raise _fail(str(exc)) from None
+    if as_json:
+        payload = {
+            "version": scores.version,
+            "precision": scores.precision,
+            "recall": scores.recall,
+            "f1": scores.f1,
+            "tp": scores.tp,
+            "fp": scores.fp,
+            "fn": scores.fn,
+            "tn": scores.tn,
+        }
+        typer.echo(json.dumps(payload))
+        return
+    typer.echo(scores.summary())
+
+
 @articles_app.command("search")
 def articles_search(
     query: Annotated[str, typer.Argument(help="Words to look for in titles and texts.")],

@@ -191,7 +191,7 @@ def _run_name() -> str:
 @flow(name="ingest", flow_run_name=_run_name, log_prints=True)
 def ingest(
     config: str | None = None,
-    feeds: list[str] | None = None,
+    feeds: list[str] = [],  # noqa: B006  (Prefect copies parameters; a list shows as a list in the UI form)
     due_only: bool = False,
     dry_run: bool = False,
     deliver: bool = True,
