@@ -92,6 +92,7 @@ def main() -> int:
 
     from sklearn.model_selection import StratifiedKFold
 
+    load_at_start = os.getloadavg()[0]
     docs = load(args.data)
     labels = [d.is_trade for d in docs]
     lexicon = LexiconClassifier()
@@ -159,8 +160,10 @@ def main() -> int:
             "",
             table,
             "",
-            f"Command: `{command}` · machine: {cpu_model()}, {os.cpu_count()} cores · "
-            f"date: {datetime.date.today().isoformat()}",
+            f"- command: `{command}`",
+            f"- machine: {cpu_model()}, {os.cpu_count()} cores (shared with other jobs; 1-min load average "
+            f"{load_at_start:.1f} at start), Python {platform.python_version()}, {platform.system()}",
+            f"- date: {datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M')} UTC",
             END,
         ]
     )
