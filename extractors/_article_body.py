@@ -83,6 +83,10 @@ _PARAGRAPH_TAGS = frozenset(
 )
 # Class/id fragments of comment threads (WordPress, Disqus, forum software, news CMS "conversation" blocks).
 _DISCUSSION_MARKERS = ("comment", "disqus", "respond", "discussion", "conversation", "reply", "replies")
+# Blocks the plain reading of a rescued container skips: they never hold the article's sentences.
+_SKIP_IN_PLAIN = frozenset(
+    ["form", "figure", "figcaption", "button", "nav", "aside", "iframe", "svg", "select"]
+)
 # Elements whose own text is never running text (their tail still is).
 _NOT_TEXT = frozenset(
     ["script", "style", "noscript", "template", "textarea", "option", "select", "title", "head"]
@@ -186,9 +190,9 @@ def _block_of(element: html.HtmlElement) -> html.HtmlElement | None:
     return node
 
 
-def _dense_containers(tree: html.HtmlElement) -> list[html.HtmlElement]:
+def _dense_containers(tree: html.HtmlElement) -> tuple[list[html.HtmlElement], int]:
     """The block holding most running text, plus every block styled like it (same tag and class, and a
-    parent of the same tag and class).
+    parent of the same tag and class); and the running text they hold, in characters.
 
     Running text is counted in text runs of DENSE_MIN_RUN_CHARS or more, whether in <p>s or in a <div>
     broken by <br>s. Magazine layouts (Wired, Condé Nast) split one article body into several sibling
@@ -207,17 +211,28 @@ def _dense_containers(tree: html.HtmlElement) -> list[html.HtmlElement]:
             if block is not None:
                 scores[block] = scores.get(block, 0) + size
     if not scores:
-        return []
+        return [], 0
     ranked = sorted(scores, key=scores.__getitem__, reverse=True)
     best = next((block for block in ranked if not _in_discussion(block)), None)
     if best is None:
-        return []
+        return [], 0
     signature = _signature(best)
-    return [
+    chosen = [
         element
         for element, size in scores.items()
         if size >= DENSE_MIN_CONTAINER_CHARS and _signature(element) == signature
     ]
+    members = set(chosen)
+    # A container nested in another chosen one is already part of it, and pages repeat whole blocks (an
+    # AMP or print copy hidden by CSS): either way the text would come out twice.
+    seen: set[str] = set()
+    unique = []
+    for element in chosen:
+        text = element.text_content()
+        if text not in seen and not any(a in members for a in element.iterancestors()):
+            seen.add(text)
+            unique.append(element)
+    return unique, sum(scores[element] for element in unique)
 
 
 def _in_discussion(element: html.HtmlElement) -> bool:
@@ -300,7 +315,7 @@ def _rescue_truncated(tree: html.HtmlElement, url: str | None, found: list[str])
     Precision mode sometimes stops at an ad slot or a "subscribe" block inside the body, or picks one of a
     split body's parts; a body narrowed to the dense containers can then be read in balanced mode safely.
     """
-    containers = _dense_containers(tree)
+    containers, running_chars = _dense_containers(tree)
     if not containers:
         return found
     dense_chars = sum(len(c.text_content()) for c in containers)
@@ -311,7 +326,46 @@ def _rescue_truncated(tree: html.HtmlElement, url: str | None, found: list[str])
     article = etree.SubElement(body, "article")
     article.extend(deepcopy(container) for container in containers)
     rescued = _trafilatura(page, url, precision=False)
+    if sum(map(len, rescued)) * RESCUE_RATIO < running_chars:
+        # Still far short: the text sits loose in the container (between images and links, after <br>s)
+        # where trafilatura does not look. Read the container's text runs as they are.
+        plain = [p for container in containers for p in _plain_paragraphs(container)]
+        if sum(map(len, plain)) > sum(map(len, rescued)):
+            rescued = plain
     return rescued if sum(map(len, rescued)) > sum(map(len, found)) else found
+
+
+def _plain_paragraphs(container: html.HtmlElement) -> list[str]:
+    """The container's text split into paragraphs at block elements and line breaks; scripts, styles,
+    forms and figures are skipped."""
+    paragraphs: list[str] = []
+    current: list[str] = []
+
+    def flush() -> None:
+        text = _normalise(" ".join(current).replace("\n", " "))
+        if text:
+            paragraphs.append(text)
+        current.clear()
+
+    def walk(element: html.HtmlElement) -> None:
+        if element.tag in _NOT_TEXT or element.tag in _SKIP_IN_PLAIN:
+            return
+        block = element.tag not in _INLINE_TAGS or element.tag == "br"
+        if block:
+            flush()
+        if element.text:
+            current.append(element.text)
+        for child in element:
+            if isinstance(child.tag, str):
+                walk(child)
+            if child.tail:
+                current.append(child.tail)
+        if block:
+            flush()
+
+    walk(container)
+    flush()
+    return paragraphs
 
 
 def extract_body(tree: html.HtmlElement, url: str | None) -> list[str]:

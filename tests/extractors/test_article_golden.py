@@ -94,3 +94,28 @@ def test_words_in_styled_inline_links_stay_in_the_sentence() -> None:
     )
     text = extract(f"<html><body><article>{prose}{sentence}{prose}</article></body></html>").text
     assert "The regulator has reported that the carriers will be fined for the delays." in text
+
+
+def test_text_loose_in_its_container_is_not_lost() -> None:
+    # Deal pages put sentences straight into a <section>, after a linked image, with no <p> around them;
+    # trafilatura alone returns nothing for this page.
+    runs = "".join(
+        f"<h2>Console bundle {n} for $29{n}</h2>"
+        f'<a href="/go/{n}"><output class="image"><img src="/i/{n}.jpg"></output></a>'
+        f"Deal {n}: the retailer cut the price of the bundle to its lowest level this year.<p></p>"
+        for n in range(8)
+    )
+    html = (
+        "<html><body><nav><a href='/'>Home</a> <a href='/deals'>Deals</a></nav>"
+        f"<main><section class='article-page'>{runs}</section></main>"
+        "<footer><p>About us. Careers. Privacy.</p></footer></body></html>"
+    )
+    expected = [
+        line
+        for n in range(8)
+        for line in (
+            f"Console bundle {n} for $29{n}",
+            f"Deal {n}: the retailer cut the price of the bundle to its lowest level this year.",
+        )
+    ]
+    assert extract(html).text.split("\n\n") == expected
