@@ -39,7 +39,7 @@ HEADLINES = 25
 CHART_WIDTH = 720
 DAY_CHART_HEIGHT = 240
 SOURCE_ROW_HEIGHT = 26
-SOURCE_CHART_PADDING = 30
+SOURCE_CHART_PADDING = 14
 #: The report window the daily digest publishes: a week, so the per-day chart shows a trend.
 DAILY_REPORT_WINDOW = timedelta(days=7)
 _UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
@@ -351,8 +351,9 @@ h2 { font-size: 18px; margin: 32px 0 10px; }
 .card b { display: block; font-size: 24px; }
 .card span { color: #6b7280; font-size: 13px; }
 .card.bad b { color: #b91c1c; }
-svg.chart { display: block; background: #fff; border: 1px solid #e5e7eb; border-radius: 8px; max-width: 100%;
-            height: auto; }
+.chart-box { display: inline-block; background: #fff; border: 1px solid #e5e7eb; border-radius: 8px;
+             overflow: hidden; max-width: 100%; }
+svg.chart { display: block; max-width: 100%; height: auto; }
 table { border-collapse: collapse; width: 100%; background: #fff; border: 1px solid #e5e7eb; }
 th, td { text-align: left; padding: 6px 10px; border-bottom: 1px solid #e5e7eb; vertical-align: top; }
 th { background: #f3f4f6; font-weight: 600; font-size: 13px; }
@@ -418,10 +419,10 @@ def render_html(data: ReportData) -> str:
         ],
         "</section>",
         '<section id="per-day"><h2>Trade articles per day</h2>',
-        day_chart_svg(data.per_day),
+        f'<div class="chart-box">{day_chart_svg(data.per_day)}</div>',
         "</section>",
         '<section id="per-source"><h2>Trade articles per source</h2>',
-        source_chart_svg(data.per_source),
+        f'<div class="chart-box">{source_chart_svg(data.per_source)}</div>',
         "</section>",
         '<section id="rules"><h2>Top matching rules</h2>',
     ]
