@@ -91,7 +91,8 @@ _SKIP_IN_PLAIN = frozenset(
 _NOT_TEXT = frozenset(
     ["script", "style", "noscript", "template", "textarea", "option", "select", "title", "head"]
 )
-_FIND_LINKS = etree.XPath("//a[@href]")
+_FIND_LINKS = etree.XPath(f"//a[@href][string-length(normalize-space(.)) >= {LINK_MIN_CHARS}]")
+_FIND_TEXT_RUNS = etree.XPath(f"//text()[string-length(normalize-space(.)) >= {DENSE_MIN_RUN_CHARS}]")
 # Inline spans that trafilatura's precision mode would discard as page chrome because of their class or
 # style ("link", "bottom", a border), although inside a sentence they hold words of it: CBS wraps in-text
 # links in <span class="link">, and the sentence lost "the NFL will fine Rudolph".
@@ -199,17 +200,17 @@ def _dense_containers(tree: html.HtmlElement) -> tuple[list[html.HtmlElement], i
     containers around ads; the siblings share the body's class, which is what identifies them here.
     """
     scores: dict[html.HtmlElement, int] = {}
-    for element in tree.iter(etree.Element):
-        own = None if element.tag in _NOT_TEXT else element.text
-        for text, holder in ((own, element), (element.tail, element.getparent())):
-            if text is None or holder is None or len(text) < DENSE_MIN_RUN_CHARS:
-                continue
-            size = len(text.strip())
-            if size < DENSE_MIN_RUN_CHARS:
-                continue
-            block = _block_of(holder)
-            if block is not None:
-                scores[block] = scores.get(block, 0) + size
+    for text in _FIND_TEXT_RUNS(tree):  # filtered in libxml2: Python sees only the few long runs
+        element = text.getparent()
+        if element is None:
+            continue
+        if text.is_tail:
+            element = element.getparent()
+        elif element.tag in _NOT_TEXT:
+            continue
+        block = _block_of(element) if element is not None else None
+        if block is not None:
+            scores[block] = scores.get(block, 0) + len(text.strip())
     if not scores:
         return [], 0
     ranked = sorted(scores, key=scores.__getitem__, reverse=True)

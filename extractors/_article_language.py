@@ -53,7 +53,7 @@ def _script_language(sample: str) -> str | None:
         return None
     counts: Counter[str] = Counter()
     for ch in letters:
-        if ord(ch) < 0x250:  # Latin: decided by words below
+        if ch < "\u0250":  # Latin: decided by words below
             continue
         name = unicodedata.name(ch, "")
         for prefix, code in _SCRIPTS:
@@ -77,7 +77,8 @@ def guess_language(text: str) -> str | None:
     words = _WORD.findall(sample.lower())
     if not words:
         return None
-    hits = Counter({code: sum(word in stop for word in words) for code, stop in _stopwords().items()})
+    counts = Counter(words)
+    hits = Counter({code: sum(counts[word] for word in stop) for code, stop in _stopwords().items()})
     ranked = hits.most_common(2)
     best_code, best = ranked[0]
     runner_up = ranked[1][1] if len(ranked) > 1 else 0
