@@ -63,7 +63,7 @@ class Article:
 
 def _check_is_html(text: str, url: str | None) -> None:
     head = text[:SNIFF_CHARS]
-    if not head.strip():
+    if not head:
         raise ExtractionError("empty", url, "the document is empty")
     if "\x00" in head:
         raise ExtractionError("not_html", url, "the document is binary, not HTML")
@@ -117,13 +117,14 @@ def _wall_reason(body: str, tree: lxml_html.HtmlElement, paywalled: bool) -> str
     return None
 
 
-def extract(html: bytes | str, url: str | None = None) -> Article:
+def extract(html: bytes | str, url: str | None = None, *, charset: str | None = None) -> Article:
     """Extract the article in an HTML page; raise ``ExtractionError`` with a classified reason when none.
 
     ``url`` is the address the page was fetched from: it resolves a relative canonical link and selects the
-    per-site rules in ``extractors/data/site_rules.toml``.
+    per-site rules in ``extractors/data/site_rules.toml``. ``charset`` is the one the HTTP Content-Type
+    header declared, for bytes: it outranks a ``<meta charset>`` (see ``extractors.encoding``).
     """
-    text = decode_html(html) if isinstance(html, bytes) else html
+    text = (decode_html(html, charset) if isinstance(html, bytes) else html).lstrip()
     _check_is_html(text, url)
     tree = _parse(text, url)
     metadata = extract_metadata(tree, url)

@@ -98,3 +98,9 @@ def test_a_cookie_banner_does_not_make_a_real_article_a_consent_wall() -> None:
         "</body></html>"
     )
     assert "container volumes" in extract(html, url=URL).text
+
+
+def test_leading_whitespace_before_the_markup_is_not_an_empty_document() -> None:
+    body = "".join(f"<p>Paragraph {n}: tariffs on steel rose again, the ministry said.</p>" for n in range(3))
+    article = extract(" \n" * 5000 + f"<html><body><article>{body}</article></body></html>", url=URL)
+    assert article.text.startswith("Paragraph 0:")

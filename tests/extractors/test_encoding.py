@@ -78,6 +78,12 @@ def test_normalize_charset_labels() -> None:
     assert normalize_charset(None) is None
 
 
+def test_extract_uses_the_http_charset_for_bytes() -> None:
+    body = "".join(f"<p>{TEXT} Parágrafo {n} sobre as exportações brasileiras de café.</p>" for n in range(3))
+    page = f"<html><body><article>{body}</article></body></html>".encode("cp1252")
+    assert TEXT in extract(page, charset="windows-1252").text
+
+
 def test_extract_decodes_bytes_by_their_declared_charset() -> None:
     body = "".join(f"<p>{TEXT} Parágrafo {n} sobre as exportações brasileiras de café.</p>" for n in range(3))
     page = f'<html><head><meta charset="windows-1252"></head><body><article>{body}</article></body></html>'
