@@ -6,9 +6,10 @@ a shared drive and looks the same everywhere. Titles and URLs come from stranger
 escaped, and only http(s) URLs become links.
 
 The markdown form is for the Prefect UI (the daily digest run publishes it as an artifact). Prefect 3.9's
-UI renders ``![alt](data:image/...)`` images — its markdown renderer explicitly allows ``data:image/`` in
-``img src`` — so the charts are the same SVGs embedded as data URIs, followed by a table with a unicode
-bar column so the numbers are readable where images are not shown (e-mail, a terminal).
+UI renders ``![alt](data:image/...)`` images — the V2 markdown renderer explicitly allows ``data:image/``
+in ``img src`` and V1 passes it through; both were checked in Chromium, each chart shown at 720 px — so
+the charts are the same SVGs embedded as data URIs, followed by a table with a unicode bar column so the
+numbers are readable where images are not shown (e-mail, a terminal).
 
 This module also registers the operator commands `init`, `config check` and `report` on the CLI.
 """
@@ -495,11 +496,13 @@ def render_markdown(data: ReportData) -> str:
     peak_day = max((n for _, n in data.per_day), default=0)
     peak_source = max((n for _, n in data.per_source), default=0)
     lines = [
-        f"# Trade news report, {_period(data)}",
+        "# Trade news report",
+        "",
+        f"{_period(data)}",
         "",
         f"**{len(data.trade)} trade articles** from {len(data.per_source)} sources · "
         f"{data.articles_stored} articles stored · {data.alerts_sent} alerts sent · "
-        f"{len(data.troubled)} feeds in trouble",
+        f"feeds in trouble: {len(data.troubled)}",
         "",
         "## Trade articles per day",
         "",

@@ -338,7 +338,7 @@ def test_report_markdown_to_stdout(live_store: Store, tmp_path: Path) -> None:
         _cli(), ["report", "--config", str(_config(tmp_path, live_store)), "--markdown", "--output", "-"]
     )
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith("# Trade news report, ")
+    assert result.stdout.startswith("# Trade news report\n")
 
 
 @pytest.mark.parametrize("since", ["7", "7x", "0d", "-1d", "d"])
