@@ -110,15 +110,20 @@ def _normalise(text: str) -> str:
 
 
 def _element_text(element: etree._Element) -> str:
-    """Text of a trafilatura XML element, with <lb/> as a line break."""
+    """Text of a trafilatura XML element in document order, with <lb/> as a line break."""
     parts: list[str] = []
-    for node in element.iter():
-        if node is not element and node.tag == "lb":
+
+    def collect(node: etree._Element) -> None:
+        if node.tag == "lb":
             parts.append("\n")
-        if node.text and node.tag != "lb":
+        elif node.text:
             parts.append(node.text)
-        if node is not element and node.tail:
-            parts.append(node.tail)
+        for child in node:
+            collect(child)
+            if child.tail:
+                parts.append(child.tail)
+
+    collect(element)
     return _normalise("".join(parts))
 
 

@@ -119,3 +119,13 @@ def test_text_loose_in_its_container_is_not_lost() -> None:
         )
     ]
     assert extract(html).text.split("\n\n") == expected
+
+
+def test_nested_inline_markup_keeps_word_order() -> None:
+    prose = "".join(
+        f"<p>Paragraph {n}: freight rates on the main Asia to Europe routes rose for a fifth week.</p>"
+        for n in range(3)
+    )
+    nested = "<p>Shippers <b>said <i>the surcharge</i> would</b> stay until June.</p>"
+    text = extract(f"<html><body><article>{prose}{nested}</article></body></html>").text
+    assert "Shippers said the surcharge would stay until June." in text
