@@ -52,22 +52,36 @@ class ModelError(ValueError):
     """A model file is missing, corrupt or of an unknown format; the message names the file."""
 
 
-def features(title: str, text: str, lexicon: LexiconClassifier | None = None) -> Counter[str]:
-    """Count an article's unigrams, bigrams and lexicon concepts, title features marked apart from body."""
-    concepts = (lexicon or default_classifier()).lexicon
-    counts: Counter[str] = Counter()
-    for prefix, source in ((TITLE_PREFIX, title), ("", text)):
-        tokens = tokenize(source)
-        counts.update(prefix + token for token in tokens)
-        counts.update(f"{prefix}{a} {b}" for a, b in pairwise(tokens))
-        found, _ = concepts.count(source)
-        for index, count in found.items():
-            counts[f"{prefix}{CONCEPT_PREFIX}{concepts.concepts[index].name}"] += count * CONCEPT_REPEAT
+def _field_features(source: str, lexicon: LexiconClassifier) -> Counter[str]:
+    concepts = lexicon.lexicon
+    tokens = tokenize(source)
+    counts: Counter[str] = Counter(tokens)
+    counts.update(f"{a} {b}" for a, b in pairwise(tokens))
+    found, _ = concepts.count(source)
+    for index, count in found.items():
+        counts[f"{CONCEPT_PREFIX}{concepts.concepts[index].name}"] += count * CONCEPT_REPEAT
     return counts
 
 
+def features(
+    title: str, text: str, lexicon: LexiconClassifier | None = None
+) -> tuple[Counter[str], frozenset[str]]:
+    """Count an article's unigrams, bigrams and lexicon concepts; also name the features seen in the body.
+
+    Title features appear twice: marked ("title:tariffs"), so the model can learn that a headline word
+    says more, and plain, because a headline word is also a word of the article (in cross-validation
+    this made the model less sensitive to its threshold).
+    """
+    lexicon = lexicon or default_classifier()
+    body = _field_features(text, lexicon)
+    head = _field_features(title, lexicon)
+    counts = body + head
+    counts.update({TITLE_PREFIX + term: count for term, count in head.items()})
+    return counts, frozenset(body)
+
+
 def _analyze(document: tuple[str, str]) -> list[str]:
-    return list(features(*document).elements())
+    return list(features(*document)[0].elements())
 
 
 @dataclass(frozen=True)
@@ -96,11 +110,12 @@ class LinearModel:
         )
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
-    def decision(self, title: str, text: str) -> tuple[float, dict[str, tuple[float, int]]]:
-        """Return the raw decision value and each present term's (contribution, count)."""
+    def decision(self, title: str, text: str) -> tuple[float, dict[str, tuple[float, int]], frozenset[str]]:
+        """Return the raw decision value, each present term's (contribution, count), and the body's terms."""
         values: dict[str, tuple[float, float, int]] = {}
         norm_sq = 0.0
-        for term, count in features(title, text).items():
+        counts, body_terms = features(title, text)
+        for term, count in counts.items():
             known = self.weights.get(term)
             if known is None:
                 continue
@@ -109,23 +124,29 @@ class LinearModel:
             norm_sq += value * value
         norm = math.sqrt(norm_sq) or 1.0
         contributions = {term: (v / norm * coef, count) for term, (v, coef, count) in values.items()}
-        return self.intercept + sum(c for c, _ in contributions.values()), contributions
+        return self.intercept + sum(c for c, _ in contributions.values()), contributions, body_terms
 
     def classify(self, title: str, text: str) -> Verdict:
         """Judge one article; the evidence is the present terms that moved the decision most."""
         reason = reject_reason(title, text)
         if reason:
             return Verdict(is_trade=False, score=0.0, evidence=(), version=self.version, reason=reason)
-        decision, contributions = self.decision(title, text)
+        decision, contributions, body_terms = self.decision(title, text)
         margin = decision - self.threshold
         score = 1.0 / (1.0 + math.exp(-margin)) if margin > -700 else 0.0
-        top = sorted(contributions.items(), key=lambda item: -abs(item[1][0]))[:EVIDENCE_TERMS]
-        evidence = []
-        for term, (contribution, count) in top:
-            where: Field = "title" if term.startswith(TITLE_PREFIX) else "body"
+        # A headline word is both "title:x" and "x"; readers want one line per phrase and place.
+        merged: dict[tuple[str, Field], tuple[float, int]] = {}
+        for term, (contribution, count) in contributions.items():
+            in_title = term.startswith(TITLE_PREFIX) or term not in body_terms
+            where: Field = "title" if in_title else "body"
             # A concept feature reads as the concept's name, the same phrase the lexicon's evidence uses.
             phrase = term.removeprefix(TITLE_PREFIX).removeprefix(CONCEPT_PREFIX)
-            evidence.append(Evidence(phrase, where, round(contribution, 3), count))
+            previous = merged.get((phrase, where), (0.0, 0))
+            merged[(phrase, where)] = (previous[0] + contribution, max(previous[1], count))
+        top = sorted(merged.items(), key=lambda item: -abs(item[1][0]))[:EVIDENCE_TERMS]
+        evidence = [
+            Evidence(phrase, where, round(weight, 3), count) for (phrase, where), (weight, count) in top
+        ]
         is_trade = score >= 0.5
         return Verdict(
             is_trade=is_trade,
