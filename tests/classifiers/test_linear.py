@@ -61,6 +61,8 @@ def test_trained_verdicts_name_the_weighted_terms_present_in_the_article(
             item.phrase in (title_words if item.field == "title" else body_words) or item.phrase in concepts
         )
     assert any(e.phrase == "tariffs" and e.weight > 0 for e in verdict.evidence)
+    places = [(e.phrase, e.field) for e in verdict.evidence]
+    assert len(places) == len(set(places)), "one line per phrase and place"
 
 
 def test_plain_python_scoring_reproduces_scikit_learn(corpus: list[LabeledArticle]) -> None:
