@@ -226,7 +226,10 @@ def parse_lexicon(raw: dict[str, Any], source: str) -> Lexicon:
         unknown = set(combo.concepts) - names
         if unknown:
             raise LexiconError(f"{source}: combination {combo.name!r} names unknown {sorted(unknown)}")
-    return Lexicon(version, scoring, concepts, terms, combinations)
+    try:
+        return Lexicon(version, scoring, concepts, terms, combinations)
+    except LexiconError as exc:
+        raise LexiconError(f"{source}: {exc}") from exc
 
 
 def load_lexicon(path: str | Path | None = None) -> Lexicon:

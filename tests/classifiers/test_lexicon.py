@@ -125,8 +125,9 @@ def test_body_evidence_counts_less_in_long_articles_but_never_below_the_floor() 
     ],
 )
 def test_mistakes_in_a_lexicon_file_are_reported(raw: dict[str, object], message: str) -> None:
-    with pytest.raises(LexiconError, match=message):
+    with pytest.raises(LexiconError, match=message) as caught:
         parse_lexicon(raw, "mine.toml")
+    assert str(caught.value).startswith("mine.toml: ")
 
 
 def test_a_custom_lexicon_file_can_be_loaded(tmp_path: Path) -> None:
