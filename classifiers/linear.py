@@ -13,7 +13,7 @@ from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
-from classifiers.evaluate import LabeledArticle, Scores, read_labels, scores_from
+from classifiers.evaluate import LabeledArticle, LabelsError, Scores, read_labels, scores_from
 from classifiers.lexicon import tokenize
 from classifiers.trade import LexiconClassifier, default_classifier, reject_reason
 from classifiers.verdict import Evidence, Field, Verdict, sort_evidence
@@ -321,7 +321,10 @@ class TrainReport:
 def train_file(labels_path: str | Path, model_path: str | Path) -> TrainReport:
     """Train on a JSONL labels file and save the model; the CLI's `classifier train` calls this."""
     articles = read_labels(labels_path)
-    model, cv_scores = train(articles)
+    try:
+        model, cv_scores = train(articles)
+    except ValueError as exc:  # one class only: a problem with the file, reported like one
+        raise LabelsError(labels_path, 0, "is_trade", str(exc)) from exc
     model.save(model_path)
     return TrainReport(
         model_path=str(model_path),

@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from classifiers.evaluate import LabeledArticle, evaluate_file
+from classifiers.evaluate import LabeledArticle, LabelsError, evaluate_file
 from classifiers.linear import REGULARISATION_C, LinearModel, ModelError, _fit, load_model, train, train_file
 from classifiers.trade import default_classifier, load_classifier
-from tests.classifiers.conftest import make_corpus
+from tests.classifiers.conftest import make_corpus, write_jsonl
 
 TRADE_TEXT = (
     "Beijing retaliates with tariffs",
@@ -106,6 +106,14 @@ def test_training_needs_both_classes() -> None:
     only_trade = [a for a in make_corpus(20) if a.is_trade]
     with pytest.raises(ValueError, match="trade and non-trade"):
         train(only_trade)
+
+
+def test_a_labels_file_with_one_class_is_a_labels_error(tmp_path: Path) -> None:
+    path = write_jsonl(tmp_path / "one.jsonl", [a for a in make_corpus(20) if not a.is_trade])
+    with pytest.raises(LabelsError, match="trade and non-trade") as caught:
+        train_file(path, tmp_path / "m.json")
+    assert str(path) in str(caught.value)
+    assert not (tmp_path / "m.json").exists()
 
 
 def test_few_labels_still_train_without_cross_validation() -> None:
