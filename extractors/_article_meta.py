@@ -13,6 +13,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
+from html import unescape
 from typing import Any
 from urllib.parse import urljoin
 
@@ -52,9 +53,46 @@ _CANONICAL_KEYS = ("og:url",)
 
 # A name is a few words: anything longer is a bio or a sentence that happened to sit in a byline box.
 MAX_AUTHOR_CHARS = 100
+# Dates before the web are placeholders ("0001-01-01") or parse accidents, never a publication date.
+MIN_YEAR = 1990
+# A byline element with more text than this is a wrapper or an author bio, not "By Jane Doe · June 3".
+MAX_BYLINE_CHARS = 200
 # Pages with more <h1> than this use it for section titles, not for the headline.
 MAX_H1 = 3
 _BYLINE_PREFIX = re.compile(r"^\s*(by|written by|posted by|from)\s*[:\-]?\s+", re.IGNORECASE)
+_NAME_WORD = re.compile(r"[^\W\d_][\w'’-]*")
+_NAME_PARTICLES = frozenset(
+    [
+        "and",
+        "y",
+        "e",
+        "et",
+        "und",
+        "de",
+        "da",
+        "das",
+        "do",
+        "dos",
+        "di",
+        "du",
+        "del",
+        "della",
+        "der",
+        "den",
+        "van",
+        "von",
+        "la",
+        "le",
+        "bin",
+        "bint",
+        "al",
+        "el",
+        "ten",
+        "ter",
+        "zu",
+        "of",
+    ]
+)
 # What follows a name in a visible byline: a date, a job title, a reading time.
 _BYLINE_SEPARATOR = re.compile(r"\s+[·|•—–]\s+|\s*\|\s*|,?\s+(?:updated|published|on)\s+", re.IGNORECASE)
 _TITLE_SEPARATORS = re.compile(r"\s+(?:[|\-–—:»·]|&#8211;)\s+")
@@ -122,8 +160,11 @@ class Metadata:
 
 
 def _clean(value: object) -> str | None:
+    """Whitespace collapsed; entities a CMS escaped twice ("review &#8211; PS4") decoded."""
     if not isinstance(value, str):
         return None
+    if "&" in value:
+        value = unescape(value)
     text = _SPACES.sub(" ", value).strip()
     return text or None
 
@@ -198,6 +239,8 @@ def parse_date(value: str | None) -> datetime | None:
                 parsed = datetime(int(match[1]), int(match[2]), int(match[3]))
             except ValueError:
                 return None
+    if parsed.year < MIN_YEAR:  # "0001-01-01T00:00:00": a CMS placeholder for "not set"
+        return None
     if parsed.tzinfo is None:
         parsed = parsed.replace(tzinfo=UTC)
     return parsed
@@ -214,10 +257,24 @@ def _author(value: str | None) -> str | None:
     if text is None or text.startswith(("http://", "https://", "/")):
         return None
     text = _BYLINE_PREFIX.sub("", text)
-    text = _BYLINE_SEPARATOR.split(text, maxsplit=1)[0].strip(" ,;|")
+    text = _BYLINE_SEPARATOR.split(text, maxsplit=1)[0]
+    text = _VISIBLE_DATE.split(text, maxsplit=1)[0].strip(" ,;|")  # "Associated Press November 19, 2019"
     if not text or len(text) > MAX_AUTHOR_CHARS:
         return None
+    # "Megan Hollis covers trade policy from Washington" (an author box) is a sentence, not a byline:
+    # names are capitalised, apart from particles such as "and", "van", "de".
+    lowercase = [w for w in _NAME_WORD.findall(text) if w[0].islower() and w not in _NAME_PARTICLES]
+    if len(lowercase) > 1:
+        return None
     return text
+
+
+def _in_comments(element: html.HtmlElement) -> bool:
+    for node in (element, *element.iterancestors()):
+        marker = f"{node.get('class', '')} {node.get('id', '')}".lower()
+        if "comment" in marker or "respond" in marker:
+            return True
+    return False
 
 
 def _title_from_title_tag(tree: html.HtmlElement, site_names: set[str]) -> str | None:
@@ -302,7 +359,12 @@ def extract_metadata(tree: html.HtmlElement, url: str | None) -> Metadata:
             author = _author(meta[key])
     if author is None:
         for element in _FIND_BYLINE(tree):
-            author = _author(element.text_content())
+            text = element.text_content()
+            if len(text) > MAX_BYLINE_CHARS:  # a wrapper ("post-author-area"), not a byline
+                continue
+            if _in_comments(element):  # "Name (required)" of a comment form's author field
+                continue
+            author = _author(text)
             if author is not None:
                 break
 

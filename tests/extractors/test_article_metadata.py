@@ -153,3 +153,42 @@ def test_missing_metadata_is_none_not_invented() -> None:
 def test_author_url_in_meta_is_not_a_name() -> None:
     head = '<meta property="article:author" content="https://facebook.com/dailymetal">'
     assert extract(page(head)).author is None
+
+
+def test_an_author_bio_box_is_not_taken_for_a_byline() -> None:
+    bio = (
+        '<div class="author-box"><p class="author-bio">Hana Kim covers steel and trade policy from Seoul.</p>'
+        "</div>"
+    )
+    assert extract(page(body_top=bio)).author is None
+    byline = '<div class="byline">By Diego Soto and Ana de la Cruz</div>'
+    assert extract(page(body_top=byline)).author == "Diego Soto and Ana de la Cruz"
+
+
+def test_placeholder_date_is_skipped_for_the_next_source() -> None:
+    head = (
+        '<meta property="article:published_time" content="0001-01-01T00:00:00Z">'
+        '<meta name="date" content="2019-11-19">'
+    )
+    assert extract(page(head)).published == datetime(2019, 11, 19, tzinfo=UTC)
+
+
+def test_title_escaped_twice_by_the_cms_is_decoded() -> None:
+    head = '<meta property="og:title" content="Steel review &amp;#8211; prices slide">'
+    assert extract(page(head)).title == "Steel review – prices slide"
+
+
+def test_byline_followed_by_a_date_without_separator() -> None:
+    top = '<div class="byline">Associated Press November 19, 2019</div>'
+    article = extract(page(body_top=top))
+    assert article.author == "Associated Press"
+    assert article.published == datetime(2019, 11, 19, tzinfo=UTC)
+
+
+def test_comment_form_name_field_is_not_the_author() -> None:
+    form = (
+        '<div id="respond"><form><p class="comment-form-author"><label>Name (required)</label>'
+        '<input name="author"></p></form></div>'
+    )
+    html = f"<html><body><article>{BODY}</article>{form}</body></html>"
+    assert extract(html).author is None
