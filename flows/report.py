@@ -129,7 +129,8 @@ class ReportData:
                     "title": a.title,
                     "url": a.url,
                     "feed": a.feed,
-                    "appeared_at": _iso(a.appeared_at),
+                    "published_at": _iso(a.published_at),
+                    "found_at": _iso(a.found_at),
                     "trade_score": a.trade_score,
                 }
                 for a in self.headlines
@@ -390,15 +391,15 @@ def _headline_html(article: TradeArticle) -> str:
         else title
     )
     return (
-        f'<li>{link}<br><span class="meta">{_h(article.feed)} · {article.appeared_at:%Y-%m-%d %H:%M} UTC'
-        f"</span></li>"
+        f'<li>{link}<br><span class="meta">{_h(article.feed)} · published '
+        f"{article.published_at:%Y-%m-%d %H:%M} UTC</span></li>"
     )
 
 
 def render_html(data: ReportData) -> str:
     """The whole report as one HTML document with inline CSS and SVG; no scripts, nothing fetched."""
     cards = [
-        (len(data.trade), "trade articles", False),
+        (len(data.trade), "trade articles found", False),
         (len(data.per_source), "sources", False),
         (data.articles_stored, "articles stored", False),
         (data.alerts_sent, "alerts sent", False),
@@ -419,7 +420,7 @@ def render_html(data: ReportData) -> str:
             for value, label, bad in cards
         ],
         "</section>",
-        '<section id="per-day"><h2>Trade articles per day</h2>',
+        '<section id="per-day"><h2>Trade articles found per day</h2>',
         f'<div class="chart-box">{day_chart_svg(data.per_day)}</div>',
         "</section>",
         '<section id="per-source"><h2>Trade articles per source</h2>',
@@ -504,7 +505,7 @@ def render_markdown(data: ReportData) -> str:
         f"{data.articles_stored} articles stored · {data.alerts_sent} alerts sent · "
         f"feeds in trouble: {len(data.troubled)}",
         "",
-        "## Trade articles per day",
+        "## Trade articles found per day",
         "",
         f"![Trade articles per day]({_data_uri(day_chart_svg(data.per_day))})",
         "",
@@ -551,7 +552,7 @@ def render_markdown(data: ReportData) -> str:
             url = safe_url(a.url)
             title = _md(a.title or "(untitled)")
             link = f"[{title}]({_md_url(url)})" if url else title
-            lines.append(f"- {link} · {_md(a.feed)} · {a.appeared_at:%Y-%m-%d %H:%M} UTC")
+            lines.append(f"- {link} · {_md(a.feed)} · published {a.published_at:%Y-%m-%d %H:%M} UTC")
     else:
         lines.append("_No trade articles in this period._")
     return "\n".join(lines) + "\n"

@@ -1,10 +1,12 @@
 """Read-only queries behind `tradewatch report`: what was found in a period, by day, source and rule.
 
-An article belongs to the period by the time it *appeared*: its published time, or the time tradewatch
-fetched it when the feed gave none. A first poll of a feed stores weeks of back-catalogue at once; counting
-by fetch time would pile all of it onto today. Published times in the future (a feed's clock or time zone
-is wrong) are counted at their fetch time instead. Grouping by day is done in Python, in UTC, so SQLite
-and PostgreSQL give the same answer without dialect-specific date functions.
+An article belongs to the period by the time tradewatch *found* it (``fetched_at``), the same clock as
+`articles list --since` and the alerts: the report says what the pipeline brought in this week. (Counting
+by published time was tried first; it left the report of a first run empty whenever the feeds' stories
+were older than the period, the demo's included.) The first poll of a feed therefore puts its
+back-catalogue on one day. Headlines are ordered by published time, newest news first, with published
+times in the future (a feed's clock or time zone is wrong) replaced by the fetch time. Grouping by day is
+done in Python, in UTC, so SQLite and PostgreSQL agree without dialect-specific date functions.
 """
 
 from __future__ import annotations
@@ -22,12 +24,13 @@ from storage.repo import FeedHealth, feed_health
 
 @dataclass(frozen=True)
 class TradeArticle:
-    """A trade article in the period, with the feed it came from and the moment it appeared."""
+    """A trade article found in the period: its feed, when it was found and when it was published."""
 
     title: str
     url: str
     feed: str
-    appeared_at: datetime
+    found_at: datetime
+    published_at: datetime
     trade_score: float | None
 
 
@@ -48,7 +51,7 @@ class RuleCount:
 _FUTURE_SLACK = timedelta(hours=1)
 
 
-def _appeared(article: Article) -> datetime | None:
+def _published(article: Article) -> datetime | None:
     published, fetched = article.published_at, article.fetched_at
     if published is not None and (fetched is None or published <= fetched + _FUTURE_SLACK):
         return published
@@ -56,25 +59,30 @@ def _appeared(article: Article) -> datetime | None:
 
 
 def trade_articles(session: Session, since: datetime, until: datetime) -> list[TradeArticle]:
-    """Trade articles that appeared in [since, until), newest first."""
-    # Published may be far older than fetched, so the SQL filter is on the later of the two and the
-    # exact period test is done on the appearance time in Python.
+    """Trade articles found in [since, until), newest news first."""
     query = (
         select(Article, Feed.name)
         .join(Feed, col(Article.feed_id) == col(Feed.id), isouter=True)
         .where(col(Article.is_trade).is_(True))
-        .where(func.coalesce(Article.fetched_at, Article.published_at) >= since - _FUTURE_SLACK)
+        .where(col(Article.fetched_at) >= since)
+        .where(col(Article.fetched_at) < until)
     )
     rows = []
     for article, feed_name in session.exec(query):
-        appeared = _appeared(article)
-        if appeared is not None and since <= appeared < until:
-            rows.append(
-                TradeArticle(
-                    article.title, article.url, feed_name or "(no feed)", appeared, article.trade_score
-                )
+        found = article.fetched_at
+        if found is None:  # excluded by the query; keeps the type checker honest
+            continue
+        rows.append(
+            TradeArticle(
+                title=article.title,
+                url=article.url,
+                feed=feed_name or "(no feed)",
+                found_at=found,
+                published_at=_published(article) or found,
+                trade_score=article.trade_score,
             )
-    rows.sort(key=lambda a: a.appeared_at, reverse=True)
+        )
+    rows.sort(key=lambda a: (a.published_at, a.found_at), reverse=True)
     return rows
 
 
@@ -90,8 +98,8 @@ def articles_stored(session: Session, since: datetime, until: datetime) -> int:
 
 
 def per_day(articles: list[TradeArticle], since: datetime, until: datetime) -> list[tuple[date, int]]:
-    """Counts per UTC day, every day of the period present (zero days included, so gaps are visible)."""
-    counts = Counter(a.appeared_at.date() for a in articles)
+    """Counts per UTC day found, every day of the period present (zero days included, so gaps are visible)."""
+    counts = Counter(a.found_at.date() for a in articles)
     first, last = since.date(), (until - timedelta(microseconds=1)).date()
     days = []
     day = first

@@ -119,8 +119,9 @@ def _fill_store(database_url: str, now: datetime) -> tuple[int, int]:
                 ),
                 now=published + timedelta(minutes=5),
             )
-            if n % 5 != 4 and published > now - timedelta(days=7):
-                days_with_articles.add(published.date().isoformat())
+            found = published + timedelta(minutes=5)
+            if n % 5 != 4 and found > now - timedelta(days=7):
+                days_with_articles.add(found.date().isoformat())
                 sources.add(feed.name)
             rule = rules[["tariffs", "anti-dumping", "export-controls"][n % 3]]
             if n % 5 != 4 and article_id is not None:

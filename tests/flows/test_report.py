@@ -102,11 +102,15 @@ def _make_store(tmp_path: Path, now: datetime) -> Iterator[Store]:
             ("h1", hostile, day(3), {"title": HOSTILE_TITLE, "url": "javascript:alert(1)"}),
             ("h2", hostile, day(0) - timedelta(hours=1), {"url": "https://hostile.example.net/a?x=1&y=<2>"}),
             ("sport", wto, day(1), {"trade": False}),
-            ("old", wto, day(10), {}),  # published before the period: not counted
+            ("old", wto, day(10), {}),  # found before the period: not counted
         ]:
             article = _article(feed, slug, published=published, **kw)  # type: ignore[arg-type]
-            inserted[slug] = repo.insert_article(session, article, now=day(0) - timedelta(minutes=30))
-        # A feed whose clock is wrong: published "next year", fetched two days ago; counted when fetched.
+            inserted[slug] = repo.insert_article(session, article, now=published + timedelta(minutes=5))
+        # Old news found yesterday (a feed's back-catalogue on its first poll): counted on the day found.
+        inserted["backlog"] = repo.insert_article(
+            session, _article(wto, "backlog", published=day(40)), now=day(1)
+        )
+        # A feed whose clock is wrong: published "next year", found two days ago.
         inserted["future"] = repo.insert_article(
             session, _article(wto, "future", published=now + timedelta(days=300)), now=day(2)
         )
@@ -176,14 +180,18 @@ def test_trade_articles_are_counted_per_day_and_per_source_within_the_period(sto
     assert list(per_day) == [date(2025, 6, 8) + timedelta(days=i) for i in range(8)], (
         "every day, zeros included"
     )
-    assert per_day[date(2025, 6, 14)] == 2  # a1, a2 (the sport story is not trade)
+    assert per_day[date(2025, 6, 14)] == 3  # a1, a2 and the backlog story (the sport story is not trade)
     assert per_day[date(2025, 6, 12)] == 2  # a3 and the hostile one
-    assert per_day[date(2025, 6, 13)] == 1  # the future-dated story, counted on its fetch day
+    assert per_day[date(2025, 6, 13)] == 1  # the future-dated story
     assert per_day[date(2025, 6, 15)] == 1  # h2
-    assert sum(per_day.values()) == len(data.trade) == 6
-    assert data.per_source == [("WTO news", 4), (HOSTILE_FEED, 2)]
-    assert data.articles_stored == 8, "stored in the period by fetch time, trade or not, whenever published"
-    assert [a.title for a in data.headlines][:2] == ["Story h2", "Story a1"], "newest first"
+    assert sum(per_day.values()) == len(data.trade) == 7
+    assert data.per_source == [("WTO news", 5), (HOSTILE_FEED, 2)]
+    assert data.articles_stored == 8, "found in the period, trade or not"
+    titles = [a.title for a in data.headlines]
+    assert titles[:4] == ["Story h2", "Story a1", "Story a2", "Story future"], "newest news first"
+    assert titles[-1] == "Story backlog", "old news found late comes last"
+    future = next(a for a in data.trade if a.title == "Story future")
+    assert future.published_at == future.found_at, "a published time in the future is not believed"
 
 
 def test_top_rules_count_distinct_articles_and_what_became_of_their_alerts(store: Store) -> None:
@@ -235,7 +243,7 @@ def test_html_charts_have_one_bar_per_day_with_articles_and_one_per_source(store
     day_bars = re.findall(r'class="bar" data-label="([^"]+)" data-count="(\d+)"', day_svg.group(0))
     assert day_bars == [(d.isoformat(), str(n)) for d, n in data.per_day if n]
     source_bars = re.findall(r'class="bar" data-label="[^"]+" data-count="(\d+)"', source_svg.group(0))
-    assert source_bars == ["4", "2"]
+    assert source_bars == ["5", "2"]
 
 
 def test_an_empty_store_gives_a_report_that_says_so() -> None:
@@ -258,7 +266,7 @@ def test_markdown_embeds_the_charts_as_images_and_keeps_hostile_text_inert(store
     day_svg = base64.b64decode(images[0][1]).decode()
     assert day_svg.startswith("<svg")
     assert day_svg.count('class="bar"') == 4
-    assert "| Sat 2025-06-14 | 2 | " in markdown, "the numbers are readable where images are not shown"
+    assert "| Sat 2025-06-14 | 3 | " in markdown, "the numbers are readable where images are not shown"
     # The hostile title cannot open a link, an HTML element or a new table cell.
     line = next(line for line in markdown.splitlines() if "alert(1)" in line)
     assert line.startswith(
@@ -303,7 +311,7 @@ def test_report_command_writes_a_self_contained_html_file_and_says_what_it_holds
         ["report", "--config", str(_config(tmp_path, live_store)), "--since", "30d", "--output", str(target)],
     )
     assert result.exit_code == 0, result.output
-    assert result.stdout.startswith(f"wrote {target}: 7 trade articles from 2 sources, 1 feeds in trouble")
+    assert result.stdout.startswith(f"wrote {target}: 8 trade articles from 2 sources, 1 feeds in trouble")
     assert "\x1b" not in result.output, "no ANSI escapes when not a terminal"
     html = target.read_text(encoding="utf-8")
     assert html.startswith("<!doctype html>")
@@ -316,9 +324,9 @@ def test_report_json_has_the_numbers_for_scripts(live_store: Store, tmp_path: Pa
     )
     assert result.exit_code == 0, result.output
     data = json.loads(result.stdout)
-    assert data["trade_articles"] == 7
+    assert data["trade_articles"] == 8
     assert data["per_source"] == [
-        {"feed": "WTO news", "trade_articles": 5},
+        {"feed": "WTO news", "trade_articles": 6},
         {"feed": HOSTILE_FEED, "trade_articles": 2},
     ]
     # Over 30 days the older Japan alert counts too: a tie, broken by name.

@@ -225,8 +225,15 @@ def test_init_then_check_then_run_works_with_only_the_generated_file_edited(
     engine = make_engine(database_url)
     with Session(engine) as session:
         assert len(session.exec(select(Article)).all()) == len(LABELS)
-        slack = [d for d in session.exec(select(Delivery)) if d.channel == "desk-slack"]
+        deliveries = session.exec(select(Delivery)).all()
+    slack = [d for d in deliveries if d.channel == "desk-slack"]
     engine.dispose()
     assert slack, "the Japan story matches a rule that goes to Slack"
     assert {d.status for d in slack} == {"pending"}, "alerts to the unset channel wait; none is lost"
     assert all("TRADEWATCH_DESK_SLACK_URL" in (d.last_error or "") for d in slack)
+
+    report = runner.invoke(_cli(), ["report", "--config", str(path), "--json"])
+    assert report.exit_code == 0, report.output
+    found = json.loads(report.stdout)
+    assert found["trade_articles"] == summary.trade, "the report of a first run shows what it found"
+    assert found["alerts_sent"] == sum(1 for d in deliveries if d.status == "sent"), "alerts, not messages"
