@@ -72,13 +72,16 @@ def deliver_pending(
     """
     now = now or utcnow()
     report = DeliveryReport()
-    with Session(engine) as session:
+    # expire_on_commit=False: rows stay readable after each commit, so no transaction (and on SQLite no
+    # write lock) is held while a message is on the wire.
+    with Session(engine, expire_on_commit=False) as session:
         repo.release_stale_claims(session, now=now, lease=CLAIM_LEASE)
         session.commit()
         claimed = repo.claim_deliveries(session, now=now, modes=modes)
         if not claimed:
             return report
         context = _load_context(session, claimed)
+        session.commit()
         batches: dict[tuple[str, int | None], list[Delivery]] = defaultdict(list)
         for delivery in claimed:
             digest = delivery.mode != "instant"

@@ -38,6 +38,12 @@ def deployments(config: str | None) -> list[Any]:
             description="Polls every feed now: Run → Quick run, or Custom run to pick feeds or a dry run.",
             tags=["tradewatch"],
         ),
+        ingest.to_deployment(
+            name="ingest-shard",
+            parameters=base,
+            description="Polls one shard of the feeds for a sharded ingest run (started by run_deployment).",
+            tags=["tradewatch", "shard"],
+        ),
         deliver.to_deployment(
             name="digest-hourly",
             cron=HOURLY_DIGEST_CRON,

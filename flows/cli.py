@@ -634,6 +634,16 @@ def articles_search(
     _print_article_lines(rows)
 
 
+def _register_plugins() -> None:
+    """Commands that live in their own modules register themselves on the app."""
+    from flows.report import register as register_operator_commands
+
+    register_operator_commands(app)
+
+
+_register_plugins()
+
+
 def main() -> None:
     """Console entry point."""
     try:

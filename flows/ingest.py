@@ -9,14 +9,17 @@ so the Prefect UI's "Custom run" form is meaningful, and each run leaves a markd
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
-from typing import Any, Literal
+from typing import Any, Literal, cast
+from urllib.parse import urlsplit
 
 from prefect import flow, get_run_logger, task
 from prefect.artifacts import create_markdown_artifact
 from prefect.cache_policies import NO_CACHE
+from prefect.client.schemas.objects import FlowRun
 from pydantic import BaseModel
 from sqlmodel import Session
 
@@ -138,6 +141,99 @@ def tell_operator(settings: Settings, outcomes: list[FeedOutcome]) -> int:
     return sent
 
 
+def shard_of(url: str, shards: int) -> int:
+    """Which shard polls a feed: by host, so one host is only ever fetched from one worker per cycle.
+
+    That keeps per-host politeness (concurrency and delay, enforced per Fetcher) true across workers
+    without a round-trip to a shared limiter for every request.
+    """
+    host = (urlsplit(url).hostname or "").removeprefix("www.")
+    return int(hashlib.sha1(host.encode(), usedforsecurity=False).hexdigest(), 16) % shards
+
+
+def _wait_for_all(run_ids: list[Any], poll_seconds: float = 2.0) -> list[FlowRun]:
+    """Block until every flow run is in a final state (the shards run on workers, not here)."""
+    import time
+
+    from prefect.client.orchestration import get_client
+
+    pending = list(run_ids)
+    done: dict[Any, FlowRun] = {}
+    with get_client(sync_client=True) as client:
+        while pending:
+            for run_id in list(pending):
+                run = client.read_flow_run(run_id)
+                if run.state is not None and run.state.is_final():
+                    done[run_id] = run
+                    pending.remove(run_id)
+            if pending:
+                time.sleep(poll_seconds)
+    return [done[run_id] for run_id in run_ids]
+
+
+def _fan_out(
+    settings: Settings,
+    config: str | None,
+    feeds: list[str],
+    due_only: bool,
+    dry_run: bool,
+    deliver: bool,
+    shards: int,
+    shard_deployment: str,
+) -> RunSummary:
+    """Start one flow run of ``shard_deployment`` per non-empty shard, wait for all, then deliver once."""
+    from prefect.deployments import run_deployment
+
+    logger = get_run_logger()
+    started = utcnow()
+    engine = _open_store(settings)
+    with Session(engine) as session:
+        repo.sync_feeds(session, settings.feed_specs())
+        repo.sync_rules(session, settings.rule_specs())
+        session.commit()
+        due = repo.due_feeds(session, started, names=feeds, force=not due_only)
+    groups: dict[int, list[str]] = {}
+    for feed in due:
+        groups.setdefault(shard_of(feed.url, shards), []).append(feed.url)
+    runs = [
+        run_deployment(
+            name=shard_deployment,
+            parameters={"config": config, "feeds": urls, "dry_run": dry_run, "deliver": False},
+            flow_run_name=f"ingest shard {index + 1}/{shards} ({len(urls)} feeds)",
+            timeout=0,
+        )
+        for index, urls in sorted(groups.items())
+    ]
+    logger.info("started %d shard run(s) for %d due feed(s)", len(runs), len(due))
+    finished = _wait_for_all([cast(FlowRun, run).id for run in runs])
+    failed_shards = [run.name for run in finished if not (run.state and run.state.is_completed())]
+    report = send_alerts(settings, ["instant"]) if deliver and not dry_run else DeliveryReport()
+    with Session(engine) as session:
+        totals = repo.run_totals(session, started)
+    engine.dispose()
+    reasons = dict(totals.failures_by_reason)
+    if failed_shards:
+        reasons["shard_failed"] = len(failed_shards)
+    summary = RunSummary(
+        feeds=len(due),
+        new_articles=totals.new_articles,
+        trade=totals.trade,
+        alerts_sent=report.messages,
+        alerts_failed=report.failed,
+        alerts_retrying=report.retrying,
+        failures=sum(reasons.values()),
+        failures_by_reason=reasons,
+        dry_run=dry_run,
+    )
+    shard_lines = "\n".join(f"- {run.name}: {run.state.name if run.state else '?'}" for run in finished)
+    create_markdown_artifact(
+        key="ingest-summary",
+        markdown=f"# tradewatch ingest (sharded)\n\n`{summary.line()}`\n\n## Shards\n\n{shard_lines}\n",
+        description=summary.line(),
+    )
+    return summary
+
+
 def _artifact(summary: RunSummary, outcomes: list[FeedOutcome], report: DeliveryReport) -> str:
     """The markdown the Prefect UI shows for the run: feeds, failures with reasons, trade articles, alerts."""
     lines = [
@@ -195,6 +291,8 @@ def ingest(
     due_only: bool = False,
     dry_run: bool = False,
     deliver: bool = True,
+    shards: int = 1,
+    shard_deployment: str = "ingest/ingest-shard",
 ) -> RunSummary:
     """Poll feeds, store new articles with their trade verdicts, and send instant alerts.
 
@@ -204,8 +302,13 @@ def ingest(
         due_only: Skip feeds whose next poll time has not come (scheduled runs); off polls everything.
         dry_run: Fetch, extract and classify, but store nothing and send nothing.
         deliver: Send pending instant alerts at the end of the run.
+        shards: Split the feeds into this many flow runs of `shard_deployment`, so workers on several
+            hosts share one poll cycle (1: poll everything in this run).
+        shard_deployment: The deployment that polls one shard (see deployments/prefect.yaml).
     """
     settings = load_settings(config)
+    if shards > 1:
+        return _fan_out(settings, config, feeds, due_only, dry_run, deliver, shards, shard_deployment)
     outcomes = poll_feeds(settings, list(feeds or []), due_only, dry_run)
     report = send_alerts(settings, ["instant"]) if deliver and not dry_run else DeliveryReport()
     tell_operator(settings, outcomes)
@@ -240,6 +343,15 @@ def deliver(
     settings = load_settings(config)
     label = f"{mode} digest, {utcnow():%Y-%m-%d %H:%M} UTC" if mode != "instant" else ""
     report = send_alerts(settings, [mode], label)
+    if mode == "daily":
+        from flows.report import DAILY_REPORT_WINDOW, report_markdown_for
+
+        now = utcnow()
+        create_markdown_artifact(
+            key="trade-report",
+            markdown=report_markdown_for(settings.database.url, now - DAILY_REPORT_WINDOW, now),
+            description="trade news, last 7 days",
+        )
     create_markdown_artifact(
         key=f"deliver-{mode}",
         markdown=f"# tradewatch deliver ({mode})\n\n{report.messages} message(s) sent covering {report.sent} "

@@ -23,6 +23,7 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import partial
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -216,7 +217,9 @@ async def _process_entries(
             continue
         response: Response = result
         try:
-            article = await loop.run_in_executor(ctx.extract_pool, extract, response.content, response.url)
+            article = await loop.run_in_executor(
+                ctx.extract_pool, partial(extract, response.content, response.url, charset=response.charset)
+            )
         except StageError as exc:
             outcome.article_failures.append((entry.link, exc.reason))
             _store(ctx, feed, entry, None, exc, outcome)

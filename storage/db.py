@@ -36,11 +36,24 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     engine = create_engine(parsed, **kwargs)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
+        event.listen(engine, "begin", _sqlite_begin_immediate)
     return engine
+
+
+def _sqlite_begin_immediate(connection: Any) -> None:
+    """Take SQLite's write lock when a transaction starts, not at its first write.
+
+    A transaction that reads and then writes (load a feed row, update it) would otherwise try to
+    upgrade its lock while another process writes, and in WAL mode that fails at once with "database
+    is locked" instead of waiting out the busy timeout. Transactions here are short, so serialising
+    them costs little; readers outside transactions (reports, the CLI) are not blocked.
+    """
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     """WAL lets readers (CLI, reports) work while a run writes; foreign keys are off by default in SQLite."""
+    dbapi_connection.isolation_level = None  # let the "begin" listener issue BEGIN IMMEDIATE itself
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA foreign_keys=ON")

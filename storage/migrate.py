@@ -70,12 +70,8 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
         with engine.begin() as connection:
             if connection.dialect.name == "postgresql":
                 connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
-            elif connection.dialect.name == "sqlite":
-                # Python's sqlite3 opens a transaction only before DML, so each CREATE TABLE would commit
-                # on its own: a process killed mid-migration left some tables and an empty
-                # alembic_version, and every later run failed with "table ... already exists". An
-                # explicit BEGIN makes the whole migration one transaction (and takes the write lock).
-                connection.exec_driver_sql("BEGIN IMMEDIATE")
+            # On SQLite, storage.db makes every transaction an explicit BEGIN IMMEDIATE, so the whole
+            # migration is one transaction: a process killed mid-migration leaves no half schema.
             config.attributes["connection"] = connection
             tables = set(inspect(connection).get_table_names())
             if "article" in tables and "alembic_version" not in tables:

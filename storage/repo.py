@@ -476,3 +476,42 @@ def search_articles(session: Session, query: str, *, limit: int = 50) -> list[tu
     ).all()
     order = {article_id: rank for rank, article_id in enumerate(ids)}
     return sorted(((a, f) for a, f in rows), key=lambda pair: order[pair[0].id or 0])
+
+
+@dataclass(frozen=True)
+class RunTotals:
+    """What happened in the store since a moment: how a sharded run sums up work done on other hosts."""
+
+    new_articles: int
+    trade: int
+    failures_by_reason: dict[str, int]
+
+
+def run_totals(session: Session, since: datetime) -> RunTotals:
+    """Articles stored and feeds/pages failed since ``since`` (used by the sharded ingest's parent run)."""
+    new = session.exec(
+        select(func.count()).select_from(Article).where(col(Article.fetched_at) >= since)
+    ).one()
+    trade = session.exec(
+        select(func.count())
+        .select_from(Article)
+        .where(col(Article.fetched_at) >= since)
+        .where(col(Article.is_trade).is_(True))
+    ).one()
+    reasons: dict[str, int] = {}
+    failed_feeds = session.exec(
+        select(Feed.last_error_reason)
+        .where(col(Feed.last_polled_at) >= since)
+        .where(col(Feed.consecutive_failures) > 0)
+    )
+    for reason in failed_feeds:
+        reasons[reason or "unknown"] = reasons.get(reason or "unknown", 0) + 1
+    failed_pages = session.exec(
+        select(Article.extraction_error)
+        .where(col(Article.fetched_at) >= since)
+        .where(col(Article.extraction_status) == "failed")
+    )
+    for error in failed_pages:
+        reason = (error or "").partition("]")[0].rpartition(":")[2] or "unknown"
+        reasons[reason] = reasons.get(reason, 0) + 1
+    return RunTotals(new_articles=int(new), trade=int(trade), failures_by_reason=reasons)

