@@ -10,6 +10,8 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -82,6 +84,7 @@ def run(
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the summary as JSON before the summary line.")
     ] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress; only the summary line.")] = False,
 ) -> None:
     """One ingest + delivery run of the configured feeds, through the Prefect flow."""
     settings = _settings(config)
@@ -89,11 +92,49 @@ def run(
         raise _fail(
             f"{config or 'configuration'}: no [[feeds]] configured; add at least one feed (name, url)"
         )
-    summary = _run_flow(str(config) if config else None, feed or [], due_only, dry_run)
+    with _progress(enabled=not (quiet or as_json)):
+        summary = _run_flow(str(config) if config else None, feed or [], due_only, dry_run)
     if as_json:
         typer.echo(summary.model_dump_json())
-    _print_failures(summary)
+    if not quiet:
+        _print_failures(summary)
     typer.echo(summary.line())
+
+
+@contextmanager
+def _progress(*, enabled: bool) -> Iterator[None]:
+    """A progress bar on a terminal (stderr), one plain line per feed otherwise; nothing when disabled."""
+    from flows.progress import listening
+
+    if not enabled:
+        yield
+        return
+    if sys.stderr.isatty():
+        from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+
+        bar = Progress(
+            TextColumn("polling feeds"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            TextColumn("{task.description}"),
+            transient=True,
+        )
+        task_id = bar.add_task("", total=None)
+
+        def advance(outcome: Any, done: int, total: int) -> None:
+            bar.update(task_id, completed=done, total=total, description=outcome.name[:40])
+
+        with bar, listening(advance):
+            yield
+        return
+
+    def line(outcome: Any, done: int, total: int) -> None:
+        detail = f"{outcome.reason}" if outcome.status == "failed" else f"{outcome.new_articles} new"
+        typer.echo(f"[{done}/{total}] {outcome.name}: {outcome.status}, {detail}", err=True)
+
+    with listening(line):
+        yield
 
 
 def _print_failures(summary: Any) -> None:
@@ -137,7 +178,8 @@ def demo(
         typer.echo(
             "running the ingest flow (Prefect starts a temporary local server if none is configured) ..."
         )
-        summary = _run_flow(str(config), [], False, False)
+        with _progress(enabled=True):
+            summary = _run_flow(str(config), [], False, False)
         import time
 
         deadline = time.monotonic() + 5

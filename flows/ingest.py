@@ -29,6 +29,7 @@ from alerts.send import DeliveryError, send
 from classifiers.trade import load_classifier
 from extractors.http import Fetcher
 from flows.process import FeedOutcome, RunContext, compile_rules, failures_by_reason, process_feeds
+from flows.progress import RunProgress
 from flows.settings import ConfigError, Settings, load_settings
 from storage import repo
 from storage.db import init_db, make_engine
@@ -89,7 +90,7 @@ def poll_feeds(settings: Settings, feed_names: list[str], due_only: bool, dry_ru
                     max_articles_per_feed=settings.fetch.max_articles_per_feed,
                     dry_run=dry_run,
                 )
-                return await process_feeds(ctx, feeds)
+                return await process_feeds(ctx, feeds, on_feed_done=RunProgress(len(feeds)))
 
     outcomes = asyncio.run(run())
     for outcome in outcomes:

@@ -361,13 +361,36 @@ def _feed_failed(
     return outcome
 
 
+ProgressCallback = Callable[[FeedOutcome, int, int], None]
+
+
 async def process_feeds(
-    ctx: RunContext, feeds: Sequence[Feed], *, concurrency: int = 16
+    ctx: RunContext,
+    feeds: Sequence[Feed],
+    *,
+    concurrency: int = 16,
+    on_feed_done: ProgressCallback | None = None,
 ) -> list[FeedOutcome]:
-    """All feeds of a run, a bounded number at a time; results in the feeds' order."""
+    """All feeds of a run, a bounded number at a time; results in the feeds' order.
+
+    ``on_feed_done(outcome, done, total)`` is called as each feed finishes (progress bars, artifacts);
+    an error in it is logged and never affects the run.
+    """
     gate = asyncio.Semaphore(concurrency)
+    done = 0
 
     async def one(feed: Feed) -> FeedOutcome:
+        nonlocal done
+        outcome = await guarded(feed)
+        done += 1
+        if on_feed_done is not None:
+            try:
+                on_feed_done(outcome, done, len(feeds))
+            except Exception:
+                log.exception("progress callback failed")
+        return outcome
+
+    async def guarded(feed: Feed) -> FeedOutcome:
         async with gate:
             try:
                 return await process_feed(ctx, feed)

@@ -38,6 +38,21 @@ def test_run_counts_a_broken_feed_and_still_completes(demo_site: str, sink: Smtp
     feeds, new_articles, trade, alerts, failures = map(int, match.groups())
     assert (feeds, new_articles, trade, alerts, failures) == (3, 8, 4, 1, 1)
     assert "failures by reason: http_status=1" in result.stdout
+    progress = [line for line in result.stderr.splitlines() if line.startswith("[")]
+    assert sorted(progress)[-1].startswith("[3/3] ")
+    assert any("Gone: failed, http_status" in line for line in progress)
+    assert "\x1b[" not in result.stdout + "".join(progress), "no ANSI escapes when not on a terminal"
+
+    quiet = subprocess.run(
+        [str(script), "run", "--quiet", "--config", str(config)],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=240,
+    )
+    assert quiet.returncode == 0, quiet.stderr
+    assert quiet.stdout.strip().splitlines() == [quiet.stdout.strip()]
+    assert SUMMARY.match(quiet.stdout.strip())
 
     status = subprocess.run(
         [str(script), "feeds", "status", "--json", "--config", str(config)],
@@ -48,6 +63,6 @@ def test_run_counts_a_broken_feed_and_still_completes(demo_site: str, sink: Smtp
     )
     assert status.returncode == 0, status.stderr
     gone = next(feed for feed in json.loads(status.stdout) if feed["name"] == "Gone")
-    assert gone["consecutive_failures"] == 1
+    assert gone["consecutive_failures"] == 2  # the normal run and the quiet one
     assert gone["last_error_reason"] == "http_status"
     assert "404" in gone["last_error"]

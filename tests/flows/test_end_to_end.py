@@ -61,6 +61,21 @@ def test_demo_run_stores_classifies_alerts_once_and_a_rerun_sends_nothing(
     assert "Trade Talks with Japan" in message["Subject"]
     assert "japan-trade" in body_text(message)
 
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        progress = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["ingest-progress"]))
+        )
+        summaries = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["ingest-summary"]))
+        )
+    assert progress
+    assert progress[0].type == "progress"
+    assert float(progress[0].data) == 100.0  # type: ignore[arg-type]
+    assert any(first.line() in str(a.data) for a in summaries)
+
     second = ingest(config=str(config))
     time.sleep(0.3)
     assert second.new_articles == 0
