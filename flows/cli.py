@@ -328,13 +328,16 @@ def articles_list(
 
 
 def _print_article_lines(rows: list[dict[str, Any]]) -> None:
-    for row in rows:
-        flag = "trade" if row["is_trade"] else "-"
-        score = f"{row['trade_score']:.2f}" if row["trade_score"] is not None else "  - "
-        typer.echo(
-            f"{flag:5} {score}  {(row['published_at'] or '')[:10]:10}  "
-            f"{row['feed'] or '':24.24}  {row['title']}"
-        )
+    _table(
+        rows,
+        [
+            ("trade", lambda r: "trade" if r["is_trade"] else "-"),
+            ("score", lambda r: f"{r['trade_score']:.2f}" if r["trade_score"] is not None else "-"),
+            ("published", lambda r: (r["published_at"] or "")[:10]),
+            ("feed", lambda r: r["feed"] or ""),
+            ("title", lambda r: r["title"]),
+        ],
+    )
 
 
 def _iso(value: datetime | None) -> str | None:
