@@ -253,7 +253,7 @@ def test_sigkill_during_the_first_migration_leaves_a_database_the_next_run_can_u
     corpus_site: CorpusSite, faulty_sink: SinkServer, tmp_path: Path
 ) -> None:
     """Found by this suite: each CREATE TABLE used to commit on its own, so a kill here bricked the file."""
-    for nth in (1, 5):
+    for nth in (3,):
         db = f"sqlite:///{tmp_path / f'm{nth}.db'}"
         proc = subprocess.run(
             [sys.executable, "-c", MIGRATION_KILLER, db, str(nth)], cwd=PROJECT_ROOT, capture_output=True
