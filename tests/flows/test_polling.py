@@ -108,7 +108,8 @@ def test_retry_after_pushes_the_next_poll_and_backoff_grows_then_resets(
     feed = _feed(engine, url)
     assert feed.next_poll_at is not None
     assert feed.next_poll_at >= now + timedelta(seconds=7200)
-    assert repo.due_feeds(Session(engine), now + timedelta(hours=1)) == []
+    with Session(engine) as session:
+        assert repo.due_feeds(session, now + timedelta(hours=1)) == []
 
     http_server.route("/busy.xml", 503, {}, b"down")
     delays = []
