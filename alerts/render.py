@@ -146,7 +146,9 @@ _TEXT = _Format(
 )
 _HTML = _Format(
     escape=_h,
-    link=lambda url, label: f'<a href="{_h(url)}">{_h(label)}</a>',
+    # The address is shown as well as linked: mail clients (and apprise, which derives the e-mail's
+    # plain-text part from this HTML) would otherwise drop it from the text version.
+    link=lambda url, label: f'<a href="{_h(url)}">{_h(label)}</a><br>\n<a href="{_h(url)}">{_h(url)}</a>',
     emphasis=lambda v: f"<mark><strong>{v}</strong></mark>",
     strong=lambda v: f"<strong>{v}</strong>",
     line_break="<br>\n",

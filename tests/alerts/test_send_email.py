@@ -171,3 +171,13 @@ def test_delivery_error_survives_pickling() -> None:
         True,
         "delivery to ops failed (transient): smtp connect failed",
     )
+
+
+def test_the_plain_text_part_carries_the_article_link(smtp_server: tuple[int, _Inbox]) -> None:
+    """apprise builds the text part from our HTML: the address must be in the text, not only in an href."""
+    port, inbox = smtp_server
+    send(_url(port), render_instant(_item()), channel="desk")
+    (_from, _rcpt, mail) = inbox.messages[0]
+    text = mail.get_body(preferencelist=("plain",))
+    assert text is not None
+    assert "https://news.example.com/a?id=1&ref=rss" in text.get_content()
