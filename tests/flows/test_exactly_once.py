@@ -48,8 +48,14 @@ digest = "daily"
 """
 
 
-def _config(demo_site: str, port: int, tmp_path: Path, extra: str = "") -> Path:
-    config = render_demo_config(demo_site, port, f"sqlite:///{tmp_path / 'tw.db'}", tmp_path / "tw.toml")
+@pytest.fixture
+def db(database_url: str) -> str:
+    """Every exactly-once scenario runs on SQLite and on PostgreSQL."""
+    return database_url
+
+
+def _config(demo_site: str, port: int, tmp_path: Path, extra: str = "", *, database_url: str) -> Path:
+    config = render_demo_config(demo_site, port, database_url, tmp_path / "tw.toml")
     config.write_text(config.read_text(encoding="utf-8") + extra, encoding="utf-8")
     return config
 
@@ -69,9 +75,9 @@ def _statuses(config: Path) -> list[tuple[str, int]]:
     return rows
 
 
-def test_smtp_outage_on_run_one_is_delivered_once_on_run_two(demo_site: str, tmp_path: Path) -> None:
+def test_smtp_outage_on_run_one_is_delivered_once_on_run_two(demo_site: str, tmp_path: Path, db: str) -> None:
     port = free_port()
-    config = _config(demo_site, port, tmp_path)
+    config = _config(demo_site, port, tmp_path, database_url=db)
 
     first = ingest(config=str(config))  # nothing listens on the SMTP port
     assert first.alerts_sent == 0
@@ -93,9 +99,9 @@ def test_smtp_outage_on_run_one_is_delivered_once_on_run_two(demo_site: str, tmp
 
 
 def test_an_article_matching_several_rules_is_one_message_listing_them(
-    demo_site: str, sink: SmtpSink, tmp_path: Path
+    demo_site: str, sink: SmtpSink, tmp_path: Path, db: str
 ) -> None:
-    config = _config(demo_site, sink.port, tmp_path, EXTRA_RULES)
+    config = _config(demo_site, sink.port, tmp_path, EXTRA_RULES, database_url=db)
     summary = ingest(config=str(config))
     _wait(sink, 3)
     subjects = sorted(str(m["Subject"]) for m in sink.messages)
@@ -109,9 +115,9 @@ def test_an_article_matching_several_rules_is_one_message_listing_them(
 
 
 def test_daily_digest_sends_one_message_per_channel_grouping_every_match_by_rule(
-    demo_site: str, sink: SmtpSink, tmp_path: Path
+    demo_site: str, sink: SmtpSink, tmp_path: Path, db: str
 ) -> None:
-    config = _config(demo_site, sink.port, tmp_path, DIGEST_RULES)
+    config = _config(demo_site, sink.port, tmp_path, DIGEST_RULES, database_url=db)
     summary = ingest(config=str(config))
     _wait(sink, 1)
     assert summary.alerts_sent == 1  # only the instant rule; digest matches wait for their period
@@ -132,10 +138,10 @@ def test_daily_digest_sends_one_message_per_channel_grouping_every_match_by_rule
 
 
 def test_a_sender_killed_between_claim_and_mark_resends_only_after_the_lease(
-    demo_site: str, sink: SmtpSink, tmp_path: Path
+    demo_site: str, sink: SmtpSink, tmp_path: Path, db: str
 ) -> None:
     """The documented window: a claimed row whose process died is retried once its lease expires."""
-    config = _config(demo_site, sink.port, tmp_path)
+    config = _config(demo_site, sink.port, tmp_path, database_url=db)
     ingest(config=str(config), deliver=False)
     settings = load_settings(config)
     engine = make_engine(settings.database.url)
