@@ -396,14 +396,14 @@ async def process_feeds(
                 return await process_feed(ctx, feed)
             except Exception as exc:  # a bug must not cost the other feeds their run
                 log.exception("feed %r (%s): unexpected error", feed.name, feed.url)
-                return FeedOutcome(
-                    feed_id=feed.id or 0,
-                    name=feed.name,
-                    url=feed.url,
-                    status="failed",
-                    reason="internal",
-                    message=f"{type(exc).__name__}: {exc}",
-                )
+                outcome = FeedOutcome(feed_id=feed.id or 0, name=feed.name, url=feed.url)
+                error = StageError("internal", feed.url, f"{type(exc).__name__}: {exc}", transient=True)
+                try:  # on the feed row too, so `feeds status` shows it and the feed backs off
+                    return _feed_failed(ctx, feed, outcome, error, ctx.now())
+                except Exception:  # the database itself may be what failed (full, restarting)
+                    log.exception("feed %r: could not record the failure", feed.name)
+                    outcome.status, outcome.reason, outcome.message = "failed", "internal", error.message
+                    return outcome
 
     return list(await asyncio.gather(*(one(f) for f in feeds)))
 
