@@ -25,7 +25,7 @@ from sqlmodel import Session, select
 
 from flows.settings import load_settings
 from storage.db import init_db, make_engine
-from storage.models import Article, Delivery
+from storage.models import Article, Delivery, Feed
 from tests.dbservers import fresh_postgres_database
 from tests.faults.conftest import CorpusSite, SinkServer, store_state, write_config
 from tests.faults.driver import run
@@ -150,6 +150,11 @@ def test_postgresql_restarted_mid_run_leaves_no_partial_rows_and_the_next_run_ca
     assert failed[0].reason == "internal"
     assert "OperationalError" in (failed[0].message or "")
     engine = make_engine(url)
+    with Session(engine) as session:  # the failure is on the feed row too, for `feeds status`
+        recorded = {f.name: f for f in session.exec(select(Feed))}[failed[0].name]
+    assert recorded.last_error_reason == "internal"
+    assert "OperationalError" in (recorded.last_error or "")
+    assert recorded.consecutive_failures == 1
     partial = _consistent(engine)
     assert len(partial) < 8
     for canonical_url, rows in partial.items():  # whatever was stored came with all its outbox rows
