@@ -6,7 +6,7 @@ and stores ``reason`` so operators see *why* a feed or page failed.
     TradewatchError
     └── StageError (stage, url, reason, transient)
         ├── FetchError        stage="fetch"    dns, connect, timeout, tls, http_status, blocked,
-        │                                      too_large, redirect, forbidden_address, bad_scheme,
+        │                                      too_large, truncated, redirect, forbidden_address, bad_scheme,
         │                                      content_type, robots
         ├── FeedError         stage="feed"     not_a_feed, parse, encoding
         └── ExtractionError   stage="extract"  not_html, empty, no_content, paywall, consent

@@ -488,12 +488,17 @@ def _parse_xml_feed(
     # Re-encode as UTF-8 with a prolog that says so: feedparser then has nothing left to guess.
     body = _XML_DECL.sub(b"", text.encode("utf-8", "replace"), count=1)
     body = b'<?xml version="1.0" encoding="utf-8"?>\n' + body.lstrip()
-    parsed = feedparser.parse(
-        body,
-        response_headers={"content-type": "application/xml; charset=utf-8"},
-        resolve_relative_uris=True,
-        sanitize_html=True,
-    )
+    try:
+        parsed = feedparser.parse(
+            body,
+            response_headers={"content-type": "application/xml; charset=utf-8"},
+            resolve_relative_uris=True,
+            sanitize_html=True,
+        )
+    except (UnicodeError, ValueError) as failure:
+        # feedparser lets a few malformed inputs escape as exceptions (a surrogate character reference
+        # such as &#xD800; raises UnicodeEncodeError); for us that is an unparseable feed.
+        raise FeedError("parse", url, f"feed parser failed: {type(failure).__name__}: {failure}") from failure
     entries_raw = parsed.get("entries") or []
     version = parsed.get("version") or ""
     if parsed.get("bozo"):

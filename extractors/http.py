@@ -389,6 +389,15 @@ class _BoundedDecoder:
         # 47 = 32 (auto-detect gzip or zlib header) + 15 (window bits)
         return zlib.decompressobj(47 if self._encoding in ("gzip", "x-gzip") else 15)
 
+    @property
+    def complete(self) -> bool:
+        """True when the compressed stream reached its end marker (always True for identity bodies).
+
+        A gzip body cut off before its trailer still inflates to a plausible prefix; without this
+        check half an article would be stored as if it were the whole page.
+        """
+        return self._encoding in ("", "identity") or (self._obj is not None and bool(self._obj.eof))
+
     def decode(self, data: bytes, limit: int) -> Iterator[bytes]:
         """Output for ``data`` in pieces of at most ``DECODE_PIECE`` bytes, ``limit`` bytes in all.
 
@@ -725,6 +734,10 @@ class Fetcher:
                         break
             except zlib.error as exc:
                 raise FetchError("http_status", shown, f"corrupt {encoding} body: {exc}") from exc
+            if len(out) <= cap and not decoder.complete:
+                raise FetchError(
+                    "truncated", shown, f"{encoding} body ended before its end marker", transient=True
+                )
         else:
             async for chunk in resp.aiter_bytes():
                 out += chunk

@@ -681,9 +681,11 @@ def articles_search(
 
 def _register_plugins() -> None:
     """Commands that live in their own modules register themselves on the app."""
+    from flows import doctor
     from flows.report import register as register_operator_commands
 
     register_operator_commands(app)
+    doctor.register(app)
 
 
 _register_plugins()

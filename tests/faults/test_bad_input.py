@@ -286,17 +286,8 @@ def _attempt(call: Callable[[], T]) -> T | StageError:
 
 
 #: Inputs that still break a promise; strict, so each turns into a failure the day it is fixed.
-KNOWN_BUGS = {
-    "numeric refs to controls": "BUG extractors/feeds.py parse_feed: a surrogate character reference "
-    "(&#xD800;) escapes feedparser as UnicodeEncodeError instead of FeedError('parse')",
-}
-
-
-def _cases(names: dict[str, Callable[[], bytes]]) -> list[object]:
-    return [
-        pytest.param(n, marks=pytest.mark.xfail(strict=True, reason=KNOWN_BUGS[n])) if n in KNOWN_BUGS else n
-        for n in sorted(names)
-    ]
+def _cases(names: dict[str, Callable[[], bytes]]) -> list[str]:
+    return sorted(names)
 
 
 @pytest.mark.parametrize("name", _cases(FEEDS))
