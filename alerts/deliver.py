@@ -13,6 +13,7 @@ possible duplicate; everything else is at most once per row, and the row is uniq
 from __future__ import annotations
 
 import logging
+import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -35,6 +36,12 @@ CLAIM_LEASE = timedelta(minutes=10)
 RETRY_BASE = timedelta(minutes=2)
 RETRY_CAP = timedelta(hours=6)
 MAX_ATTEMPTS = 8
+#: Instant alerts are claimed this many at a time; a digest claims up to DIGEST_CLAIM rows at once.
+INSTANT_CLAIM = 20
+DIGEST_CLAIM = 1000
+#: A run stops sending after this long and leaves the rest pending for the next run, so a server that
+#: takes its full timeout per message cannot keep one run going for hours.
+DELIVERY_BUDGET_SECONDS = 300.0
 
 
 @dataclass
@@ -44,6 +51,7 @@ class DeliveryReport:
     sent: int = 0
     failed: int = 0
     retrying: int = 0
+    deferred: int = 0
     messages: int = 0
     errors: list[str] = field(default_factory=list)
 
@@ -64,6 +72,7 @@ def deliver_pending(
     now: datetime | None = None,
     sender: Sender = _default_sender,
     max_attempts: int = MAX_ATTEMPTS,
+    budget_seconds: float = DELIVERY_BUDGET_SECONDS,
 ) -> DeliveryReport:
     """Send what is due for ``modes``: instant rows one message per (article, channel); digests batched.
 
@@ -72,29 +81,50 @@ def deliver_pending(
     """
     now = now or utcnow()
     report = DeliveryReport()
+    started = time.monotonic()
+    digest = any(mode != "instant" for mode in modes)
     # expire_on_commit=False: rows stay readable after each commit, so no transaction (and on SQLite no
     # write lock) is held while a message is on the wire.
     with Session(engine, expire_on_commit=False) as session:
         repo.release_stale_claims(session, now=now, lease=CLAIM_LEASE)
         session.commit()
-        claimed = repo.claim_deliveries(session, now=now, modes=modes)
-        if not claimed:
-            return report
-        context = _load_context(session, claimed)
-        session.commit()
-        batches: dict[tuple[str, int | None], list[Delivery]] = defaultdict(list)
-        for delivery in claimed:
-            digest = delivery.mode != "instant"
-            batches[(delivery.channel, None if digest else delivery.article_id)].append(delivery)
-        for (channel, article_id), rows in batches.items():
-            items = _items(rows, context)
-            message = (
-                render_instant(items[0])
-                if article_id is not None
-                else render_digest(period_label or f"{rows[0].mode} digest", items)
+        while True:
+            # A digest is one message of everything pending; instant alerts go in small claims, so a
+            # crash strands few rows for the lease and a slow server cannot hold a run for hours.
+            claimed = repo.claim_deliveries(
+                session, now=now, modes=modes, limit=DIGEST_CLAIM if digest else INSTANT_CLAIM
             )
-            _send_batch(session, channel, rows, message, resolve_url, sender, now, max_attempts, report)
-    return report
+            if not claimed:
+                return report
+            context = _load_context(session, claimed)
+            session.commit()
+            batches: dict[tuple[str, int | None], list[Delivery]] = defaultdict(list)
+            for delivery in claimed:
+                key = None if delivery.mode != "instant" else delivery.article_id
+                batches[(delivery.channel, key)].append(delivery)
+            handled: set[int | None] = set()
+            for (channel, article_id), rows in batches.items():
+                if time.monotonic() - started > budget_seconds:
+                    unsent = [row.id for row in claimed if row.id not in handled]
+                    repo.release_claims(session, [i for i in unsent if i is not None])
+                    session.commit()
+                    report.deferred += len(unsent)
+                    log.warning(
+                        "delivery budget of %.0f s spent; %d alert(s) wait for the next run",
+                        budget_seconds,
+                        len(unsent),
+                    )
+                    return report
+                items = _items(rows, context)
+                message = (
+                    render_instant(items[0])
+                    if article_id is not None
+                    else render_digest(period_label or f"{rows[0].mode} digest", items)
+                )
+                _send_batch(session, channel, rows, message, resolve_url, sender, now, max_attempts, report)
+                handled.update(row.id for row in rows)
+            if digest:
+                return report
 
 
 @dataclass(frozen=True)

@@ -295,15 +295,30 @@ def claim_deliveries(
     """Atomically move due pending rows to ``sending`` and return the ones this caller won.
 
     Each row is claimed by a conditional UPDATE, so two senders running at once never both get it.
+    ``limit`` counts articles, not rows: all due rows of an article are claimed together, because one
+    article matching several rules must become one message per channel, not one per claim batch.
     """
-    candidates = session.exec(
-        select(Delivery.id)
+    due = (
+        select(Delivery.id, Delivery.article_id)
         .where(col(Delivery.status) == "pending")
         .where(col(Delivery.mode).in_(list(modes)))
         .where(or_(col(Delivery.next_attempt_at).is_(None), col(Delivery.next_attempt_at) <= now))
-        .order_by(col(Delivery.id))
+    )
+    pending = due.subquery()
+    articles = session.exec(
+        select(pending.c.article_id)
+        .group_by(pending.c.article_id)
+        .order_by(func.min(pending.c.id))
         .limit(limit)
     ).all()
+    if not articles:
+        return []
+    candidates = [
+        row_id
+        for row_id, _article in session.exec(
+            due.where(col(Delivery.article_id).in_(list(articles))).order_by(col(Delivery.id))
+        )
+    ]
     claimed: list[int] = []
     for delivery_id in candidates:
         result = session.execute(
@@ -515,3 +530,15 @@ def run_totals(session: Session, since: datetime) -> RunTotals:
         reason = (error or "").partition("]")[0].rpartition(":")[2] or "unknown"
         reasons[reason] = reasons.get(reason, 0) + 1
     return RunTotals(new_articles=int(new), trade=int(trade), failures_by_reason=reasons)
+
+
+def release_claims(session: Session, delivery_ids: Iterable[int]) -> None:
+    """Hand claimed rows back to ``pending`` untouched (no attempt counted): a sender out of time."""
+    ids = list(delivery_ids)
+    if ids:
+        session.execute(
+            update(Delivery)
+            .where(col(Delivery.id).in_(ids))
+            .where(col(Delivery.status) == "sending")
+            .values(status="pending", claimed_at=None)
+        )

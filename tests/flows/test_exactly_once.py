@@ -155,3 +155,23 @@ def test_a_sender_killed_between_claim_and_mark_resends_only_after_the_lease(
     _wait(sink, 1)
     assert (during.sent, after.sent) == (0, 1)
     assert len(sink.messages) == 1
+
+
+def test_a_spent_delivery_budget_leaves_the_rest_pending_for_the_next_run(
+    demo_site: str, sink: SmtpSink, tmp_path: Path
+) -> None:
+    config = _config(
+        demo_site, sink.port, tmp_path, EXTRA_RULES, database_url=f"sqlite:///{tmp_path / 'b.db'}"
+    )
+    ingest(config=str(config), deliver=False)
+    settings = load_settings(config)
+    engine = make_engine(settings.database.url)
+    first = deliver_pending(engine, settings.channel_url, budget_seconds=0.0)  # out of time at once
+    assert (first.sent, first.deferred) == (0, 3)
+    assert {status for status, _ in _statuses(config)} == {"pending"}
+    assert {attempts for _, attempts in _statuses(config)} == {0}, "a deferred row is not a failed attempt"
+    second = deliver_pending(engine, settings.channel_url)
+    engine.dispose()
+    _wait(sink, 2)
+    assert (second.sent, second.messages) == (3, 2)
+    assert len(sink.messages) == 2
