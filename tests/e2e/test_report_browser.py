@@ -15,13 +15,12 @@ from __future__ import annotations
 import os
 import random
 import shutil
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 import typer
-from playwright.sync_api import Browser, ConsoleMessage, sync_playwright
+from playwright.sync_api import Browser, ConsoleMessage
 from sqlmodel import Session
 from typer.testing import CliRunner
 
@@ -33,17 +32,6 @@ from storage.repo import FeedSpec, NewArticle, RuleSpec
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 SCREENSHOT = PROJECT_ROOT / "screenshots" / "report.png"
 DOCS_SCREENSHOT = PROJECT_ROOT / "docs" / "report.png"
 HOSTILE = (
@@ -66,22 +54,6 @@ HEADLINE_WORDS = [
     "Canada and Mexico coordinate response to new tariffs",
     "Trade ministers agree to restart dispute settlement talks",
 ]
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    """Debian's Chromium; the test fails (never skips) when it is missing."""
-    if not CHROMIUM.exists():
-        pytest.fail(
-            f"{CHROMIUM} is missing: run scripts/ensure-chromium.sh (as root) to install Debian's chromium; "
-            "the browser tests never download a browser through Playwright"
-        )
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 def _fill_store(database_url: str, now: datetime) -> tuple[int, int]:
