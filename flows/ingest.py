@@ -11,8 +11,10 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import multiprocessing
+import os
 from collections import Counter
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
@@ -64,6 +66,21 @@ def _open_store(settings: Settings) -> Any:
     return engine
 
 
+def _warm_extractor() -> None:
+    import extractors.article  # noqa: F401  (lxml, trafilatura and the data files, before the first page)
+
+
+def extraction_pool() -> ProcessPoolExecutor:
+    """One extraction process per core: extraction is CPU-bound Python, which threads would serialise on
+    the GIL while starving the event loop (HTTP, database) of it. "spawn", because forking a process
+    that runs Prefect's threads can copy a held lock into the child."""
+    return ProcessPoolExecutor(
+        max_workers=max(1, os.cpu_count() or 1),
+        mp_context=multiprocessing.get_context("spawn"),
+        initializer=_warm_extractor,
+    )
+
+
 @task(name="poll-feeds", cache_policy=NO_CACHE)
 def poll_feeds(settings: Settings, feed_names: list[str], due_only: bool, dry_run: bool) -> list[FeedOutcome]:
     """Poll the selected feeds and store their new articles (one task for the whole batch)."""
@@ -79,7 +96,7 @@ def poll_feeds(settings: Settings, feed_names: list[str], due_only: bool, dry_ru
     classifier = load_classifier(settings.classifier.model)
 
     async def run() -> list[FeedOutcome]:
-        with ThreadPoolExecutor(max_workers=2, thread_name_prefix="extract") as pool:
+        with extraction_pool() as pool:
             async with Fetcher(settings.fetch.policy()) as fetcher:
                 ctx = RunContext(
                     engine=engine,
