@@ -304,11 +304,12 @@ def _enqueue_matches(
     session: Session, ctx: RunContext, article_id: int, title: str, text: str, source: str, verdict: Verdict
 ) -> int:
     """One outbox row per (rule, channel) that this new article matches."""
+    rules = [rule for rule in ctx.rules if verdict.is_trade or not rule.trade_only]
+    if not rules:
+        return 0  # indexing the text for the rule language costs more than classifying it
     prepared = prepare(Document(title=title, text=text, source=source))
     queued = 0
-    for rule in ctx.rules:
-        if rule.trade_only and not verdict.is_trade:
-            continue
+    for rule in rules:
         match: Match | None = rule.query.match(prepared)
         if match is None:
             continue
