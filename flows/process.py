@@ -366,7 +366,7 @@ def _feed_failed(
     ctx: RunContext, feed: Feed, outcome: FeedOutcome, exc: StageError, now: datetime
 ) -> FeedOutcome:
     outcome.status, outcome.reason, outcome.message = "failed", exc.reason, exc.message
-    log.warning("feed %r (%s) failed: %s", feed.name, feed.url, exc)
+    log.info("feed %r (%s) failed: %s", feed.name, feed.url, exc)  # the task logs it for the run page
     if ctx.dry_run:
         return outcome
     assert feed.id is not None
