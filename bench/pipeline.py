@@ -638,6 +638,44 @@ def scale_table(points: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
+def acceptance(main: dict[str, Any], scale: list[dict[str, Any]]) -> str:
+    """Issue 8's targets, checked against this run's medians."""
+    rate, floor, naive = (
+        main["pipeline_articles_per_s"],
+        main["extract_only_articles_per_s"],
+        main["naive_articles_per_s"],
+    )
+    workers = main["peak_rss_mb"] + main["workers_peak_rss_mb"]
+
+    def ok(passed: bool) -> str:
+        return "met" if passed else "**not met**"
+
+    lines = ["Targets (issue 8):", ""]
+    lines.append(f"- pipeline >= 0.7 x floor: {rate / floor:.2f} x, {ok(rate >= 0.7 * floor)}")
+    if naive:
+        lines.append(
+            f"- pipeline >= 5 x naive: {rate / naive:.2f} x, {ok(rate >= 5 * naive)} "
+            f"(the floor itself is {floor / naive:.2f} x naive)"
+        )
+    repoll_ok = main["repoll_seconds"] <= 3 and main["repoll_article_fetches"] == 0
+    lines.append(
+        f"- re-poll <= 3 s with no article fetch: {main['repoll_seconds']:.2f} s, "
+        f"{main['repoll_article_fetches']} fetches, {ok(repoll_ok)}"
+    )
+    lines.append(
+        f"- peak RSS <= 500 MB: pipeline process {main['peak_rss_mb']:.0f} MB, "
+        f"{ok(main['peak_rss_mb'] <= 500)}; with its extraction workers {workers:.0f} MB, "
+        f"{ok(workers <= 500)}"
+    )
+    if len(scale) >= 2:
+        growth = scale[0]["pipeline_articles_per_s"] / scale[-1]["pipeline_articles_per_s"] - 1
+        lines.append(
+            f"- time per article at {scale[-1]['articles']:,} within 15% of {scale[0]['articles']:,}: "
+            f"{growth:+.0%}, {ok(growth <= 0.15)}"
+        )
+    return "\n".join(lines) + "\n"
+
+
 def write_section(body: str) -> None:
     current = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.exists() else "# Benchmarks\n"
     section = f"{START}\n{body.strip()}\n{END}"
@@ -671,6 +709,7 @@ def report(main: dict[str, Any], scale: list[dict[str, Any]], command: str, load
     )
     if scale:
         text += "\n### Scale\n\nSame measurement, tradewatch on SQLite:\n\n" + scale_table(scale) + "\n"
+    text += "\n" + acceptance(main, scale)
     text += (
         f"\n- command: `{command}`\n"
         f"- machine: {machine()}; shared with other jobs, 1-min load average {load}\n"
