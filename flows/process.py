@@ -20,7 +20,7 @@ import logging
 import random
 from collections import Counter
 from collections.abc import Callable, Sequence
-from concurrent.futures import Executor
+from concurrent.futures import BrokenExecutor, Executor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
@@ -95,6 +95,8 @@ class RunContext:
     #: Canonical URLs and entry keys taken by some feed in this run: the same story in two feeds of one
     #: run is fetched once (the database would store it once anyway, but the page would be fetched twice).
     claimed: set[str] = field(default_factory=set)
+    #: Process pools found broken in this run (by id): extraction falls back to threads in this process.
+    broken_pools: set[int] = field(default_factory=set)
 
 
 def compile_rules(rules: Sequence[AlertRule]) -> list[CompiledRule]:
@@ -216,13 +218,28 @@ async def _process_entries(
             _store(ctx, feed, entry, None, result, outcome)
             continue
         response: Response = result
+        pool = (
+            None if ctx.extract_pool is None or id(ctx.extract_pool) in ctx.broken_pools else ctx.extract_pool
+        )
         try:
             article = _article_or_raise(
                 await loop.run_in_executor(
-                    ctx.extract_pool, partial(extract_page, response.content, response.url, response.charset)
+                    pool, partial(extract_page, response.content, response.url, response.charset)
                 ),
                 response.url,
             )
+        except BrokenExecutor:
+            # A worker died (killed for memory, or a C library crashed on a hostile page) and the pool is
+            # unusable. The pages in flight are retried next poll; the rest of this run extracts in this
+            # process, slower but complete, instead of failing every later feed.
+            log.error(
+                "extraction worker died on or near %s; extracting in-process for the rest of the run",
+                entry.link,
+            )
+            ctx.broken_pools.add(id(ctx.extract_pool))
+            outcome.article_failures.append((entry.link, "worker_crashed"))
+            transient = True
+            continue
         except StageError as exc:
             outcome.article_failures.append((entry.link, exc.reason))
             _store(ctx, feed, entry, None, exc, outcome)

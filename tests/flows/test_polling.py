@@ -264,3 +264,56 @@ def test_operator_is_told_once_when_a_feed_keeps_failing(engine: Engine, http_se
     assert "feed failing: feed 0" in str(message["Subject"])
     assert "http_status" in body_text(message)
     assert "/dead.xml" in body_text(message)
+
+
+def test_a_dead_extraction_worker_costs_only_the_pages_in_flight(
+    engine: Engine, http_server: HTTPTestServer
+) -> None:
+    """A worker killed mid-run (OOM killer, a crash in C) breaks the process pool; the run carries on."""
+    import multiprocessing
+    import os
+    import signal
+    from concurrent.futures import ProcessPoolExecutor
+
+    for i in range(3):
+        _page(http_server, f"/p{i}", f"Tariff story {i}")
+    http_server.route(
+        "/a.xml",
+        200,
+        {"Content-Type": "application/rss+xml"},
+        _rss(http_server, [("a", "/p0", "Tariff story 0")]),
+    )
+    http_server.route(
+        "/b.xml",
+        200,
+        {"Content-Type": "application/rss+xml"},
+        _rss(http_server, [("b1", "/p1", "Tariff story 1"), ("b2", "/p2", "Tariff story 2")]),
+    )
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    pool.submit(int).result()  # the worker is up
+    for pid in list(pool._processes):  # ... and now it is gone
+        os.kill(pid, signal.SIGKILL)
+    time.sleep(0.5)
+    with Session(engine) as session:
+        repo.sync_feeds(
+            session,
+            [repo.FeedSpec("a", http_server.url("/a.xml")), repo.FeedSpec("b", http_server.url("/b.xml"))],
+        )
+        session.commit()
+        feeds = repo.due_feeds(session, datetime.now(UTC), force=True)
+
+    async def go() -> list[FeedOutcome]:
+        async with Fetcher(POLICY) as fetcher:
+            ctx = RunContext(
+                engine=engine, fetcher=fetcher, classifier=load_classifier(None), rules=[], extract_pool=pool
+            )
+            return await process_feeds(ctx, feeds, concurrency=1)
+
+    outcomes = asyncio.run(go())
+    pool.shutdown(wait=False)
+    failures = [reason for o in outcomes for _u, reason in o.article_failures]
+    assert failures == ["worker_crashed"], "only the page handed to the dead pool is lost, and only for now"
+    assert sum(o.new_articles for o in outcomes) == 2
+    assert all(o.status == "ok" for o in outcomes)
+    again = _run(engine, [http_server.url("/a.xml"), http_server.url("/b.xml")])
+    assert sum(o.new_articles for o in again) == 1, "the lost page is stored on the next poll"
