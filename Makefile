@@ -8,7 +8,7 @@ export UV_PROJECT_ENVIRONMENT := .venv
 VENV_STAMP := .venv/.synced
 RUN := .venv/bin
 
-.PHONY: demo test lint typecheck unit e2e test-e2e chromium install clean bench
+.PHONY: demo test lint typecheck unit e2e test-e2e chromium install clean bench bench-scale
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -47,6 +47,10 @@ test: lint typecheck unit test-e2e
 bench: install
 	$(RUN)/python bench/extraction.py
 	$(RUN)/python bench/classification.py
+	$(RUN)/python bench/pipeline.py --runs 3
+
+bench-scale: install
+	$(RUN)/python bench/pipeline.py --runs 3 --scale
 
 clean:
 	rm -rf .venv .uv data .pytest_cache .mypy_cache .ruff_cache
