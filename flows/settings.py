@@ -122,7 +122,9 @@ class RuleSettings(_Section):
     @property
     def delivery_mode(self) -> str:
         """What the outbox stores: "instant", "hourly" or "daily"."""
-        return self.digest or "instant" if self.mode == "digest" else "instant"
+        if self.mode == "digest" and self.digest is not None:
+            return self.digest
+        return "instant"
 
 
 class OperatorSettings(_Section):
