@@ -187,11 +187,15 @@ def is_forbidden_address(address: str | IPAddress, allow: Iterable[str] = ()) ->
 # ------------------------------------------------------------------------------ guarded network backend
 
 
+#: How an operator who really means to fetch a private address does it (the configuration's field name).
+ALLOW_HINT = " (refused by default; to allow it, list its network in [fetch] allow_private_networks)"
+
+
 class _AddressRefused(Exception):
     """Raised inside the connection pool; mapped to FetchError("forbidden_address") by the Fetcher."""
 
     def __init__(self, host: str, address: str) -> None:
-        super().__init__(f"{host} resolves to {address}, a non-public address")
+        super().__init__(f"{host} resolves to {address}, a non-public address{ALLOW_HINT}")
 
 
 class _DNSFailed(Exception):
@@ -555,7 +559,9 @@ class Fetcher:
             pass
         else:
             if is_forbidden_address(literal, self.policy.allow_private_networks):
-                raise FetchError("forbidden_address", redact_url(url), f"{literal} is not a public address")
+                raise FetchError(
+                    "forbidden_address", redact_url(url), f"{literal} is not a public address{ALLOW_HINT}"
+                )
         return parsed
 
     async def _follow(

@@ -97,3 +97,23 @@ def test_bad_since_window_exits_2(tmp_path: Path) -> None:
     result = runner.invoke(app, ["articles", "list", "--since", "lately", "--config", str(config)])
     assert result.exit_code == 2
     assert "--since" in result.output
+
+
+def test_extract_of_a_loopback_url_is_refused_with_the_way_to_allow_it(
+    http_server: object, tmp_path: Path
+) -> None:
+    from tests.httpserver import HTTPTestServer
+
+    assert isinstance(http_server, HTTPTestServer)
+    page = SEED_PAGE.read_bytes()
+    http_server.route("/a.html", 200, {"Content-Type": "text/html; charset=utf-8"}, page)
+    refused = runner.invoke(app, ["extract", http_server.url("/a.html")])
+    assert refused.exit_code == 1
+    assert "forbidden_address" in refused.output
+    assert "allow_private_networks" in refused.output
+    assert http_server.paths() == [], "nothing was requested from the refused address"
+
+    config = _write(tmp_path, '[fetch]\nallow_private_networks = ["127.0.0.0/8"]\nrespect_robots = false\n')
+    allowed = runner.invoke(app, ["extract", http_server.url("/a.html"), "--config", str(config)])
+    assert allowed.exit_code == 0, allowed.output
+    assert json.loads(allowed.output)["title"].startswith("Trump Claims")
