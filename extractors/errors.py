@@ -14,6 +14,8 @@ and stores ``reason`` so operators see *why* a feed or page failed.
 
 from __future__ import annotations
 
+from typing import Any
+
 
 class TradewatchError(Exception):
     """Base of every error tradewatch raises on purpose."""
@@ -34,6 +36,17 @@ class StageError(TradewatchError):
         self.message = message
         self.transient = transient
         super().__init__(f"[{self.stage}:{reason}] {url or '<no url>'}: {message}")
+
+    def __reduce__(self) -> tuple[Any, ...]:
+        """Survive pickling (extraction runs in worker processes): rebuild from the fields, not ``args``."""
+        return (_rebuild, (type(self), dict(self.__dict__)))
+
+
+def _rebuild(cls: type[StageError], state: dict[str, Any]) -> StageError:
+    error = cls.__new__(cls)
+    StageError.__init__(error, state["reason"], state["url"], state["message"], transient=state["transient"])
+    error.__dict__.update(state)
+    return error
 
 
 class FetchError(StageError):

@@ -32,7 +32,7 @@ from alerts.rules import Document, Match, Query, parse, prepare
 from classifiers.trade import Classifier, Verdict
 from extractors.article import Article as ExtractedArticle
 from extractors.article import extract
-from extractors.errors import ExtractionError, StageError
+from extractors.errors import StageError
 from extractors.feeds import FeedEntry, ParsedFeed, parse_feed
 from extractors.http import Fetcher, Response
 from storage import repo
@@ -222,11 +222,8 @@ async def _process_entries(
             None if ctx.extract_pool is None or id(ctx.extract_pool) in ctx.broken_pools else ctx.extract_pool
         )
         try:
-            article = _article_or_raise(
-                await loop.run_in_executor(
-                    pool, partial(extract_page, response.content, response.url, response.charset)
-                ),
-                response.url,
+            article = await loop.run_in_executor(
+                pool, partial(extract, response.content, response.url, charset=response.charset)
             )
         except BrokenExecutor:
             # A worker died (killed for memory, or a C library crashed on a hostile page) and the pool is
@@ -246,25 +243,6 @@ async def _process_entries(
             continue
         _store(ctx, feed, entry, article, None, outcome)
     return transient
-
-
-def extract_page(content: bytes, url: str, charset: str | None) -> ExtractedArticle | tuple[str, str]:
-    """``extract`` for a worker process: a classified failure comes back as ``(reason, message)``.
-
-    Extraction is CPU-bound Python, so the flow runs it in a process pool (threads would hold the GIL
-    and stall the event loop's HTTP and database work); an ``ExtractionError`` does not survive pickling
-    (its ``__init__`` takes more than the message), so it crosses the process boundary as a tuple.
-    """
-    try:
-        return extract(content, url, charset=charset)
-    except ExtractionError as exc:
-        return (exc.reason, exc.message)
-
-
-def _article_or_raise(result: ExtractedArticle | tuple[str, str], url: str) -> ExtractedArticle:
-    if isinstance(result, tuple):
-        raise ExtractionError(result[0], url, result[1])
-    return result
 
 
 def _store(

@@ -317,3 +317,43 @@ def test_a_dead_extraction_worker_costs_only_the_pages_in_flight(
     assert all(o.status == "ok" for o in outcomes)
     again = _run(engine, [http_server.url("/a.xml"), http_server.url("/b.xml")])
     assert sum(o.new_articles for o in again) == 1, "the lost page is stored on the next poll"
+
+
+def test_an_extraction_failure_in_a_worker_process_keeps_its_reason(
+    engine: Engine, http_server: HTTPTestServer
+) -> None:
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    empty = b"<html><body><nav><a href='/'>Home</a></nav></body></html>"
+    http_server.route("/empty", 200, {"Content-Type": "text/html"}, empty)
+    http_server.route(
+        "/f.xml",
+        200,
+        {"Content-Type": "application/rss+xml"},
+        _rss(http_server, [("e", "/empty", "Tariff note")]),
+    )
+    with Session(engine) as session:
+        repo.sync_feeds(session, [repo.FeedSpec("f", http_server.url("/f.xml"))])
+        session.commit()
+        feeds = repo.due_feeds(session, datetime.now(UTC), force=True)
+
+    async def go() -> list[FeedOutcome]:
+        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
+            async with Fetcher(POLICY) as fetcher:
+                ctx = RunContext(
+                    engine=engine,
+                    fetcher=fetcher,
+                    classifier=load_classifier(None),
+                    rules=[],
+                    extract_pool=pool,
+                )
+                return await process_feeds(ctx, feeds)
+
+    (outcome,) = asyncio.run(go())
+    assert outcome.article_failures == [(http_server.url("/empty"), "no_content")]
+    with Session(engine) as session:
+        (article,) = session.exec(select(Article)).all()
+    assert article.extraction_status == "failed"
+    assert article.extraction_error is not None
+    assert "[extract:no_content]" in article.extraction_error
