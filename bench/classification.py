@@ -19,7 +19,6 @@ import datetime
 import json
 import os
 import platform
-import re
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -28,13 +27,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench.report import cpu_model, write_section  # noqa: E402
 from classifiers.evaluate import LabeledArticle, Scores, scores_from  # noqa: E402
 from classifiers.linear import LinearModel, train  # noqa: E402
 from classifiers.trade import LexiconClassifier  # noqa: E402
 
 DATA_FILE = "reuters21578-modapte-train.jsonl"
-START, END = "<!-- classification:start -->", "<!-- classification:end -->"
-HEADER = "# tradewatch benchmarks\n"
 SEED = 0
 
 
@@ -50,16 +48,6 @@ def timed_predict(predict: Callable[[Sequence[LabeledArticle]], list[bool]], doc
     start = time.process_time()
     predicted = predict(docs)
     return predicted, time.process_time() - start
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
 
 
 def model_predictor(model: LinearModel) -> Callable[[Sequence[LabeledArticle]], list[bool]]:
@@ -151,7 +139,6 @@ def main() -> int:
     command = "python bench/classification.py" + (" --lexicon-only" if args.lexicon_only else "")
     section = "\n".join(
         [
-            START,
             "## Trade classification (Reuters-21578 ModApte training documents)",
             "",
             f"{len(docs):,} documents, {sum(labels)} labelled trade; {args.folds}-fold stratified "
@@ -166,18 +153,9 @@ def main() -> int:
             f"- machine: {cpu_model()}, {os.cpu_count()} cores (shared with other jobs; 1-min load average "
             f"{load_at_start:.1f} at start), Python {platform.python_version()}, {platform.system()}",
             f"- date: {datetime.datetime.now(datetime.UTC).strftime('%Y-%m-%d %H:%M')} UTC",
-            END,
         ]
     )
-    path = ROOT / "BENCHMARKS.md"
-    text = path.read_text(encoding="utf-8") if path.exists() else HEADER
-    pattern = re.compile(re.escape(START) + ".*?" + re.escape(END), re.DOTALL)
-    text = (
-        pattern.sub(lambda _: section, text)
-        if pattern.search(text)
-        else text.rstrip("\n") + "\n\n" + section + "\n"
-    )
-    path.write_text(text, encoding="utf-8")
+    path = write_section("classification", section)
     print(f"wrote {path}")
     return 0
 

@@ -16,7 +16,6 @@ import datetime as dt
 import gzip
 import json
 import os
-import platform
 import re
 import sys
 import time
@@ -28,12 +27,11 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.report import BENCHMARKS, machine, write_section  # noqa: E402
 from extractors.article import extract  # noqa: E402
 from extractors.errors import ExtractionError  # noqa: E402
 
 DEFAULT_DATA = ROOT.parent / "shared" / "bench" / "extraction"
-BENCHMARKS = ROOT / "BENCHMARKS.md"
-START, END = "<!-- extraction:start -->", "<!-- extraction:end -->"
 SHINGLE = 4  # tokens per shingle, as in the published benchmark
 _TOKEN = re.compile(r"\w+")
 
@@ -165,23 +163,6 @@ def run(pages: dict[str, Page], names: list[str]) -> dict[str, Score]:
     return scores
 
 
-def machine() -> str:
-    model = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    load_avg = os.getloadavg()[0] if hasattr(os, "getloadavg") else float("nan")
-    return (
-        f"{model}, {os.cpu_count()} cores (shared with other jobs; 1-min load average {load_avg:.1f} "
-        "at start), "
-        f"Python {platform.python_version()}, {platform.system()}"
-    )
-
-
 def table(scores: dict[str, Score]) -> str:
     lines = [
         "| extractor | precision | recall | F1 | exact match | pages/s (CPU) | pages/s (wall) |",
@@ -197,18 +178,6 @@ def table(scores: dict[str, Score]) -> str:
     return "\n".join(lines)
 
 
-def write_section(body: str) -> None:
-    current = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.exists() else "# Benchmarks\n"
-    section = f"{START}\n{body.strip()}\n{END}"
-    if START in current and END in current:
-        before, rest = current.split(START, 1)
-        after = rest.split(END, 1)[1]
-        updated = before + section + after
-    else:
-        updated = current.rstrip("\n") + "\n\n" + section + "\n"
-    BENCHMARKS.write_text(updated, encoding="utf-8")
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA, help="benchmark directory")
@@ -222,7 +191,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     pages = load(args.data)
     names = list(EXTRACTORS)[:1] if args.only_ours else list(EXTRACTORS)
-    header = machine()
+    header = f"{machine()}; shared with other jobs, 1-min load average {os.getloadavg()[0]:.1f} at start"
     scores = run(pages, names)
     result = table(scores)
     print(result)
@@ -235,6 +204,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_write and not args.only_ours:
         command = "make bench  # or: .venv/bin/python bench/extraction.py"
         write_section(
+            "extraction",
             "## Article extraction\n\n"
             f"{len(pages)} pages of the Zyte article-extraction benchmark (`../shared/bench/extraction`), "
             "scored with its published metric (4-token shingles; precision and recall averaged over pages; "
@@ -246,7 +216,7 @@ def main(argv: list[str] | None = None) -> int:
             f"{result}\n\n"
             f"- command: `{command}`\n"
             f"- machine: {header}\n"
-            f"- date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}\n"
+            f"- date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}\n",
         )
         print(f"written to {BENCHMARKS.relative_to(ROOT)}")
     return 0

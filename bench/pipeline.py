@@ -35,7 +35,6 @@ import gzip
 import hashlib
 import json
 import os
-import platform
 import re
 import resource
 import statistics
@@ -56,9 +55,9 @@ from xml.sax.saxutils import escape
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.report import BENCHMARKS, machine, write_section  # noqa: E402
+
 DEFAULT_DATA = ROOT.parent / "shared" / "bench" / "extraction"
-BENCHMARKS = ROOT / "BENCHMARKS.md"
-START, END = "<!-- pipeline:start -->", "<!-- pipeline:end -->"
 SCALE_SIZES = (1000, 5000, 10000)
 #: Fixed so every run serves byte-identical feeds (and the re-poll sees the same validators).
 LAST_MODIFIED = email.utils.formatdate(1_790_000_000, usegmt=True)
@@ -588,18 +587,6 @@ def measure(
     }
 
 
-def machine() -> str:
-    model = platform.processor() or "unknown CPU"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                model = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{model}, {os.cpu_count()} cores, Python {platform.python_version()}, {platform.system()}"
-
-
 def _fmt(value: float | None, spec: str = ".0f") -> str:
     return "n/a" if value is None else format(value, spec)
 
@@ -674,17 +661,6 @@ def acceptance(main: dict[str, Any], scale: list[dict[str, Any]]) -> str:
             f"{growth:+.0%}, {ok(growth <= 0.15)}"
         )
     return "\n".join(lines) + "\n"
-
-
-def write_section(body: str) -> None:
-    current = BENCHMARKS.read_text(encoding="utf-8") if BENCHMARKS.exists() else "# Benchmarks\n"
-    section = f"{START}\n{body.strip()}\n{END}"
-    if START in current and END in current:
-        before, rest = current.split(START, 1)
-        updated = before + section + rest.split(END, 1)[1]
-    else:
-        updated = current.rstrip("\n") + "\n\n" + section + "\n"
-    BENCHMARKS.write_text(updated, encoding="utf-8")
 
 
 def report(main: dict[str, Any], scale: list[dict[str, Any]], command: str, load: str) -> str:
@@ -787,7 +763,7 @@ def main(argv: list[str] | None = None) -> int:
         print(scale_table(scale))
     if not args.no_write:
         command = ".venv/bin/python bench/pipeline.py " + " ".join(argv if argv is not None else sys.argv[1:])
-        write_section(report(result, scale, command.strip(), load))
+        write_section("pipeline", report(result, scale, command.strip(), load))
         print(f"written to {BENCHMARKS.relative_to(ROOT)}")
     return 0
 
