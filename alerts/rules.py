@@ -367,6 +367,19 @@ class _Near(_Positional):
         return _dedupe((*self.left.terms(), *self.right.terms()))
 
 
+def _eval_any(
+    children: tuple[_Node, ...], prep: Prepared, fields: tuple[Field, ...], hits: list[_Hit] | None
+) -> bool:
+    """OR: true if any branch is; when collecting hits, every true branch contributes its hits."""
+    ok = False
+    for c in children:
+        if c.eval(prep, fields, hits):
+            ok = True
+            if hits is None:
+                return True
+    return ok
+
+
 @dataclass(frozen=True, eq=False)
 class _AnyOf(_Positional):
     """OR whose branches are all positional: usable as a NEAR operand."""
@@ -383,13 +396,7 @@ class _AnyOf(_Positional):
         return out
 
     def eval(self, prep: Prepared, fields: tuple[Field, ...], hits: list[_Hit] | None) -> bool:
-        ok = False
-        for c in self.children:
-            if c.eval(prep, fields, hits):
-                ok = True
-                if hits is None:
-                    return True
-        return ok
+        return _eval_any(self.children, prep, fields, hits)
 
     def terms(self) -> tuple[str, ...]:
         return _dedupe(t for c in self.children for t in c.terms())
@@ -416,13 +423,7 @@ class _Or(_Node):
     pos: int
 
     def eval(self, prep: Prepared, fields: tuple[Field, ...], hits: list[_Hit] | None) -> bool:
-        ok = False
-        for c in self.children:
-            if c.eval(prep, fields, hits):
-                ok = True
-                if hits is None:
-                    return True
-        return ok
+        return _eval_any(self.children, prep, fields, hits)
 
 
 @dataclass(frozen=True, eq=False)
