@@ -146,7 +146,7 @@ async def process_feed(ctx: RunContext, feed: Feed) -> FeedOutcome:
         return _feed_failed(ctx, feed, outcome, exc, now)
     if response.not_modified:
         outcome.status = "not_modified"
-        _record_success(ctx, feed, response, now, ttl=None, items=0, keep_validators=True)
+        _store_feed(ctx, feed, [], outcome, _success(feed, response, now, ttl=None, items=0, keep=True))
         return outcome
     try:
         parsed = parse_feed(
@@ -158,18 +158,18 @@ async def process_feed(ctx: RunContext, feed: Feed) -> FeedOutcome:
     outcome.entries = len(parsed.entries)
     outcome.warnings.extend(parsed.warnings)
     entries = _new_entries(ctx, parsed)[: ctx.max_articles_per_feed]
-    transient = await _process_entries(ctx, feed, entries, outcome)
-    _record_success(
-        ctx,
+    pages, transient = await _extract_entries(ctx, entries, outcome)
+    success = _success(
         feed,
         response,
         now,
         ttl=parsed.ttl_seconds,
         items=len(entries),
-        keep_validators=not transient,
+        keep=not transient,
         title=parsed.title,
         warning="; ".join(parsed.warnings)[:2000] or None,
     )
+    _store_feed(ctx, feed, [_prepare(ctx, feed, page) for page in pages], outcome, success)
     return outcome
 
 
@@ -193,71 +193,88 @@ def _new_entries(ctx: RunContext, parsed: ParsedFeed) -> list[FeedEntry]:
     return fresh
 
 
-async def _process_entries(
-    ctx: RunContext, feed: Feed, entries: list[FeedEntry], outcome: FeedOutcome
-) -> bool:
-    """Fetch pages concurrently (the fetcher enforces per-host limits), then extract and store each.
+@dataclass(frozen=True)
+class _Page:
+    """One entry after fetch and extraction: the article, or the permanent error to store instead."""
 
-    Returns True when some page failed transiently, so the caller keeps the feed re-readable.
+    entry: FeedEntry
+    article: ExtractedArticle | None
+    error: StageError | None
+
+
+class _Retry(Exception):
+    """A page to leave for the next poll (transient fetch failure, dead worker); already counted."""
+
+
+async def _extract_entries(
+    ctx: RunContext, entries: list[FeedEntry], outcome: FeedOutcome
+) -> tuple[list[_Page], bool]:
+    """Fetch and extract a feed's new pages concurrently: each page goes to the extraction pool as soon
+    as it has arrived (the fetcher enforces per-host limits, the pool the CPU limit), and its bytes are
+    dropped once extracted, so a feed's pages are never all held at once.
+
+    Returns the pages to store, in feed order, and whether some page failed transiently, so the caller
+    keeps the feed re-readable.
     """
-    results = await asyncio.gather(*(ctx.fetcher.fetch_page(e.link) for e in entries), return_exceptions=True)
-    loop = asyncio.get_running_loop()
-    transient = False
-    for entry, result in zip(entries, results, strict=True):
-        if isinstance(result, BaseException):
-            if not isinstance(result, StageError):
-                log.exception("unexpected error fetching %s", entry.link, exc_info=result)
-                result = StageError(
-                    "unexpected", entry.link, f"{type(result).__name__}: {result}", transient=True
-                )
-            outcome.article_failures.append((entry.link, result.reason))
-            if result.transient:
-                transient = True
-                log.warning("page %s: %s (will retry next poll)", entry.link, result.reason)
-                continue
-            _store(ctx, feed, entry, None, result, outcome)
-            continue
-        response: Response = result
-        pool = (
-            None if ctx.extract_pool is None or id(ctx.extract_pool) in ctx.broken_pools else ctx.extract_pool
+    results = await asyncio.gather(*(_fetch_and_extract(ctx, e, outcome) for e in entries))
+    pages = [page for page in results if page is not None]
+    return pages, len(pages) < len(entries)
+
+
+async def _fetch_and_extract(ctx: RunContext, entry: FeedEntry, outcome: FeedOutcome) -> _Page | None:
+    """One page, fetch then extract; None when it must be retried next poll."""
+    try:
+        response: Response = await ctx.fetcher.fetch_page(entry.link)
+    except StageError as exc:
+        outcome.article_failures.append((entry.link, exc.reason))
+        if exc.transient:
+            log.warning("page %s: %s (will retry next poll)", entry.link, exc.reason)
+            return None
+        return _Page(entry, None, exc)
+    except Exception:
+        log.exception("unexpected error fetching %s (will retry next poll)", entry.link)
+        outcome.article_failures.append((entry.link, "unexpected"))
+        return None
+    pool = None if ctx.extract_pool is None or id(ctx.extract_pool) in ctx.broken_pools else ctx.extract_pool
+    try:
+        article = await asyncio.get_running_loop().run_in_executor(
+            pool, partial(extract, response.content, response.url, charset=response.charset)
         )
-        try:
-            article = await loop.run_in_executor(
-                pool, partial(extract, response.content, response.url, charset=response.charset)
-            )
-        except BrokenExecutor:
-            # A worker died (killed for memory, or a C library crashed on a hostile page) and the pool is
-            # unusable. The pages in flight are retried next poll; the rest of this run extracts in this
-            # process, slower but complete, instead of failing every later feed.
-            log.error(
-                "extraction worker died on or near %s; extracting in-process for the rest of the run",
-                entry.link,
-            )
-            ctx.broken_pools.add(id(ctx.extract_pool))
-            outcome.article_failures.append((entry.link, "worker_crashed"))
-            transient = True
-            continue
-        except StageError as exc:
-            outcome.article_failures.append((entry.link, exc.reason))
-            _store(ctx, feed, entry, None, exc, outcome)
-            continue
-        _store(ctx, feed, entry, article, None, outcome)
-    return transient
+    except BrokenExecutor:
+        # A worker died (killed for memory, or a C library crashed on a hostile page) and the pool is
+        # unusable. The pages in flight are retried next poll; the rest of this run extracts in this
+        # process, slower but complete, instead of failing every later feed.
+        log.error(
+            "extraction worker died on or near %s; extracting in-process for the rest of the run", entry.link
+        )
+        ctx.broken_pools.add(id(ctx.extract_pool))
+        outcome.article_failures.append((entry.link, "worker_crashed"))
+        return None
+    except StageError as exc:
+        outcome.article_failures.append((entry.link, exc.reason))
+        return _Page(entry, None, exc)
+    except Exception:  # a bug in extraction: keep the page for the next poll rather than lose or fail it
+        log.exception("unexpected error extracting %s (will retry next poll)", entry.link)
+        outcome.article_failures.append((entry.link, "unexpected"))
+        return None
+    return _Page(entry, article, None)
 
 
-def _store(
-    ctx: RunContext,
-    feed: Feed,
-    entry: FeedEntry,
-    article: ExtractedArticle | None,
-    error: StageError | None,
-    outcome: FeedOutcome,
-) -> None:
-    """Classify, insert, match and enqueue in one transaction, so a crash leaves all of it or none."""
+@dataclass(frozen=True)
+class _Prepared:
+    """An article row ready to insert, with the outbox rows it would queue if this writer inserts it."""
+
+    row: repo.NewArticle
+    matches: list[tuple[CompiledRule, Match]]
+
+
+def _prepare(ctx: RunContext, feed: Feed, page: _Page) -> _Prepared:
+    """Classify and match outside the transaction: CPU work must not hold the database's write lock."""
+    entry, article = page.entry, page.article
     title = (article.title if article and article.title else None) or entry.title or entry.link
     text = article.text if article else entry.summary
     verdict: Verdict = ctx.classifier.classify(title, text)
-    new = repo.NewArticle(
+    row = repo.NewArticle(
         canonical_url=entry.url,
         url=entry.link,
         entry_key=entry.entry_key,
@@ -269,7 +286,7 @@ def _store(
         content_hash=content_hash(text) if article else None,
         language=article.language if article else None,
         extraction_status="ok" if article else "failed",
-        extraction_error=str(error) if error else None,
+        extraction_error=str(page.error) if page.error else None,
         is_trade=verdict.is_trade,
         trade_score=round(verdict.score, 4),
         trade_evidence=[
@@ -278,36 +295,107 @@ def _store(
         ],
         classifier_version=verdict.version,
     )
+    return _Prepared(row, _matches(ctx, title, text, feed.name, verdict))
+
+
+def _matches(
+    ctx: RunContext, title: str, text: str, source: str, verdict: Verdict
+) -> list[tuple[CompiledRule, Match]]:
+    rules = [rule for rule in ctx.rules if verdict.is_trade or not rule.trade_only]
+    if not rules:
+        return []  # indexing the text for the rule language costs more than classifying it
+    prepared = prepare(Document(title=title, text=text, source=source))
+    found = [(rule, rule.query.match(prepared)) for rule in rules]
+    return [(rule, match) for rule, match in found if match is not None]
+
+
+@dataclass(frozen=True)
+class _Success:
+    """What a successful poll records on the feed row."""
+
+    feed_id: int
+    now: datetime
+    next_poll_at: datetime
+    etag: str | None
+    last_modified: str | None
+    items: int
+    title: str | None = None
+    warning: str | None = None
+
+
+def _success(
+    feed: Feed,
+    response: Response,
+    now: datetime,
+    *,
+    ttl: int | None,
+    items: int,
+    keep: bool,
+    title: str | None = None,
+    warning: str | None = None,
+) -> _Success:
+    """``keep=False`` forgets the validators, so a feed with pages to retry is read again, not a 304."""
+    assert feed.id is not None
+    etag, last_modified = (response.etag or feed.etag, response.last_modified or feed.last_modified)
+    if not keep:
+        etag = last_modified = None
+    return _Success(
+        feed.id,
+        now,
+        next_poll_after_success(now, ttl_seconds=ttl, max_age=response.max_age),
+        etag,
+        last_modified,
+        items,
+        title,
+        warning,
+    )
+
+
+def _store_feed(
+    ctx: RunContext, feed: Feed, prepared: list[_Prepared], outcome: FeedOutcome, success: _Success
+) -> None:
+    """Insert a feed's articles, queue their alerts and record the poll in one transaction.
+
+    One transaction per feed, not per article: a commit (and SQLite's write lock) per article cost more
+    than extracting it. A crash leaves all of it or none: the feed's validators are saved with its
+    articles, so a feed whose articles were lost is read again in full on the next poll.
+    """
     if ctx.dry_run:
-        outcome.new_articles += 1
-        if verdict.is_trade:
-            outcome.trade_articles.append((title, entry.link))
+        for item in prepared:
+            outcome.new_articles += 1
+            if item.row.is_trade:
+                outcome.trade_articles.append((item.row.title, item.row.url))
         return
     with Session(ctx.engine) as session:
-        article_id = repo.insert_article(session, new, now=ctx.now())
-        if article_id is not None:
+        inserted = repo.insert_articles(session, [item.row for item in prepared], now=ctx.now())
+        for item in prepared:
+            article_id = inserted.get(item.row.canonical_url)
+            if article_id is None:
+                continue  # another writer has it; only the inserting writer queues its alerts
             outcome.new_articles += 1
-            if verdict.is_trade:
-                outcome.trade_articles.append((title, entry.link))
-            outcome.alerts_queued += _enqueue_matches(
-                session, ctx, article_id, title, text, feed.name, verdict
-            )
+            if item.row.is_trade:
+                outcome.trade_articles.append((item.row.title, item.row.url))
+            outcome.alerts_queued += _enqueue(session, ctx, article_id, item.matches)
+        repo.record_feed_success(
+            session,
+            success.feed_id,
+            now=success.now,
+            next_poll_at=success.next_poll_at,
+            etag=success.etag,
+            last_modified=success.last_modified,
+            title=success.title,
+            items=success.items,
+            warning=success.warning,
+        )
         session.commit()
 
 
-def _enqueue_matches(
-    session: Session, ctx: RunContext, article_id: int, title: str, text: str, source: str, verdict: Verdict
+def _enqueue(
+    session: Session, ctx: RunContext, article_id: int, matches: list[tuple[CompiledRule, Match]]
 ) -> int:
-    """One outbox row per (rule, channel) that this new article matches."""
-    rules = [rule for rule in ctx.rules if verdict.is_trade or not rule.trade_only]
-    if not rules:
-        return 0  # indexing the text for the rule language costs more than classifying it
-    prepared = prepare(Document(title=title, text=text, source=source))
+    """One outbox row per (rule, channel) that this new article matched."""
     queued = 0
-    for rule in rules:
-        match: Match | None = rule.query.match(prepared)
-        if match is None:
-            continue
+    for rule, match in matches:
         for channel in rule.channels:
             queued += repo.enqueue_delivery(
                 session,
@@ -322,39 +410,6 @@ def _enqueue_matches(
                 now=ctx.now(),
             )
     return queued
-
-
-def _record_success(
-    ctx: RunContext,
-    feed: Feed,
-    response: Response,
-    now: datetime,
-    *,
-    ttl: int | None,
-    items: int,
-    keep_validators: bool,
-    title: str | None = None,
-    warning: str | None = None,
-) -> None:
-    if ctx.dry_run:
-        return
-    assert feed.id is not None
-    etag, last_modified = (response.etag or feed.etag, response.last_modified or feed.last_modified)
-    if not keep_validators:
-        etag = last_modified = None
-    with Session(ctx.engine) as session:
-        repo.record_feed_success(
-            session,
-            feed.id,
-            now=now,
-            next_poll_at=next_poll_after_success(now, ttl_seconds=ttl, max_age=response.max_age),
-            etag=etag,
-            last_modified=last_modified,
-            title=title,
-            items=items,
-            warning=warning,
-        )
-        session.commit()
 
 
 def _feed_failed(

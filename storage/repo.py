@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlalchemy import Insert, func, or_, text, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, col, select
+from sqlmodel import Session, SQLModel, col, select
 
 from storage.models import AlertRule, Article, Delivery, Feed, utcnow
 
@@ -177,32 +177,57 @@ def insert_article(session: Session, new: NewArticle, *, now: datetime | None = 
     stored copy's text differs materially (a new content hash), the text is refreshed in place and the
     article still counts as already known.
     """
-    values = {k: getattr(new, k) for k in NewArticle.__dataclass_fields__}
-    values["fetched_at"] = now or utcnow()
-    stmt = _insert(session, Article).values(**values).on_conflict_do_nothing(index_elements=["canonical_url"])
-    result = session.execute(stmt.returning(Article.id))
-    row = result.first()
-    if row is not None:
-        return int(row[0])
-    if new.content_hash and new.extraction_status == "ok":
-        session.execute(
-            update(Article)
-            .where(col(Article.canonical_url) == new.canonical_url)
-            .where(or_(col(Article.content_hash).is_(None), col(Article.content_hash) != new.content_hash))
-            .values(
-                text=new.text,
-                content_hash=new.content_hash,
-                title=new.title,
-                is_trade=new.is_trade,
-                trade_score=new.trade_score,
-                trade_evidence=new.trade_evidence,
-                classifier_version=new.classifier_version,
-                extraction_status="ok",
-                extraction_error=None,
-                fetched_at=values["fetched_at"],
-            )
+    return insert_articles(session, [new], now=now).get(new.canonical_url)
+
+
+def insert_articles(
+    session: Session, articles: Sequence[NewArticle], *, now: datetime | None = None
+) -> dict[str, int]:
+    """``insert_article`` for a batch: the ids of the articles this call inserted, by canonical URL.
+
+    One multi-row ``INSERT ... ON CONFLICT DO NOTHING ... RETURNING`` (SQLAlchemy's "insertmanyvalues")
+    on the table itself, not the ORM entity: building an ORM insert per article cost more CPU than
+    extracting the page. Rows already stored come back absent, and get the in-place text refresh.
+    """
+    if not articles:
+        return {}
+    fetched_at = now or utcnow()
+    table: Any = SQLModel.metadata.tables["article"]
+    rows = [
+        {**{k: getattr(new, k) for k in NewArticle.__dataclass_fields__}, "fetched_at": fetched_at}
+        for new in articles
+    ]
+    stmt = (
+        _insert(session, table)
+        .on_conflict_do_nothing(index_elements=["canonical_url"])
+        .returning(table.c.id, table.c.canonical_url)
+    )
+    inserted = {str(url): int(id_) for id_, url in session.execute(stmt, rows)}
+    for new in articles:
+        if new.canonical_url not in inserted and new.content_hash and new.extraction_status == "ok":
+            _refresh_text(session, new, fetched_at)
+    return inserted
+
+
+def _refresh_text(session: Session, new: NewArticle, fetched_at: datetime) -> None:
+    """A known article whose page now says something else: keep the row (and its alerts), new text."""
+    session.execute(
+        update(Article)
+        .where(col(Article.canonical_url) == new.canonical_url)
+        .where(or_(col(Article.content_hash).is_(None), col(Article.content_hash) != new.content_hash))
+        .values(
+            text=new.text,
+            content_hash=new.content_hash,
+            title=new.title,
+            is_trade=new.is_trade,
+            trade_score=new.trade_score,
+            trade_evidence=new.trade_evidence,
+            classifier_version=new.classifier_version,
+            extraction_status="ok",
+            extraction_error=None,
+            fetched_at=fetched_at,
         )
-    return None
+    )
 
 
 def list_articles(

@@ -57,6 +57,28 @@ def test_changed_text_refreshes_the_stored_article_without_making_it_new(engine:
         assert stored.text == "Corrected version."
 
 
+def test_a_batch_insert_returns_only_the_articles_it_stored_and_refreshes_changed_ones(
+    engine: Engine,
+) -> None:
+    with Session(engine) as session:
+        repo.insert_article(session, _article("https://news.example/old", "Old text.", key="old"))
+        session.commit()
+    batch = [
+        _article("https://news.example/1", "One.", key="1"),
+        _article("https://news.example/old", "Rewritten text.", key="old-again"),
+        _article("https://news.example/2", "Two.", key="2"),
+    ]
+    with Session(engine) as session:
+        inserted = repo.insert_articles(session, batch, now=NOW)
+        session.commit()
+    assert sorted(inserted) == ["https://news.example/1", "https://news.example/2"]
+    with Session(engine) as session:
+        stored = {a.canonical_url: a for a in session.exec(select(Article))}
+    assert {url: stored[url].id for url in inserted} == inserted, "each id is the id of that URL's row"
+    assert stored["https://news.example/old"].text == "Rewritten text.", "the known article got its new text"
+    assert len(stored) == 3
+
+
 def test_known_articles_matches_by_entry_key_or_canonical_url(engine: Engine) -> None:
     with Session(engine) as session:
         repo.insert_article(session, _article(url="https://news.example/a", key="guid-a"))
