@@ -214,9 +214,13 @@ def serve(data: Path, articles_per_feed: int) -> None:
                 index = int(parts[1]) * articles_per_feed + int(parts[2])
                 self._send(200, article_page(base, index), "text/html")
             elif parts[0] == "_stats":
-                rss_mb = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+                usage = resource.getrusage(resource.RUSAGE_SELF)
                 with lock:
-                    stats = {**counts.__dict__, "peak_rss_mb": round(rss_mb, 1)}
+                    stats = {
+                        **counts.__dict__,
+                        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+                        "cpu_seconds": usage.ru_utime + usage.ru_stime,
+                    }
                 self._send(200, json.dumps(stats).encode(), "application/json")
             elif parts[0] == "_reset":
                 with lock:
@@ -374,7 +378,10 @@ def tradewatch_run(
             prefect_pids = {p.pid for p in psutil.Process().children(recursive=True)}
             from flows.ingest import ingest
 
-            counts = _get_json(base_url + "/_reset")
+            _get_json(base_url + "/_reset")
+            server_cpu = _get_json(base_url + "/_stats")["cpu_seconds"]
+            prefect_cpu = _cpu_of(prefect_pids)
+            children_cpu = _children_cpu()
             with RssSampler(prefect_pids) as sampler:
                 cpu = time.process_time()
                 wall = time.perf_counter()
@@ -389,6 +396,12 @@ def tradewatch_run(
                 cold_seconds = time.perf_counter() - wall
                 cold_cpu = time.process_time() - cpu
             cold_counts = _get_json(base_url + "/_stats")
+            cpu_seconds = {
+                "main": cold_cpu,
+                "extraction_workers": _children_cpu() - children_cpu,
+                "corpus_server": cold_counts["cpu_seconds"] - server_cpu,
+                "prefect_server": _cpu_of(prefect_pids) - prefect_cpu,
+            }
             _get_json(base_url + "/_reset")
             wall = time.perf_counter()
             again = ingest(config=str(config), deliver=False)
@@ -402,6 +415,7 @@ def tradewatch_run(
                 "trade": summary.trade,
                 "seconds": cold_seconds,
                 "main_process_cpu_seconds": cold_cpu,
+                "cpu_seconds": cpu_seconds,
                 "harness_startup_seconds": harness_seconds,
                 "article_requests": cold_counts["articles"],
                 "repoll_seconds": repoll_seconds,
@@ -414,6 +428,23 @@ def tradewatch_run(
             }
         )
     )
+
+
+def _children_cpu() -> float:
+    """CPU of this process's reaped children: the extraction workers, once the flow's pool has shut down."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
+
+
+def _cpu_of(pids: set[int]) -> float:
+    import psutil
+
+    total = 0.0
+    for pid in pids:
+        with suppress(psutil.Error):
+            times = psutil.Process(pid).cpu_times()
+            total += times.user + times.system
+    return total
 
 
 def _get_json(url: str) -> dict[str, Any]:
@@ -489,7 +520,18 @@ def floor_run(data: Path, articles: int) -> None:
         wall = time.perf_counter()
         ok = sum(pool.map(_extract_one, range(articles), chunksize=8))
         seconds = time.perf_counter() - wall
-    print(json.dumps({"articles": articles, "extracted": ok, "seconds": seconds, "workers": workers}))
+    cpu = _children_cpu()  # the workers, reaped by the pool's shutdown (warm-up included: a few pages)
+    print(
+        json.dumps(
+            {
+                "articles": articles,
+                "extracted": ok,
+                "seconds": seconds,
+                "workers": workers,
+                "cpu_seconds": cpu,
+            }
+        )
+    )
 
 
 # ---------------------------------------------------------------------------------------------- driver
@@ -583,6 +625,15 @@ def measure(
         "server_peak_rss_mb": server_stats["peak_rss_mb"],
         "harness_startup_seconds": med("sqlite", "harness_startup_seconds"),
         "pipeline_main_process_cpu_seconds": med("sqlite", "main_process_cpu_seconds"),
+        "cpu_ms_per_article": {
+            **{
+                part: round(
+                    1000 * statistics.median(s["cpu_seconds"][part] for s in samples["sqlite"]) / articles, 2
+                )
+                for part in samples["sqlite"][0]["cpu_seconds"]
+            },
+            "floor_extraction": round(1000 * med("floor", "cpu_seconds") / articles, 2),
+        },
         "samples": samples,
     }
 
