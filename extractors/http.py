@@ -39,6 +39,7 @@ import functools
 import ipaddress
 import logging
 import re
+import select
 import socket
 import ssl
 import time
@@ -202,6 +203,47 @@ class _DNSFailed(Exception):
     """Raised inside the connection pool; mapped to FetchError("dns") by the Fetcher."""
 
 
+class _Stream(httpcore.AsyncNetworkStream):
+    """httpcore's AnyIO stream with the raw socket looked up once instead of on every pool check.
+
+    httpcore asks each pooled connection "has the server closed you?" (``is_readable``) every time it
+    assigns a request; AnyIO answers by rebuilding the stream's attribute table, a ``getpeername`` call
+    included. Profiling a 1,000-article ingest put that at about a fifth of the main process's CPU.
+    """
+
+    def __init__(self, inner: httpcore.AsyncNetworkStream) -> None:
+        self._inner = inner
+        self._socket: socket.socket | None = inner.get_extra_info("socket")
+
+    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
+        return await self._inner.read(max_bytes, timeout)
+
+    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
+        await self._inner.write(buffer, timeout)
+
+    async def aclose(self) -> None:
+        await self._inner.aclose()
+
+    async def start_tls(
+        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
+    ) -> httpcore.AsyncNetworkStream:
+        return _Stream(await self._inner.start_tls(ssl_context, server_hostname, timeout))
+
+    def get_extra_info(self, info: str) -> typing.Any:
+        if info == "is_readable":
+            return _readable(self._socket)
+        return self._inner.get_extra_info(info)
+
+
+def _readable(sock: socket.socket | None) -> bool:
+    """True when the socket has data or EOF waiting: on an idle keep-alive connection, the server hung up."""
+    if sock is None or sock.fileno() == -1:
+        return True
+    poller = select.poll()
+    poller.register(sock.fileno(), select.POLLIN)
+    return bool(poller.poll(0))
+
+
 class _GuardedBackend(httpcore.AsyncNetworkBackend):
     """Resolves, vets every address, then connects to a vetted one, so the checked IP is the used IP."""
 
@@ -250,9 +292,10 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         last: Exception | None = None
         for addr in addresses:
             try:
-                return await self._inner.connect_tcp(
+                stream = await self._inner.connect_tcp(
                     addr, port, timeout=timeout, local_address=local_address, socket_options=socket_options
                 )
+                return _Stream(stream)
             except httpcore.ConnectError as exc:
                 last = exc
         assert last is not None

@@ -602,3 +602,71 @@ def test_any_url_string_gives_a_response_or_a_fetch_error(url: str) -> None:
                 assert resp.content == HTML
 
     run(attempt())
+
+
+# ------------------------------------------------------------------------------------------ keep-alive
+
+
+class _KeepAliveServer:
+    """A raw HTTP/1.1 server that answers each connection's requests and counts connections; with
+    ``hang_up`` it closes every connection right after its first response, as servers do when their
+    keep-alive timeout is shorter than the client's."""
+
+    def __init__(self, hang_up: bool) -> None:
+        self.hang_up = hang_up
+        self.connections = 0
+        self.requests = 0
+        self.sock = socket.create_server(("127.0.0.1", 0))
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            self.connections += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn: socket.socket) -> None:
+        with conn:
+            buffer = b""
+            while True:
+                while b"\r\n\r\n" not in buffer:
+                    data = conn.recv(65536)
+                    if not data:
+                        return
+                    buffer += data
+                _request, buffer = buffer.split(b"\r\n\r\n", 1)
+                self.requests += 1
+                conn.sendall(
+                    b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+                    + f"Content-Length: {len(HTML)}\r\n\r\n".encode()
+                    + HTML
+                )
+                if self.hang_up:
+                    return
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.port}{path}"
+
+
+@pytest.mark.parametrize("hang_up", [False, True], ids=["kept-open", "server-hung-up"])
+def test_keep_alive_reuses_open_connections_and_notices_closed_ones(hang_up: bool) -> None:
+    server = _KeepAliveServer(hang_up)
+
+    async def three_pages() -> list[bytes]:
+        async with Fetcher(policy()) as fetcher:
+            bodies = []
+            for n in range(3):
+                bodies.append((await fetcher.fetch_page(server.url(f"/p{n}"))).content)
+                await asyncio.sleep(0.1)  # the hung-up connection's EOF reaches us
+            return bodies
+
+    try:
+        assert run(three_pages()) == [HTML] * 3, "no request fails on a connection the server closed"
+    finally:
+        server.sock.close()
+    # (robots.txt is one of the requests)
+    assert server.connections == (server.requests if hang_up else 1)
