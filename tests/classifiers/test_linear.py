@@ -4,11 +4,24 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from classifiers.evaluate import LabeledArticle, LabelsError, evaluate_file
-from classifiers.linear import REGULARISATION_C, LinearModel, ModelError, _fit, load_model, train, train_file
+from classifiers.linear import (
+    EVIDENCE_TERMS,
+    FORMAT_VERSION,
+    MODEL_FORMAT,
+    REGULARISATION_C,
+    TITLE_PREFIX,
+    LinearModel,
+    ModelError,
+    _fit,
+    load_model,
+    train,
+    train_file,
+)
 from classifiers.trade import default_classifier, load_classifier
 from tests.classifiers.conftest import make_corpus, write_jsonl
 
@@ -20,6 +33,47 @@ OTHER_TEXT = (
     "Council approves school budget",
     "The city council approved a budget for schools and recycling.",
 )
+
+# A labelled set written out by hand (no benchmark data): trade news turns on tariffs, quotas and exports,
+# the rest on sport, weather and company results; "ministers" and "said" appear on both sides.
+HANDWRITTEN = [
+    LabeledArticle(
+        "Tariffs on steel imports raised", "Ministers said the tariffs on steel imports rise.", True
+    ),
+    LabeledArticle("Import quotas for rice cut", "The ministry said import quotas for rice were cut.", True),
+    LabeledArticle(
+        "Exports slump as tariffs bite", "Exports fell after tariffs on cars, officials said.", True
+    ),
+    LabeledArticle("Trade talks stall over quotas", "Ministers said trade talks stalled over quotas.", True),
+    LabeledArticle(
+        "WTO rules against duties", "The WTO said anti-dumping duties on exports broke rules.", True
+    ),
+    LabeledArticle(
+        "New tariffs on wine imports", "Tariffs on wine imports start, trade ministers said.", True
+    ),
+    LabeledArticle("Quotas on textile exports", "Exporters said quotas on textile exports will stay.", True),
+    LabeledArticle("Duties on solar imports", "Officials said duties on solar panel imports double.", True),
+    LabeledArticle(
+        "Striker scores twice in final", "The striker scored twice, the coach said after the final.", False
+    ),
+    LabeledArticle("Heavy rain floods valley", "Heavy rain flooded the valley, forecasters said.", False),
+    LabeledArticle(
+        "Bank reports higher earnings", "The bank said quarterly earnings rose on lending.", False
+    ),
+    LabeledArticle(
+        "Coach resigns after defeat", "The coach resigned after a heavy defeat, the club said.", False
+    ),
+    LabeledArticle("Storm closes schools", "Ministers said a storm closed schools along the coast.", False),
+    LabeledArticle(
+        "Retailer earnings beat forecasts", "The retailer said earnings beat forecasts this quarter.", False
+    ),
+    LabeledArticle(
+        "Club signs young striker", "The club said it signed a young striker for the season.", False
+    ),
+    LabeledArticle(
+        "Drought hurts farm earnings", "Farmers said the drought cut their earnings this summer.", False
+    ),
+]
 
 
 def test_train_file_saves_a_versioned_json_model_that_load_classifier_uses(
@@ -74,6 +128,22 @@ def test_plain_python_scoring_reproduces_scikit_learn(corpus: list[LabeledArticl
         assert model.decision(*probe)[0] == pytest.approx(float(value), abs=1e-9)
 
 
+def test_a_model_trained_on_a_handwritten_set_judges_new_articles_by_their_words() -> None:
+    model, cv_scores = train(HANDWRITTEN)
+    assert model.label_counts == {"trade": 8, "not_trade": 8}
+    assert cv_scores is not None
+    assert cv_scores.total == len(HANDWRITTEN)
+    unseen_trade = model.classify("Tariffs and quotas on imports", "Officials said tariffs on imports rise.")
+    unseen_other = model.classify("Striker injured before final", "The coach said the striker was injured.")
+    assert unseen_trade.is_trade
+    assert unseen_trade.score > 0.5
+    assert not unseen_other.is_trade
+    assert unseen_other.score < 0.5
+    # words the model never saw in training leave it at its prior: no evidence, no invented terms
+    unknown = model.classify("Zebra xylophone", "Quixotic zebras juggled xylophones.")
+    assert unknown.evidence == ()
+
+
 def test_saved_and_loaded_models_give_identical_verdicts(
     corpus: list[LabeledArticle], tmp_path: Path
 ) -> None:
@@ -82,6 +152,62 @@ def test_saved_and_loaded_models_give_identical_verdicts(
     loaded = load_model(tmp_path / "m.json")
     assert loaded == model
     assert loaded.classify(*TRADE_TEXT) == model.classify(*TRADE_TEXT)
+
+
+def test_round_trip_of_a_handwritten_model_keeps_every_verdict(tmp_path: Path) -> None:
+    model, _ = train(HANDWRITTEN)
+    path = tmp_path / "nested" / "model.json"
+    model.save(path)
+    assert not path.with_name(path.name + ".tmp").exists(), "the temporary file is renamed into place"
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    assert (raw["format"], raw["format_version"]) == (MODEL_FORMAT, FORMAT_VERSION)
+    loaded = load_model(path)
+    probes = [(a.title, a.text) for a in HANDWRITTEN] + [
+        TRADE_TEXT,
+        OTHER_TEXT,
+        ("", ""),
+        ("Tariffs", ""),
+        ("", "earnings and quotas"),
+    ]
+    for probe in probes:
+        assert loaded.classify(*probe) == model.classify(*probe), probe
+        assert loaded.decision(*probe)[0] == model.decision(*probe)[0], probe
+
+
+def test_evidence_is_the_present_terms_that_moved_the_decision_most() -> None:
+    model, _ = train(HANDWRITTEN)
+    title = "Tariffs, quotas and duties on imports and exports"
+    text = (
+        "Ministers said the tariffs, import quotas and anti-dumping duties on exports would stay, "
+        "officials said at the WTO trade talks, while the coach said the striker scored in the final."
+    )
+    decision, contributions, _ = model.decision(title, text)
+    verdict = model.classify(title, text)
+    assert len(contributions) > EVIDENCE_TERMS  # more known terms than a verdict names
+    assert len(verdict.evidence) == EVIDENCE_TERMS
+    # the single strongest feature is named (a headline word is also merged with its body twin, so the
+    # top line may be another phrase whose two places add up to more)
+    strongest = max(contributions, key=lambda term: abs(contributions[term][0]))
+    assert strongest.removeprefix(TITLE_PREFIX).removeprefix("concept:") in {
+        e.phrase for e in verdict.evidence
+    }
+    assert verdict.evidence[0].weight > 0
+    assert decision > 0
+    words = set(title.lower().replace(",", " ").split()) | set(text.lower().replace(",", " ").split())
+    for item in verdict.evidence:
+        assert all(word in words for word in item.phrase.split()) or item.phrase in {
+            c.name for c in default_classifier().lexicon.concepts
+        }, item
+    # a heavily weighted term that is absent from the article is never named
+    absent = max(
+        (term for term in model.weights if term not in contributions and ":" not in term),
+        key=lambda term: abs(model.weights[term][1]),
+    )
+    assert absent not in {e.phrase for e in verdict.evidence}
+    # evidence is the named terms' share of the decision: a negative term shows as negative weight
+    other = model.classify("Striker scores in final", "The coach said the striker scored twice.")
+    assert other.evidence
+    assert all(e.weight < 0 for e in other.evidence[:2])
 
 
 def test_training_is_deterministic_apart_from_the_date(corpus: list[LabeledArticle]) -> None:
@@ -132,6 +258,10 @@ def test_few_labels_still_train_without_cross_validation() -> None:
             '{"format": "tradewatch-linear-model", "format_version": 1, "weights": {}}',
             "incomplete or corrupt",
         ),
+        ("[1, 2, 3]", "not a tradewatch model"),
+        ('{"format": "tradewatch-linear-model", "format_version": "1"}', "version '1' is not supported"),
+        ('{"format": "tradewatch-linear-model"}', "version None is not supported"),
+        ("", "invalid JSON"),
     ],
 )
 def test_bad_model_files_are_refused_with_the_file_named(tmp_path: Path, content: str, message: str) -> None:
@@ -182,3 +312,36 @@ def test_eval_of_a_trained_model_on_its_labels(labels_file: Path, tmp_path: Path
     scores = evaluate_file(labels_file, tmp_path / "m.json")
     assert scores.total == 60
     assert scores.f1 == 1.0  # the templates separate cleanly; a model that cannot fit them is broken
+
+
+@pytest.mark.parametrize(
+    "corrupt",
+    [
+        lambda raw: raw["weights"].update({"tariffs": ["high", 1.0]}),
+        lambda raw: raw["weights"].update({"tariffs": [1.0]}),
+        lambda raw: raw.update({"weights": [1.0, 2.0]}),
+        lambda raw: raw.pop("intercept"),
+        lambda raw: raw.update({"label_counts": None}),
+    ],
+)
+def test_a_corrupted_real_model_file_is_a_model_error_naming_the_file(tmp_path: Path, corrupt: Any) -> None:
+    model, _ = train(HANDWRITTEN)
+    path = tmp_path / "corrupt.json"
+    model.save(path)
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    corrupt(raw)
+    path.write_text(json.dumps(raw), encoding="utf-8")
+    with pytest.raises(ModelError, match="incomplete or corrupt") as caught:
+        load_model(path)
+    assert str(path) in str(caught.value)
+
+
+def test_a_truncated_model_file_is_a_model_error_naming_the_file(tmp_path: Path) -> None:
+    model, _ = train(HANDWRITTEN)
+    path = tmp_path / "truncated.json"
+    model.save(path)
+    content = path.read_text(encoding="utf-8")
+    path.write_text(content[: len(content) // 2], encoding="utf-8")
+    with pytest.raises(ModelError, match="invalid JSON") as caught:
+        load_model(path)
+    assert str(path) in str(caught.value)
