@@ -78,15 +78,38 @@ class ModelError(ValueError):
     """A model file is missing, corrupt or of an unknown format; the message names the file."""
 
 
-def _field_features(source: str, lexicon: LexiconClassifier) -> Counter[str]:
+def _field_counts(source: str, lexicon: LexiconClassifier) -> Counter[str]:
+    """How often each unigram, bigram and lexicon concept ("concept:tariffs") occurs in one field."""
     concepts = lexicon.lexicon
     tokens = tokenize(source)
     counts: Counter[str] = Counter(tokens)
     counts.update(f"{a} {b}" for a, b in pairwise(tokens))
     found, _ = concepts.count(source)
     for index, count in found.items():
-        counts[f"{CONCEPT_PREFIX}{concepts.concepts[index].name}"] += count * CONCEPT_REPEAT
+        counts[f"{CONCEPT_PREFIX}{concepts.concepts[index].name}"] += count
     return counts
+
+
+def _combine(body: Counter[str], head: Counter[str]) -> Counter[str]:
+    """The model's feature counts from the two fields' occurrence counts (see `features`).
+
+    Each concept match counts CONCEPT_REPEAT times, and a headline term counts twice: as the plain term
+    (added to its body occurrences) and marked "title:". These are model inputs, not occurrence counts;
+    evidence reports the fields' own counts instead.
+    """
+
+    def weighted(counts: Counter[str]) -> Counter[str]:
+        return Counter(
+            {
+                term: count * CONCEPT_REPEAT if term.startswith(CONCEPT_PREFIX) else count
+                for term, count in counts.items()
+            }
+        )
+
+    head_features = weighted(head)
+    combined = weighted(body) + head_features
+    combined.update({TITLE_PREFIX + term: count for term, count in head_features.items()})
+    return combined
 
 
 def features(
@@ -99,11 +122,8 @@ def features(
     this made the model less sensitive to its threshold).
     """
     lexicon = lexicon or default_classifier()
-    body = _field_features(text, lexicon)
-    head = _field_features(title, lexicon)
-    counts = body + head
-    counts.update({TITLE_PREFIX + term: count for term, count in head.items()})
-    return counts, frozenset(body)
+    body = _field_counts(text, lexicon)
+    return _combine(body, _field_counts(title, lexicon)), frozenset(body)
 
 
 def _analyze(document: tuple[str, str]) -> list[str]:
@@ -137,10 +157,15 @@ class LinearModel:
         return hashlib.sha256(payload.encode()).hexdigest()[:12]
 
     def decision(self, title: str, text: str) -> tuple[float, dict[str, tuple[float, int]], frozenset[str]]:
-        """Return the raw decision value, each present term's (contribution, count), and the body's terms."""
+        """Return the raw decision value, each present feature's (contribution, feature count), and the
+        body's features. Feature counts are the model's inputs (see `features`), not occurrence counts."""
+        counts, body_terms = features(title, text)
+        decision, contributions = self._decide(counts)
+        return decision, contributions, body_terms
+
+    def _decide(self, counts: Counter[str]) -> tuple[float, dict[str, tuple[float, int]]]:
         values: dict[str, tuple[float, float, int]] = {}
         norm_sq = 0.0
-        counts, body_terms = features(title, text)
         for term, count in counts.items():
             known = self.weights.get(term)
             if known is None:
@@ -150,25 +175,35 @@ class LinearModel:
             norm_sq += value * value
         norm = math.sqrt(norm_sq) or 1.0
         contributions = {term: (v / norm * coef, count) for term, (v, coef, count) in values.items()}
-        return self.intercept + sum(c for c, _ in contributions.values()), contributions, body_terms
+        return self.intercept + sum(c for c, _ in contributions.values()), contributions
 
     def classify(self, title: str, text: str) -> Verdict:
         """Judge one article; the evidence is the present terms that moved the decision most."""
         reason = reject_reason(title, text)
         if reason:
             return Verdict(is_trade=False, score=0.0, evidence=(), version=self.version, reason=reason)
-        decision, contributions, body_terms = self.decision(title, text)
+        lexicon = default_classifier()
+        body, head = _field_counts(text, lexicon), _field_counts(title, lexicon)
+        decision, contributions = self._decide(_combine(body, head))
         margin = decision - self.threshold
         score = 1.0 / (1.0 + math.exp(-margin)) if margin > -700 else 0.0
-        # A headline word is both "title:x" and "x"; readers want one line per phrase and place.
+        # One line per phrase and place. A "title:x" feature is the headline's x; a plain x belongs to the
+        # body when the body has it (its weight then goes there, though its feature also counts headline
+        # occurrences), else to the headline. A concept reads as its name, the phrase the lexicon's evidence
+        # uses, so the concept "tariffs" and the word "tariffs" share a line. Counts are occurrences in that
+        # field only (a concept's matches, not its repeated feature count); a shared line shows the larger.
         merged: dict[tuple[str, Field], tuple[float, int]] = {}
-        for term, (contribution, count) in contributions.items():
-            in_title = term.startswith(TITLE_PREFIX) or term not in body_terms
-            where: Field = "title" if in_title else "body"
-            # A concept feature reads as the concept's name, the same phrase the lexicon's evidence uses.
-            phrase = term.removeprefix(TITLE_PREFIX).removeprefix(CONCEPT_PREFIX)
+        for term, (contribution, _) in contributions.items():
+            where: Field
+            if term.startswith(TITLE_PREFIX):
+                key, where, seen = term.removeprefix(TITLE_PREFIX), "title", head
+            elif term in body:
+                key, where, seen = term, "body", body
+            else:
+                key, where, seen = term, "title", head
+            phrase = key.removeprefix(CONCEPT_PREFIX)
             previous = merged.get((phrase, where), (0.0, 0))
-            merged[(phrase, where)] = (previous[0] + contribution, max(previous[1], count))
+            merged[(phrase, where)] = (previous[0] + contribution, max(previous[1], seen[key]))
         top = sorted(merged.items(), key=lambda item: -abs(item[1][0]))[:EVIDENCE_TERMS]
         evidence = [
             Evidence(phrase, where, round(weight, 3), count) for (phrase, where), (weight, count) in top

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from classifiers.evaluate import LabeledArticle, LabelsError, evaluate_file
+from classifiers.lexicon import tokenize
 from classifiers.linear import (
     EVIDENCE_TERMS,
     FORMAT_VERSION,
@@ -208,6 +210,66 @@ def test_evidence_is_the_present_terms_that_moved_the_decision_most() -> None:
     other = model.classify("Striker scores in final", "The coach said the striker scored twice.")
     assert other.evidence
     assert all(e.weight < 0 for e in other.evidence[:2])
+
+
+def _occurrences(phrase: str, source: str) -> int:
+    """How often a phrase occurs in a text: as a word or word pair, or as a lexicon concept's matches."""
+    tokens = tokenize(source)
+    width = len(phrase.split())
+    words = sum(" ".join(tokens[i : i + width]) == phrase for i in range(len(tokens) - width + 1))
+    lexicon = default_classifier().lexicon
+    found, _ = lexicon.count(source)
+    matches = sum(n for i, n in found.items() if lexicon.concepts[i].name == phrase)
+    return max(words, matches)
+
+
+def test_evidence_count_is_how_often_the_word_occurs_in_the_body() -> None:
+    model, _ = train(HANDWRITTEN)
+    verdict = model.classify(
+        "Steel output rises", "Ministers said tariffs on steel, tariffs on cars and tariffs on wine rise."
+    )
+    lines = {(e.phrase, e.field): e.count for e in verdict.evidence}
+    # "tariffs" is a word and a lexicon concept; the concept's feature counts each match 3 times, which
+    # once showed here as count=9
+    assert lines[("tariffs", "body")] == 3
+    assert ("tariffs", "title") not in lines
+
+
+def test_evidence_for_a_word_only_in_the_headline_is_one_title_occurrence() -> None:
+    model, _ = train(HANDWRITTEN)
+    verdict = model.classify("Tariffs rise", "The ministers said steel output rose.")
+    tariffs = [e for e in verdict.evidence if e.phrase == "tariffs"]
+    assert [(e.field, e.count) for e in tariffs] == [("title", 1)]
+
+
+def test_a_headline_word_is_not_counted_again_under_the_body() -> None:
+    model, _ = train(HANDWRITTEN)
+    verdict = model.classify("Quotas on rice", "Officials said quotas on rice stay.")
+    lines = {(e.phrase, e.field): e.count for e in verdict.evidence}
+    assert lines[("quotas", "body")] == 1
+    assert lines[("quotas", "title")] == 1
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("Steel output rises", "Ministers said tariffs on steel, tariffs on cars and tariffs on wine rise."),
+        ("Tariffs, quotas and tariffs", "Quotas on rice: officials said quotas stay and tariff cuts wait."),
+        ("Import quotas for rice cut", "The ministry said import quotas for rice were cut, quotas said."),
+        TRADE_TEXT,
+        OTHER_TEXT,
+    ],
+)
+def test_every_evidence_count_is_the_phrases_occurrences_in_its_field(title: str, text: str) -> None:
+    model, _ = train(HANDWRITTEN)
+    verdict = model.classify(title, text)
+    assert verdict.evidence
+    for item in verdict.evidence:
+        source = title if item.field == "title" else text
+        assert item.count == _occurrences(item.phrase, source) >= 1, item
+    # the reporting changed, the judgement did not: the score is still the decision's
+    decision = model.decision(title, text)[0]
+    assert verdict.score == round(1.0 / (1.0 + math.exp(-(decision - model.threshold))), 4)
 
 
 def test_training_is_deterministic_apart_from_the_date(corpus: list[LabeledArticle]) -> None:
