@@ -6,6 +6,7 @@ import asyncio
 import gzip
 import itertools
 import socket
+import ssl
 import threading
 import time
 import tracemalloc
@@ -17,9 +18,11 @@ from typing import Any, TypeVar
 
 import httpx
 import pytest
+import trustme
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from extractors import http as http_module
 from extractors.errors import FetchError
 from extractors.http import (
     Fetcher,
@@ -612,8 +615,9 @@ class _KeepAliveServer:
     ``hang_up`` it closes every connection right after its first response, as servers do when their
     keep-alive timeout is shorter than the client's."""
 
-    def __init__(self, hang_up: bool) -> None:
+    def __init__(self, hang_up: bool, tls: ssl.SSLContext | None = None) -> None:
         self.hang_up = hang_up
+        self.tls = tls
         self.connections = 0
         self.requests = 0
         self.sock = socket.create_server(("127.0.0.1", 0))
@@ -630,6 +634,12 @@ class _KeepAliveServer:
             threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
 
     def _serve(self, conn: socket.socket) -> None:
+        if self.tls is not None:
+            try:
+                conn = self.tls.wrap_socket(conn, server_side=True)
+            except (ssl.SSLError, OSError):
+                conn.close()
+                return  # the client refused our certificate
         with conn:
             buffer = b""
             while True:
@@ -649,6 +659,8 @@ class _KeepAliveServer:
                     return
 
     def url(self, path: str) -> str:
+        if self.tls is not None:
+            return f"https://localhost:{self.port}{path}"
         return f"http://127.0.0.1:{self.port}{path}"
 
 
@@ -670,3 +682,37 @@ def test_keep_alive_reuses_open_connections_and_notices_closed_ones(hang_up: boo
         server.sock.close()
     # (robots.txt is one of the requests)
     assert server.connections == (server.requests if hang_up else 1)
+
+
+def test_https_pages_are_fetched_over_verified_tls_on_one_kept_alive_connection(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    ca = trustme.CA()
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("localhost").configure_cert(server_context)
+    client_context = ssl.create_default_context()
+    ca.configure_trust(client_context)
+    monkeypatch.setattr(http_module, "_ssl_context", lambda: client_context)
+    server = _KeepAliveServer(hang_up=False, tls=server_context)
+
+    async def two_pages() -> list[bytes]:
+        async with Fetcher(policy(respect_robots=False)) as fetcher:
+            return [(await fetcher.fetch_page(server.url(f"/p{n}"))).content for n in range(2)]
+
+    try:
+        assert run(two_pages()) == [HTML, HTML]
+    finally:
+        server.sock.close()
+    assert (server.connections, server.requests) == (1, 2)
+
+
+def test_a_certificate_from_an_unknown_authority_is_refused_as_tls() -> None:
+    server_context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    trustme.CA().issue_cert("localhost").configure_cert(server_context)
+    server = _KeepAliveServer(hang_up=False, tls=server_context)
+    try:
+        err = fetch_error(page(server.url("/p"), policy(respect_robots=False)))
+    finally:
+        server.sock.close()
+    assert (err.reason, err.transient) == ("tls", False)
+    assert server.requests == 0, "nothing was sent over an unverified connection"
