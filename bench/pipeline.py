@@ -388,7 +388,7 @@ def tradewatch_run(
                 if profile:
                     import cProfile
 
-                    profiler = cProfile.Profile()
+                    profiler = cProfile.Profile(time.thread_time)  # CPU of this thread, not waits
                     summary = profiler.runcall(ingest, config=str(config), deliver=False)
                     profiler.dump_stats(profile)
                 else:
