@@ -126,8 +126,15 @@ def features(
     return _combine(body, _field_counts(title, lexicon)), frozenset(body)
 
 
-def _analyze(document: tuple[str, str]) -> list[str]:
-    return list(features(*document)[0].elements())
+def _terms(title: str, text: str) -> list[str]:
+    """An article's features as the vectorizer reads them: each term repeated as often as it counts."""
+    return list(features(title, text)[0].elements())
+
+
+def _passthrough(terms: list[str]) -> list[str]:
+    # The vectorizer's analyzer: documents arrive as `_terms` lists, extracted once per article by
+    # `train` and shared by every fit (the report's folds and the final model).
+    return terms
 
 
 @dataclass(frozen=True)
@@ -274,46 +281,52 @@ def load_model(path: str | Path) -> LinearModel:
     return model
 
 
-def _fit(articles: Sequence[LabeledArticle], c: float) -> tuple[Any, Any]:
+def _fit(documents: Sequence[list[str]], labels: Sequence[bool], c: float) -> tuple[Any, Any]:
+    """Fit TF-IDF and logistic regression on documents already turned into `_terms` lists."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
 
     vectorizer = TfidfVectorizer(
-        analyzer=_analyze, sublinear_tf=True, min_df=min(MIN_DOCUMENT_FREQUENCY, len(articles))
+        analyzer=_passthrough, sublinear_tf=True, min_df=min(MIN_DOCUMENT_FREQUENCY, len(documents))
     )
-    matrix = vectorizer.fit_transform([(a.title, a.text) for a in articles])
+    matrix = vectorizer.fit_transform(documents)
     model = LogisticRegression(C=c, class_weight="balanced", solver="liblinear", random_state=0)
-    model.fit(matrix, [a.is_trade for a in articles])
+    model.fit(matrix, list(labels))
     return vectorizer, model
 
 
 def train(
-    articles: Sequence[LabeledArticle], c: float = REGULARISATION_C
+    articles: Sequence[LabeledArticle], c: float = REGULARISATION_C, *, cross_validate: bool = True
 ) -> tuple[LinearModel, Scores | None]:
     """Fit a model; also return cross-validated scores on the training labels when there are enough.
 
     The scores come from models fitted without the articles they judge, so they estimate how the saved
-    model will do on new articles, unlike scores on the training fit, which are overconfident.
+    model will do on new articles, unlike scores on the training fit, which are overconfident. With
+    `cross_validate=False` only the model is fitted (the same model) and the scores are None: for callers
+    that measure the model on held-out data themselves, like bench/classification.py.
     """
     positives = sum(a.is_trade for a in articles)
     negatives = len(articles) - positives
     if not positives or not negatives:
         raise ValueError(f"training needs trade and non-trade examples (got {positives} and {negatives})")
+    # Feature extraction (tokens, bigrams, lexicon matches) is the slow part, in pure Python: do it once
+    # per article, not once per fit.
+    documents = [_terms(a.title, a.text) for a in articles]
+    labels = [a.is_trade for a in articles]
     folds = min(REPORT_FOLDS, positives, negatives)
     cv_scores: Scores | None = None
-    if folds >= 2:
+    if cross_validate and folds >= 2:
         from sklearn.model_selection import StratifiedKFold
 
-        labels = [a.is_trade for a in articles]
         held_out = [0.0] * len(articles)
         splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=0)
         for train_index, test_index in splitter.split(held_out, labels):
-            vectorizer, model = _fit([articles[i] for i in train_index], c)
-            matrix = vectorizer.transform([(articles[i].title, articles[i].text) for i in test_index])
+            vectorizer, model = _fit([documents[i] for i in train_index], [labels[i] for i in train_index], c)
+            matrix = vectorizer.transform([documents[i] for i in test_index])
             for i, value in zip(test_index, model.decision_function(matrix), strict=True):
                 held_out[i] = float(value)
         cv_scores = scores_from([v >= DECISION_THRESHOLD for v in held_out], labels)
-    vectorizer, model = _fit(articles, c)
+    vectorizer, model = _fit(documents, labels, c)
     idf = vectorizer.idf_
     coefficients = model.coef_[0]
     weights = {

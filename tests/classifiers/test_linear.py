@@ -4,22 +4,29 @@ from __future__ import annotations
 
 import json
 import math
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from classifiers.evaluate import LabeledArticle, LabelsError, evaluate_file
+from classifiers import linear
+from classifiers.evaluate import LabeledArticle, LabelsError, Scores, evaluate_file, scores_from
 from classifiers.lexicon import tokenize
 from classifiers.linear import (
+    DECISION_THRESHOLD,
     EVIDENCE_TERMS,
     FORMAT_VERSION,
+    MIN_DOCUMENT_FREQUENCY,
     MODEL_FORMAT,
     REGULARISATION_C,
+    REPORT_FOLDS,
     TITLE_PREFIX,
     LinearModel,
     ModelError,
     _fit,
+    _terms,
+    features,
     load_model,
     train,
     train_file,
@@ -123,9 +130,10 @@ def test_trained_verdicts_name_the_weighted_terms_present_in_the_article(
 
 def test_plain_python_scoring_reproduces_scikit_learn(corpus: list[LabeledArticle]) -> None:
     model, _ = train(corpus)
-    vectorizer, fitted = _fit(corpus, REGULARISATION_C)
+    documents = [_terms(a.title, a.text) for a in corpus]
+    vectorizer, fitted = _fit(documents, [a.is_trade for a in corpus], REGULARISATION_C)
     probes = [TRADE_TEXT, OTHER_TEXT, ("", "tariffs tariffs wine"), ("Shares rose", "in early trading")]
-    expected = fitted.decision_function(vectorizer.transform(probes))
+    expected = fitted.decision_function(vectorizer.transform([_terms(*probe) for probe in probes]))
     for probe, value in zip(probes, expected, strict=True):
         assert model.decision(*probe)[0] == pytest.approx(float(value), abs=1e-9)
 
@@ -277,6 +285,78 @@ def test_training_is_deterministic_apart_from_the_date(corpus: list[LabeledArtic
     second, cv_second = train(corpus)
     assert first.version == second.version
     assert cv_first == cv_second
+
+
+def _reference_fit(articles: Sequence[LabeledArticle]) -> tuple[Any, Any]:
+    """Fit the way `train` did before it extracted features once: the vectorizer reads raw articles."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vectorizer = TfidfVectorizer(
+        analyzer=lambda document: list(features(*document)[0].elements()),
+        sublinear_tf=True,
+        min_df=min(MIN_DOCUMENT_FREQUENCY, len(articles)),
+    )
+    matrix = vectorizer.fit_transform([(a.title, a.text) for a in articles])
+    model = LogisticRegression(
+        C=REGULARISATION_C, class_weight="balanced", solver="liblinear", random_state=0
+    )
+    model.fit(matrix, [a.is_trade for a in articles])
+    return vectorizer, model
+
+
+def _reference_report(articles: Sequence[LabeledArticle]) -> Scores:
+    from sklearn.model_selection import StratifiedKFold
+
+    labels = [a.is_trade for a in articles]
+    held_out = [0.0] * len(articles)
+    splitter = StratifiedKFold(n_splits=REPORT_FOLDS, shuffle=True, random_state=0)
+    for train_index, test_index in splitter.split(held_out, labels):
+        vectorizer, model = _reference_fit([articles[i] for i in train_index])
+        matrix = vectorizer.transform([(articles[i].title, articles[i].text) for i in test_index])
+        for i, value in zip(test_index, model.decision_function(matrix), strict=True):
+            held_out[i] = float(value)
+    return scores_from([v >= DECISION_THRESHOLD for v in held_out], labels)
+
+
+@pytest.mark.parametrize("size", [0, 60])
+def test_training_on_features_extracted_once_matches_the_old_way_exactly(size: int) -> None:
+    articles = make_corpus(size) if size else HANDWRITTEN
+    model, cv_scores = train(articles)
+    vectorizer, reference = _reference_fit(articles)
+    assert model.weights == {
+        term: (float(vectorizer.idf_[index]), float(reference.coef_[0][index]))
+        for term, index in vectorizer.vocabulary_.items()
+    }
+    assert model.intercept == float(reference.intercept_[0])
+    assert cv_scores == _reference_report(articles)
+
+
+def test_the_report_on_the_handwritten_set_is_unchanged() -> None:
+    # the figures `train` reported before it extracted features once per article
+    _, cv_scores = train(HANDWRITTEN)
+    assert cv_scores == Scores(tp=8, fp=1, fn=0, tn=7)
+
+
+def test_training_extracts_each_articles_features_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    calls: list[str] = []
+
+    def counting(title: str, text: str, lexicon: Any = None) -> Any:
+        calls.append(title)
+        return features(title, text, lexicon)
+
+    monkeypatch.setattr(linear, "features", counting)
+    train(HANDWRITTEN)  # five report folds and the final fit
+    assert sorted(calls) == sorted(a.title for a in HANDWRITTEN)
+
+
+def test_training_without_the_report_fits_the_same_model() -> None:
+    model, cv_scores = train(HANDWRITTEN)
+    alone, no_scores = train(HANDWRITTEN, cross_validate=False)
+    assert cv_scores is not None
+    assert no_scores is None
+    assert alone.version == model.version
+    assert alone.weights == model.weights
 
 
 def test_trained_model_refuses_empty_and_non_english_text_like_the_lexicon(
