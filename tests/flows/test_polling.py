@@ -357,3 +357,55 @@ def test_an_extraction_failure_in_a_worker_process_keeps_its_reason(
     assert article.extraction_status == "failed"
     assert article.extraction_error is not None
     assert "[extract:no_content]" in article.extraction_error
+
+
+def test_pages_are_not_fetched_further_ahead_of_extraction_than_the_page_slots(
+    engine: Engine, http_server: HTTPTestServer
+) -> None:
+    """Fetching outruns extraction; the pages waiting for it must stay bounded, not a whole feed's worth."""
+    import threading
+    from concurrent.futures import Future, ThreadPoolExecutor
+    from typing import Any
+
+    items = [(f"g{n}", f"/slot{n}", f"Tariff story {n}") for n in range(12)]
+    for _guid, path, title in items:
+        _page(http_server, path, title)
+    http_server.route("/feed-of-slots.xml", 200, {"Content-Type": "application/rss+xml"}, _rss(http_server, items))
+    release = threading.Event()
+
+    class HeldExtraction(ThreadPoolExecutor):
+        """Extraction that waits for the test, so fetched pages would pile up if nothing bounded them."""
+
+        def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Future[Any]:
+            def held() -> Any:
+                release.wait(10)
+                return fn(*args, **kwargs)
+
+            return super().submit(held)
+
+    with Session(engine) as session:
+        repo.sync_feeds(session, [repo.FeedSpec("slots", http_server.url("/feed-of-slots.xml"))])
+        session.commit()
+        feeds = repo.due_feeds(session, datetime.now(UTC), force=True)
+    pages_fetched_while_held: list[int] = []
+
+    async def go() -> list[FeedOutcome]:
+        with HeldExtraction(max_workers=2) as pool:
+            async with Fetcher(POLICY) as fetcher:
+                ctx = RunContext(
+                    engine=engine,
+                    fetcher=fetcher,
+                    classifier=load_classifier(None),
+                    rules=[],
+                    extract_pool=pool,
+                    page_slots=asyncio.Semaphore(3),
+                )
+                run = asyncio.ensure_future(process_feeds(ctx, feeds))
+                await asyncio.sleep(1.0)  # ample time to fetch all 12 pages if nothing held them back
+                pages_fetched_while_held.append(sum(p.startswith("/slot") for p in http_server.paths()))
+                release.set()
+                return await run
+
+    (outcome,) = asyncio.run(go())
+    assert pages_fetched_while_held == [3]
+    assert outcome.new_articles == 12, "once extraction moves, every page is fetched and stored"
