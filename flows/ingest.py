@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
-import importlib
 import logging
 import multiprocessing
 import os
@@ -34,6 +33,7 @@ from extractors.http import Fetcher
 from flows.process import FeedOutcome, RunContext, compile_rules, failures_by_reason, process_feeds
 from flows.progress import RunProgress
 from flows.settings import ConfigError, Settings, load_settings
+from flows.workers import start_worker
 from storage import repo
 from storage.db import init_db, make_engine
 from storage.models import utcnow
@@ -79,8 +79,7 @@ def extraction_pool() -> ProcessPoolExecutor:
     return ProcessPoolExecutor(
         max_workers=max(1, os.cpu_count() or 1),
         mp_context=multiprocessing.get_context("spawn"),
-        initializer=importlib.import_module,
-        initargs=("extractors.article",),
+        initializer=start_worker,
     )
 
 

@@ -370,7 +370,9 @@ def test_pages_are_not_fetched_further_ahead_of_extraction_than_the_page_slots(
     items = [(f"g{n}", f"/slot{n}", f"Tariff story {n}") for n in range(12)]
     for _guid, path, title in items:
         _page(http_server, path, title)
-    http_server.route("/feed-of-slots.xml", 200, {"Content-Type": "application/rss+xml"}, _rss(http_server, items))
+    http_server.route(
+        "/feed-of-slots.xml", 200, {"Content-Type": "application/rss+xml"}, _rss(http_server, items)
+    )
     release = threading.Event()
 
     class HeldExtraction(ThreadPoolExecutor):
