@@ -714,6 +714,13 @@ def acceptance(main: dict[str, Any], scale: list[dict[str, Any]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def cpu_line(cpu: dict[str, float]) -> str:
+    """Where the pipeline's CPU goes, beside the floor's: what the 2 cores are shared between."""
+    parts = [f"{name.replace('_', ' ')} {ms:.2f}" for name, ms in cpu.items() if name != "floor_extraction"]
+    total = sum(ms for name, ms in cpu.items() if name != "floor_extraction")
+    return f"{', '.join(parts)}; total {total:.2f} (floor: extraction {cpu['floor_extraction']:.2f})"
+
+
 def report(main: dict[str, Any], scale: list[dict[str, Any]], command: str, load: str) -> str:
     text = (
         "## Ingest pipeline (feeds to stored, classified, matched articles)\n\n"
@@ -733,6 +740,7 @@ def report(main: dict[str, Any], scale: list[dict[str, Any]], command: str, load
         f"{main['workers_peak_rss_mb']:.0f} MB together (sampled), "
         f"server {main['server_peak_rss_mb']:.0f} MB\n"
         f"- articles stored per cold run: {main['stored_articles']:,} of {main['articles']:,}\n"
+        f"- CPU per article (medians, ms): {cpu_line(main['cpu_ms_per_article'])}\n"
     )
     if scale:
         text += "\n### Scale\n\nSame measurement, tradewatch on SQLite:\n\n" + scale_table(scale) + "\n"
