@@ -108,6 +108,7 @@ def poll_feeds(settings: Settings, feed_names: list[str], due_only: bool, dry_ru
                     extract_pool=pool,
                     max_articles_per_feed=settings.fetch.max_articles_per_feed,
                     dry_run=dry_run,
+                    classifier_model=settings.classifier.model,
                 )
                 return await process_feeds(ctx, feeds, on_feed_done=RunProgress(len(feeds)))
 

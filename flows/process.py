@@ -31,10 +31,10 @@ from sqlmodel import Session
 from alerts.rules import Document, Match, Query, parse, prepare
 from classifiers.trade import Classifier, Verdict
 from extractors.article import Article as ExtractedArticle
-from extractors.article import extract
 from extractors.errors import StageError
 from extractors.feeds import FeedEntry, ParsedFeed, parse_feed
 from extractors.http import Fetcher, Response
+from flows.workers import analyse
 from storage import repo
 from storage.models import AlertRule, Feed, utcnow
 
@@ -101,6 +101,9 @@ class RunContext:
     #: outruns extraction, so without a bound the pages of every feed in progress would queue in memory
     #: (16 feeds x 100 pages x 1 MB in the worst case); 32 keeps two workers busy at 200 ms of latency.
     page_slots: asyncio.Semaphore = field(default_factory=lambda: asyncio.Semaphore(32))
+    #: Where ``classifier`` came from (a model file, or None for the lexicon), so extraction workers can
+    #: load the same one; a verdict whose version differs from ``classifier``'s is redone here.
+    classifier_model: str | None = None
 
 
 def compile_rules(rules: Sequence[AlertRule]) -> list[CompiledRule]:
@@ -204,6 +207,7 @@ class _Page:
     entry: FeedEntry
     article: ExtractedArticle | None
     error: StageError | None
+    verdict: Verdict | None = None  # classified in the extraction worker
 
 
 class _Retry(Exception):
@@ -246,8 +250,16 @@ async def _fetch_and_extract_one(ctx: RunContext, entry: FeedEntry, outcome: Fee
         return None
     pool = None if ctx.extract_pool is None or id(ctx.extract_pool) in ctx.broken_pools else ctx.extract_pool
     try:
-        article = await asyncio.get_running_loop().run_in_executor(
-            pool, partial(extract, response.content, response.url, charset=response.charset)
+        article, verdict = await asyncio.get_running_loop().run_in_executor(
+            pool,
+            partial(
+                analyse,
+                response.content,
+                response.url,
+                response.charset,
+                entry.title or entry.link,
+                ctx.classifier_model,
+            ),
         )
     except BrokenExecutor:
         # A worker died (killed for memory, or a C library crashed on a hostile page) and the pool is
@@ -266,7 +278,7 @@ async def _fetch_and_extract_one(ctx: RunContext, entry: FeedEntry, outcome: Fee
         log.exception("unexpected error extracting %s (will retry next poll)", entry.link)
         outcome.article_failures.append((entry.link, "unexpected"))
         return None
-    return _Page(entry, article, None)
+    return _Page(entry, article, None, verdict)
 
 
 @dataclass(frozen=True)
@@ -282,7 +294,9 @@ def _prepare(ctx: RunContext, feed: Feed, page: _Page) -> _Prepared:
     entry, article = page.entry, page.article
     title = (article.title if article and article.title else None) or entry.title or entry.link
     text = article.text if article else entry.summary
-    verdict: Verdict = ctx.classifier.classify(title, text)
+    verdict = page.verdict
+    if verdict is None or verdict.version != ctx.classifier.version:
+        verdict = ctx.classifier.classify(title, text)  # a failed page (title and summary), or a mismatch
     row = repo.NewArticle(
         canonical_url=entry.url,
         url=entry.link,

@@ -411,3 +411,55 @@ def test_pages_are_not_fetched_further_ahead_of_extraction_than_the_page_slots(
     (outcome,) = asyncio.run(go())
     assert pages_fetched_while_held == [3]
     assert outcome.new_articles == 12, "once extraction moves, every page is fetched and stored"
+
+
+def test_the_stored_verdict_is_the_runs_classifier_even_when_workers_hold_another(
+    engine: Engine, http_server: HTTPTestServer
+) -> None:
+    """Workers classify with the classifier configuration names; a verdict from any other is redone."""
+    from concurrent.futures import ThreadPoolExecutor
+    from typing import Any
+
+    from classifiers.verdict import Verdict
+
+    class Desk:
+        version = "desk-1"
+
+        def classify(self, title: str, text: str) -> Verdict:
+            return Verdict(is_trade=True, score=1.0, evidence=(), version=self.version, reason="desk says so")
+
+    _page(http_server, "/v1", "Tariff story one")
+    http_server.route(
+        "/v.xml",
+        200,
+        {"Content-Type": "application/rss+xml"},
+        _rss(http_server, [("v1", "/v1", "Tariff story one")]),
+    )
+    with Session(engine) as session:
+        repo.sync_feeds(session, [repo.FeedSpec("v", http_server.url("/v.xml"))])
+        session.commit()
+        feeds = repo.due_feeds(session, datetime.now(UTC), force=True)
+
+    async def go(classifier: Any) -> list[FeedOutcome]:
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            async with Fetcher(POLICY) as fetcher:
+                ctx = RunContext(
+                    engine=engine, fetcher=fetcher, classifier=classifier, rules=[], extract_pool=pool
+                )
+                return await process_feeds(ctx, feeds)
+
+    asyncio.run(go(Desk()))  # the worker classifies with the lexicon (classifier_model None): redone
+    with Session(engine) as session:
+        (article,) = session.exec(select(Article)).all()
+    assert (article.classifier_version, article.is_trade) == ("desk-1", True)
+
+    lexicon = load_classifier(None)
+    expected = lexicon.classify(article.title, article.text)
+    with Session(engine) as session:
+        session.delete(article)
+        session.commit()
+    asyncio.run(go(lexicon))  # the worker's verdict is the one stored, and it is the lexicon's own
+    with Session(engine) as session:
+        (article,) = session.exec(select(Article)).all()
+    assert (article.classifier_version, article.trade_score) == (expected.version, round(expected.score, 4))
+    assert [e["phrase"] for e in article.trade_evidence] == [e.phrase for e in expected.evidence]
