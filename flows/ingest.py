@@ -72,9 +72,9 @@ def extraction_pool() -> ProcessPoolExecutor:
     the GIL while starving the event loop (HTTP, database) of it. "spawn", because forking a process
     that runs Prefect's threads can copy a held lock into the child.
 
-    The initializer is ``importlib.import_module`` itself, so a worker imports the extractor (lxml,
-    trafilatura, data files: 0.3 s) before its first page and nothing else: an initializer defined in
-    this module would make every worker import Prefect (3.5 s and 90 MB more per worker, per run).
+    The initializer lives in ``flows.workers``, which imports the extractor and classifier and nothing
+    else: an initializer defined in this module would make every worker import Prefect (3.5 s and 90 MB
+    more per worker, per run).
     """
     return ProcessPoolExecutor(
         max_workers=max(1, os.cpu_count() or 1),

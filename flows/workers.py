@@ -39,7 +39,7 @@ def analyse(
 
     The classifier travels as its configuration (``model``: a model file, or None for the shipped
     lexicon) and is loaded once per process; pickling the lexicon or a model with every page would cost
-    more than classifying. Classifying here rather than in the run's process took 1.2 ms per article off
+    more than classifying. Classifying here rather than in the run's process took about 1 ms per article off
     the event loop's process, which on a saturated machine pays double for every millisecond of CPU.
     """
     article = extract(content, url, charset=charset)
