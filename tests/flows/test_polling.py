@@ -69,6 +69,17 @@ def _run(
     return asyncio.run(go())
 
 
+def _one_due_feed(
+    engine: Engine, server: HTTPTestServer, path: str, items: list[tuple[str, str, str]]
+) -> list[Feed]:
+    """Serve an RSS feed of ``items`` at ``path``, configure it, and return it as the run's due feeds."""
+    server.route(path, 200, {"Content-Type": "application/rss+xml"}, _rss(server, items))
+    with Session(engine) as session:
+        repo.sync_feeds(session, [repo.FeedSpec(path.strip("/"), server.url(path))])
+        session.commit()
+        return repo.due_feeds(session, datetime.now(UTC), force=True)
+
+
 def _feed(engine: Engine, url: str) -> Feed:
     with Session(engine) as session:
         return session.exec(select(Feed).where(Feed.url == url)).one()
@@ -327,16 +338,7 @@ def test_an_extraction_failure_in_a_worker_process_keeps_its_reason(
 
     empty = b"<html><body><nav><a href='/'>Home</a></nav></body></html>"
     http_server.route("/empty", 200, {"Content-Type": "text/html"}, empty)
-    http_server.route(
-        "/f.xml",
-        200,
-        {"Content-Type": "application/rss+xml"},
-        _rss(http_server, [("e", "/empty", "Tariff note")]),
-    )
-    with Session(engine) as session:
-        repo.sync_feeds(session, [repo.FeedSpec("f", http_server.url("/f.xml"))])
-        session.commit()
-        feeds = repo.due_feeds(session, datetime.now(UTC), force=True)
+    feeds = _one_due_feed(engine, http_server, "/f.xml", [("e", "/empty", "Tariff note")])
 
     async def go() -> list[FeedOutcome]:
         with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
@@ -370,9 +372,6 @@ def test_pages_are_not_fetched_further_ahead_of_extraction_than_the_page_slots(
     items = [(f"g{n}", f"/slot{n}", f"Tariff story {n}") for n in range(12)]
     for _guid, path, title in items:
         _page(http_server, path, title)
-    http_server.route(
-        "/feed-of-slots.xml", 200, {"Content-Type": "application/rss+xml"}, _rss(http_server, items)
-    )
     release = threading.Event()
 
     class HeldExtraction(ThreadPoolExecutor):
@@ -385,10 +384,7 @@ def test_pages_are_not_fetched_further_ahead_of_extraction_than_the_page_slots(
 
             return super().submit(held)
 
-    with Session(engine) as session:
-        repo.sync_feeds(session, [repo.FeedSpec("slots", http_server.url("/feed-of-slots.xml"))])
-        session.commit()
-        feeds = repo.due_feeds(session, datetime.now(UTC), force=True)
+    feeds = _one_due_feed(engine, http_server, "/feed-of-slots.xml", items)
     pages_fetched_while_held: list[int] = []
 
     async def go() -> list[FeedOutcome]:
@@ -429,16 +425,7 @@ def test_the_stored_verdict_is_the_runs_classifier_even_when_workers_hold_anothe
             return Verdict(is_trade=True, score=1.0, evidence=(), version=self.version, reason="desk says so")
 
     _page(http_server, "/v1", "Tariff story one")
-    http_server.route(
-        "/v.xml",
-        200,
-        {"Content-Type": "application/rss+xml"},
-        _rss(http_server, [("v1", "/v1", "Tariff story one")]),
-    )
-    with Session(engine) as session:
-        repo.sync_feeds(session, [repo.FeedSpec("v", http_server.url("/v.xml"))])
-        session.commit()
-        feeds = repo.due_feeds(session, datetime.now(UTC), force=True)
+    feeds = _one_due_feed(engine, http_server, "/v.xml", [("v1", "/v1", "Tariff story one")])
 
     async def go(classifier: Any) -> list[FeedOutcome]:
         with ThreadPoolExecutor(max_workers=1) as pool:
