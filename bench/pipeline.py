@@ -2,6 +2,7 @@
 
     .venv/bin/python bench/pipeline.py [--feeds 200 --articles-per-feed 25] [--runs 3] [--json]
                                        [--postgres/--no-postgres] [--scale] [--no-write]
+    .venv/bin/python bench/pipeline.py --latency-sweep 0,25,50 [--feeds ... --runs ...]
 
 A corpus of F feeds x A articles is served by a small HTTP/1.1 server (``http.server``, one thread per
 connection) in its own process on 127.0.0.1. Article pages are the Zyte benchmark pages of
@@ -24,6 +25,11 @@ Each measurement runs in its own process, one after the other, on the same corpu
 Medians over ``--runs`` runs are written between the pipeline markers of BENCHMARKS.md; ``--json`` prints
 one JSON object instead of the table (and does not write). ``--scale`` repeats the measurement at 1,000,
 5,000 and 10,000 articles (``--articles-per-feed`` per feed) for the per-article cost curve.
+
+The server answers at once by default (and with TCP_NODELAY, as production servers do), which is the
+hardest case for tradewatch against the naive script: nothing to overlap, so the comparison is CPU against
+CPU. ``--latency-sweep`` repeats tradewatch and naive with every feed and article response held back by the
+given milliseconds (the round trip and server time of a real site) and writes its own section.
 """
 
 from __future__ import annotations
@@ -164,8 +170,14 @@ class Counts:
     other: int = 0
 
 
-def serve(data: Path, articles_per_feed: int) -> None:
-    """Run the corpus server until stdin closes; prints ``PORT <n>`` once listening."""
+def serve(data: Path, articles_per_feed: int, latency_ms: float = 0) -> None:
+    """Run the corpus server until stdin closes; prints ``PORT <n>`` once listening.
+
+    ``latency_ms`` delays every feed and article response by that much, in the connection's own thread (so
+    concurrent requests wait side by side): the round trip and server time of a real site, which a
+    sequential client pays per article and a concurrent one overlaps.
+    """
+    delay = latency_ms / 1000
     base = load_base_pages(data)
     counts = Counts()
     lock = threading.Lock()
@@ -195,6 +207,8 @@ def serve(data: Path, articles_per_feed: int) -> None:
         def do_GET(self) -> None:
             parts = self.path.split("?", 1)[0].strip("/").split("/")
             base_url = f"http://{self.headers.get('Host', '127.0.0.1')}"
+            if delay and parts[0] in ("feed", "a"):
+                time.sleep(delay)
             if parts[0] == "feed" and len(parts) == 2 and parts[1].removesuffix(".xml").isdigit():
                 number = int(parts[1].removesuffix(".xml"))
                 if number not in feeds:
@@ -250,7 +264,7 @@ def serve(data: Path, articles_per_feed: int) -> None:
 class CorpusServer:
     """The server subprocess, seen from the parent: base URL, request counts, reset."""
 
-    def __init__(self, data: Path, articles_per_feed: int) -> None:
+    def __init__(self, data: Path, articles_per_feed: int, latency_ms: float = 0) -> None:
         self.proc = subprocess.Popen(
             [
                 sys.executable,
@@ -260,6 +274,8 @@ class CorpusServer:
                 str(data),
                 "--articles-per-feed",
                 str(articles_per_feed),
+                "--latency-ms",
+                str(latency_ms),
             ],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
@@ -570,10 +586,12 @@ def measure(
     log: bool,
     profile: str | None = None,
     naive: bool = True,
+    latency_ms: float = 0,
+    floor: bool = True,
 ) -> dict[str, Any]:
     """``runs`` rounds of tradewatch (SQLite, then PostgreSQL), naive and floor; medians and all samples."""
     articles = feeds * per_feed
-    server = CorpusServer(data, per_feed)
+    server = CorpusServer(data, per_feed, latency_ms)
     samples: dict[str, list[dict[str, Any]]] = {"sqlite": [], "postgres": [], "naive": [], "floor": []}
     try:
         for run in range(runs):
@@ -590,7 +608,9 @@ def measure(
                 with tempfile.TemporaryDirectory(prefix="tw-naive-") as tmp:
                     naive_args = ["--base-url", server.url, "--feeds", str(feeds), "--db-url", tmp + "/n.db"]
                     samples["naive"].append(_child(["--naive-run", *naive_args]))
-            samples["floor"].append(_child(["--floor-run", "--data", str(data), "--articles", str(articles)]))
+            if floor:
+                floor_args = ["--data", str(data), "--articles", str(articles)]
+                samples["floor"].append(_child(["--floor-run", *floor_args]))
             if log:
                 print(
                     f"  run {run + 1}/{runs} ({articles} articles): "
@@ -614,6 +634,7 @@ def measure(
 
     return {
         "articles": articles,
+        "latency_ms": latency_ms,
         "feeds": feeds,
         "articles_per_feed": per_feed,
         "runs": runs,
@@ -637,7 +658,11 @@ def measure(
                 )
                 for part in samples["sqlite"][0]["cpu_seconds"]
             },
-            "floor_extraction": round(1000 * med("floor", "cpu_seconds") / articles, 2),
+            **(
+                {"floor_extraction": round(1000 * med("floor", "cpu_seconds") / articles, 2)}
+                if samples["floor"]
+                else {}
+            ),
         },
         "samples": samples,
     }
@@ -679,6 +704,37 @@ def scale_table(points: list[dict[str, Any]]) -> str:
             f"| {p['peak_rss_mb']:.0f} / {p['workers_peak_rss_mb']:.0f} |"
         )
     return "\n".join(lines)
+
+
+def latency_report(points: list[dict[str, Any]], command: str, load: str) -> str:
+    """The sweep over added response latency: where a concurrent fetcher pulls away from a sequential one."""
+    first = points[0]
+    lines = [
+        "## Ingest pipeline under network latency",
+        "",
+        f"The measurement above, {first['articles']:,} articles over {first['feeds']} feeds, with the corpus "
+        "server holding every feed and article response for a fixed time before answering (in the "
+        "connection's thread, so concurrent requests wait side by side): a stand-in for the round trip and "
+        "server time of real news sites, which are tens to hundreds of milliseconds away, never zero. The "
+        "naive script waits out each one in turn; tradewatch overlaps them "
+        f"(`per_host_concurrency = {PER_HOST_CONCURRENCY}`). Medians of {first['runs']} runs per latency.",
+        "",
+        "| added latency per response | tradewatch articles/s | naive articles/s | x naive | re-poll s |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for p in points:
+        rate, naive = p["pipeline_articles_per_s"], p["naive_articles_per_s"]
+        lines.append(
+            f"| {p['latency_ms']:g} ms | {rate:.0f} | {naive:.0f} | {rate / naive:.2f} "
+            f"| {p['repoll_seconds']:.2f} |"
+        )
+    lines += [
+        "",
+        f"- command: `{command}`",
+        f"- machine: {machine()}; shared with other jobs, 1-min load average {load}",
+        f"- date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
+    ]
+    return "\n".join(lines) + "\n"
 
 
 def acceptance(main: dict[str, Any], scale: list[dict[str, Any]]) -> str:
@@ -769,6 +825,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="leave BENCHMARKS.md alone")
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
     parser.add_argument("--profile", help="cProfile the tradewatch runs into PROFILE.<run>")
+    parser.add_argument(
+        "--latency-sweep",
+        help="comma-separated added latencies in ms (e.g. 0,10,25,50): tradewatch and naive at each, "
+        "written to their own BENCHMARKS.md section instead of the main measurement",
+    )
+    parser.add_argument("--latency-ms", type=float, default=0, help=argparse.SUPPRESS)
     # internal: the subprocesses
     for flag in ("--serve", "--tradewatch-run", "--naive-run", "--floor-run"):
         parser.add_argument(flag, action="store_true", help=argparse.SUPPRESS)
@@ -778,7 +840,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     if args.serve:
-        serve(args.data, args.articles_per_feed)
+        serve(args.data, args.articles_per_feed, args.latency_ms)
         return 0
     if args.tradewatch_run:
         tradewatch_run(args.base_url, args.feeds, args.articles_per_feed, args.db_url, args.profile)
@@ -797,6 +859,8 @@ def main(argv: list[str] | None = None) -> int:
         pg_available = False
     load_start = os.getloadavg()[0]
     log = not args.json
+    if args.latency_sweep:
+        return _sweep(args, argv, [float(ms) for ms in args.latency_sweep.split(",")], load_start)
     with postgres() if pg_available else _nothing() as pg:
         if log:
             print(f"main: {args.feeds} feeds x {args.articles_per_feed} articles", file=sys.stderr)
@@ -828,6 +892,32 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_write:
         command = ".venv/bin/python bench/pipeline.py " + " ".join(argv if argv is not None else sys.argv[1:])
         write_section("pipeline", report(result, scale, command.strip(), load))
+        print(f"written to {BENCHMARKS.relative_to(ROOT)}")
+    return 0
+
+
+def _sweep(
+    args: argparse.Namespace, argv: list[str] | None, latencies: list[float], load_start: float
+) -> int:
+    """``--latency-sweep``: tradewatch and naive at each added latency, into their own section."""
+    points = []
+    for latency in latencies:
+        if not args.json:
+            print(f"latency {latency:g} ms: {args.feeds} feeds x {args.articles_per_feed}", file=sys.stderr)
+        point = measure(
+            args.data, args.feeds, args.articles_per_feed, args.runs, None, not args.json,
+            latency_ms=latency, floor=False,
+        )  # fmt: skip
+        points.append({k: v for k, v in point.items() if k != "samples"})
+    load = f"{load_start:.1f} at start, {os.getloadavg()[0]:.1f} at end"
+    if args.json:
+        print(json.dumps({"latency": points, "load_average": load}))
+        return 0
+    command = ".venv/bin/python bench/pipeline.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    text = latency_report(points, command.strip(), load)
+    print(text)
+    if not args.no_write:
+        write_section("pipeline-latency", text)
         print(f"written to {BENCHMARKS.relative_to(ROOT)}")
     return 0
 
