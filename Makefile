@@ -8,7 +8,7 @@ export UV_PROJECT_ENVIRONMENT := .venv
 VENV_STAMP := .venv/.synced
 RUN := .venv/bin
 
-.PHONY: demo test lint typecheck unit e2e test-e2e chromium install clean bench bench-scale
+.PHONY: demo test lint typecheck unit e2e test-e2e chromium install clean bench bench-scale bench-latency
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -51,6 +51,9 @@ bench: install
 
 bench-scale: install
 	$(RUN)/python bench/pipeline.py --runs 3 --scale
+
+bench-latency: install
+	$(RUN)/python bench/pipeline.py --runs 3 --latency-sweep 0,25,50
 
 clean:
 	rm -rf .venv .uv data .pytest_cache .mypy_cache .ruff_cache
