@@ -3,6 +3,9 @@
 from __future__ import annotations
 
 import os
+import sys
+
+import pytest
 
 from flows.ingest import extraction_pool
 from flows.workers import WORKER_NICENESS
@@ -21,3 +24,11 @@ def test_workers_run_at_lower_priority_than_the_event_loop() -> None:
     with extraction_pool() as pool:
         niceness = pool.submit(os.nice, 0).result(timeout=60)
     assert niceness == min(os.nice(0) + WORKER_NICENESS, 19)
+
+
+@pytest.mark.skipif(sys.platform != "linux", reason="SCHED_BATCH is a Linux scheduling policy")
+def test_workers_are_scheduled_as_batch_jobs() -> None:
+    """A page handed to a worker must not preempt the event loop mid-burst (see flows.workers)."""
+    with extraction_pool() as pool:
+        policy = pool.submit(os.sched_getscheduler, 0).result(timeout=60)
+    assert policy == os.SCHED_BATCH
