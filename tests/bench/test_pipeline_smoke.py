@@ -6,24 +6,17 @@ import json
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[2]
+#: 2 feeds x 3 articles, one run: enough to pass through every stage of every measurement.
+TINY = ["--feeds", "2", "--articles-per-feed", "3", "--runs", "1"]
 
 
-def test_pipeline_benchmark_runs_on_a_tiny_corpus() -> None:
+def _bench(*args: str) -> dict[str, Any]:
+    """Run bench/pipeline.py with ``args`` and return the JSON object it prints last."""
     result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "pipeline.py"),
-            "--feeds",
-            "2",
-            "--articles-per-feed",
-            "3",
-            "--runs",
-            "1",
-            "--no-postgres",
-            "--json",
-        ],
+        [sys.executable, str(ROOT / "bench" / "pipeline.py"), *TINY, *args, "--json"],
         capture_output=True,
         text=True,
         timeout=280,
@@ -31,7 +24,12 @@ def test_pipeline_benchmark_runs_on_a_tiny_corpus() -> None:
         cwd=ROOT,
     )
     assert result.returncode == 0, result.stderr[-4000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
+    report: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return report
+
+
+def test_pipeline_benchmark_runs_on_a_tiny_corpus() -> None:
+    report = _bench("--no-postgres")
     for key in (
         "articles",
         "pipeline_articles_per_s",
@@ -49,29 +47,7 @@ def test_pipeline_benchmark_runs_on_a_tiny_corpus() -> None:
 
 def test_latency_sweep_measures_both_sides_at_each_latency() -> None:
     """``--latency-sweep`` runs tradewatch and the naive script against a server that delays each response."""
-    result = subprocess.run(
-        [
-            sys.executable,
-            str(ROOT / "bench" / "pipeline.py"),
-            "--feeds",
-            "2",
-            "--articles-per-feed",
-            "3",
-            "--runs",
-            "1",
-            "--latency-sweep",
-            "5",
-            "--json",
-        ],
-        capture_output=True,
-        text=True,
-        timeout=280,
-        check=False,
-        cwd=ROOT,
-    )
-    assert result.returncode == 0, result.stderr[-4000:]
-    report = json.loads(result.stdout.strip().splitlines()[-1])
-    [point] = report["latency"]
+    [point] = _bench("--latency-sweep", "5")["latency"]
     assert point["latency_ms"] == 5
     assert point["stored_articles"] == 6
     assert point["naive_articles_per_s"] > 0
