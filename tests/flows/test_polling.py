@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import asyncio
 import time
+from concurrent.futures import Executor
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
@@ -78,6 +80,12 @@ def _one_due_feed(
         repo.sync_feeds(session, [repo.FeedSpec(path.strip("/"), server.url(path))])
         session.commit()
         return repo.due_feeds(session, datetime.now(UTC), force=True)
+
+
+def _pool_context(engine: Engine, fetcher: Fetcher, pool: Executor, **overrides: Any) -> RunContext:
+    """A run's context with extraction on ``pool``, no rules and the lexicon, unless ``overrides`` say."""
+    fields: dict[str, Any] = {"classifier": load_classifier(None), "rules": [], **overrides}
+    return RunContext(engine=engine, fetcher=fetcher, extract_pool=pool, **fields)
 
 
 def _feed(engine: Engine, url: str) -> Feed:
@@ -315,9 +323,7 @@ def test_a_dead_extraction_worker_costs_only_the_pages_in_flight(
 
     async def go() -> list[FeedOutcome]:
         async with Fetcher(POLICY) as fetcher:
-            ctx = RunContext(
-                engine=engine, fetcher=fetcher, classifier=load_classifier(None), rules=[], extract_pool=pool
-            )
+            ctx = _pool_context(engine, fetcher, pool)
             return await process_feeds(ctx, feeds, concurrency=1)
 
     outcomes = asyncio.run(go())
@@ -343,13 +349,7 @@ def test_an_extraction_failure_in_a_worker_process_keeps_its_reason(
     async def go() -> list[FeedOutcome]:
         with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
             async with Fetcher(POLICY) as fetcher:
-                ctx = RunContext(
-                    engine=engine,
-                    fetcher=fetcher,
-                    classifier=load_classifier(None),
-                    rules=[],
-                    extract_pool=pool,
-                )
+                ctx = _pool_context(engine, fetcher, pool)
                 return await process_feeds(ctx, feeds)
 
     (outcome,) = asyncio.run(go())
@@ -367,7 +367,6 @@ def test_pages_are_not_fetched_further_ahead_of_extraction_than_the_page_slots(
     """Fetching outruns extraction; the pages waiting for it must stay bounded, not a whole feed's worth."""
     import threading
     from concurrent.futures import Future, ThreadPoolExecutor
-    from typing import Any
 
     items = [(f"g{n}", f"/slot{n}", f"Tariff story {n}") for n in range(12)]
     for _guid, path, title in items:
@@ -390,14 +389,7 @@ def test_pages_are_not_fetched_further_ahead_of_extraction_than_the_page_slots(
     async def go() -> list[FeedOutcome]:
         with HeldExtraction(max_workers=2) as pool:
             async with Fetcher(POLICY) as fetcher:
-                ctx = RunContext(
-                    engine=engine,
-                    fetcher=fetcher,
-                    classifier=load_classifier(None),
-                    rules=[],
-                    extract_pool=pool,
-                    page_slots=asyncio.Semaphore(3),
-                )
+                ctx = _pool_context(engine, fetcher, pool, page_slots=asyncio.Semaphore(3))
                 run = asyncio.ensure_future(process_feeds(ctx, feeds))
                 await asyncio.sleep(1.0)  # ample time to fetch all 12 pages if nothing held them back
                 pages_fetched_while_held.append(sum(p.startswith("/slot") for p in http_server.paths()))
@@ -414,7 +406,6 @@ def test_the_stored_verdict_is_the_runs_classifier_even_when_workers_hold_anothe
 ) -> None:
     """Workers classify with the classifier configuration names; a verdict from any other is redone."""
     from concurrent.futures import ThreadPoolExecutor
-    from typing import Any
 
     from classifiers.verdict import Verdict
 
@@ -430,9 +421,7 @@ def test_the_stored_verdict_is_the_runs_classifier_even_when_workers_hold_anothe
     async def go(classifier: Any) -> list[FeedOutcome]:
         with ThreadPoolExecutor(max_workers=1) as pool:
             async with Fetcher(POLICY) as fetcher:
-                ctx = RunContext(
-                    engine=engine, fetcher=fetcher, classifier=classifier, rules=[], extract_pool=pool
-                )
+                ctx = _pool_context(engine, fetcher, pool, classifier=classifier)
                 return await process_feeds(ctx, feeds)
 
     asyncio.run(go(Desk()))  # the worker classifies with the lexicon (classifier_model None): redone
