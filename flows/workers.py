@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import importlib
 import os
 
 from classifiers.trade import load_classifier
@@ -21,7 +20,8 @@ WORKER_NICENESS = 5
 
 
 def start_worker() -> None:
-    """Lower this worker's priority, then import the extractor before the first page arrives.
+    """Lower this worker's priority. (The extractor is already imported: this module imports it, and the
+    pool imports this module to find its initializer, so it is loaded before the first page arrives.)
 
     Besides the lower priority, a worker is scheduled as a batch job (Linux ``SCHED_BATCH``): when a page
     arrives it waits for the running process's time slice to end instead of preempting it. Without that,
@@ -34,7 +34,6 @@ def start_worker() -> None:
     if hasattr(os, "sched_setscheduler"):  # Linux only; elsewhere the niceness alone applies
         with contextlib.suppress(OSError):
             os.sched_setscheduler(0, os.SCHED_BATCH, os.sched_param(0))
-    importlib.import_module("extractors.article")
 
 
 @functools.cache
