@@ -11,10 +11,8 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
-import multiprocessing
 import os
 from collections import Counter
-from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Literal, cast
 from urllib.parse import urlsplit
 
@@ -30,6 +28,7 @@ from alerts.render import render_feed_trouble
 from alerts.send import DeliveryError, send
 from classifiers.trade import load_classifier
 from extractors.http import Fetcher
+from flows.pool import ProcessPool
 from flows.process import FeedOutcome, RunContext, compile_rules, failures_by_reason, process_feeds
 from flows.progress import RunProgress
 from flows.settings import ConfigError, Settings, load_settings
@@ -67,20 +66,16 @@ def _open_store(settings: Settings) -> Any:
     return engine
 
 
-def extraction_pool() -> ProcessPoolExecutor:
+def extraction_pool() -> ProcessPool:
     """One extraction process per core: extraction is CPU-bound Python, which threads would serialise on
-    the GIL while starving the event loop (HTTP, database) of it. "spawn", because forking a process
-    that runs Prefect's threads can copy a held lock into the child.
+    the GIL while starving the event loop (HTTP, database) of it. The pool is fed by the run's event loop
+    (see ``flows.pool``) and starts its workers with the first page, so a run with nothing new spawns none.
 
     The initializer lives in ``flows.workers``, which imports the extractor and classifier and nothing
     else: an initializer defined in this module would make every worker import Prefect (3.5 s and 90 MB
     more per worker, per run).
     """
-    return ProcessPoolExecutor(
-        max_workers=max(1, os.cpu_count() or 1),
-        mp_context=multiprocessing.get_context("spawn"),
-        initializer=start_worker,
-    )
+    return ProcessPool(max(1, os.cpu_count() or 1), initializer=start_worker)
 
 
 @task(name="poll-feeds", cache_policy=NO_CACHE)
@@ -98,19 +93,18 @@ def poll_feeds(settings: Settings, feed_names: list[str], due_only: bool, dry_ru
     classifier = load_classifier(settings.classifier.model)
 
     async def run() -> list[FeedOutcome]:
-        with extraction_pool() as pool:
-            async with Fetcher(settings.fetch.policy()) as fetcher:
-                ctx = RunContext(
-                    engine=engine,
-                    fetcher=fetcher,
-                    classifier=classifier,
-                    rules=compiled,
-                    extract_pool=pool,
-                    max_articles_per_feed=settings.fetch.max_articles_per_feed,
-                    dry_run=dry_run,
-                    classifier_model=settings.classifier.model,
-                )
-                return await process_feeds(ctx, feeds, on_feed_done=RunProgress(len(feeds)))
+        async with extraction_pool() as pool, Fetcher(settings.fetch.policy()) as fetcher:
+            ctx = RunContext(
+                engine=engine,
+                fetcher=fetcher,
+                classifier=classifier,
+                rules=compiled,
+                extract_pool=pool,
+                max_articles_per_feed=settings.fetch.max_articles_per_feed,
+                dry_run=dry_run,
+                classifier_model=settings.classifier.model,
+            )
+            return await process_feeds(ctx, feeds, on_feed_done=RunProgress(len(feeds)))
 
     outcomes = asyncio.run(run())
     for outcome in outcomes:

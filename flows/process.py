@@ -34,6 +34,7 @@ from extractors.article import Article as ExtractedArticle
 from extractors.errors import StageError
 from extractors.feeds import FeedEntry, ParsedFeed, parse_feed
 from extractors.http import Fetcher, Response
+from flows.pool import ProcessPool
 from flows.workers import analyse
 from storage import repo
 from storage.models import AlertRule, Feed, utcnow
@@ -88,7 +89,7 @@ class RunContext:
     fetcher: Fetcher
     classifier: Classifier
     rules: Sequence[CompiledRule]
-    extract_pool: Executor | None = None
+    extract_pool: ProcessPool | Executor | None = None
     max_articles_per_feed: int = 100
     dry_run: bool = False
     now: Callable[[], datetime] = utcnow
@@ -249,18 +250,12 @@ async def _fetch_and_extract_one(ctx: RunContext, entry: FeedEntry, outcome: Fee
         outcome.article_failures.append((entry.link, "unexpected"))
         return None
     pool = None if ctx.extract_pool is None or id(ctx.extract_pool) in ctx.broken_pools else ctx.extract_pool
+    args = (response.content, response.url, response.charset, entry.title or entry.link, ctx.classifier_model)
     try:
-        article, verdict = await asyncio.get_running_loop().run_in_executor(
-            pool,
-            partial(
-                analyse,
-                response.content,
-                response.url,
-                response.charset,
-                entry.title or entry.link,
-                ctx.classifier_model,
-            ),
-        )
+        if isinstance(pool, ProcessPool):
+            article, verdict = await pool.run(analyse, *args)
+        else:  # a thread pool (tests), or None: this process's default executor, once the pool broke
+            article, verdict = await asyncio.get_running_loop().run_in_executor(pool, partial(analyse, *args))
     except BrokenExecutor:
         # A worker died (killed for memory, or a C library crashed on a hostile page) and the pool is
         # unusable. The pages in flight are retried next poll; the rest of this run extracts in this

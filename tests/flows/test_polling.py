@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 
 from classifiers.trade import load_classifier
 from extractors.http import Fetcher, FetchPolicy
+from flows.pool import ProcessPool
 from flows.process import BACKOFF_CAP, FeedOutcome, RunContext, compile_rules, process_feeds
 from storage import repo
 from storage.models import Article, Delivery, Feed
@@ -82,7 +83,9 @@ def _one_due_feed(
         return repo.due_feeds(session, datetime.now(UTC), force=True)
 
 
-def _pool_context(engine: Engine, fetcher: Fetcher, pool: Executor, **overrides: Any) -> RunContext:
+def _pool_context(
+    engine: Engine, fetcher: Fetcher, pool: ProcessPool | Executor, **overrides: Any
+) -> RunContext:
     """A run's context with extraction on ``pool``, no rules and the lexicon, unless ``overrides`` say."""
     fields: dict[str, Any] = {"classifier": load_classifier(None), "rules": [], **overrides}
     return RunContext(engine=engine, fetcher=fetcher, extract_pool=pool, **fields)
@@ -289,10 +292,8 @@ def test_a_dead_extraction_worker_costs_only_the_pages_in_flight(
     engine: Engine, http_server: HTTPTestServer
 ) -> None:
     """A worker killed mid-run (OOM killer, a crash in C) breaks the process pool; the run carries on."""
-    import multiprocessing
     import os
     import signal
-    from concurrent.futures import ProcessPoolExecutor
 
     for i in range(3):
         _page(http_server, f"/p{i}", f"Tariff story {i}")
@@ -308,11 +309,6 @@ def test_a_dead_extraction_worker_costs_only_the_pages_in_flight(
         {"Content-Type": "application/rss+xml"},
         _rss(http_server, [("b1", "/p1", "Tariff story 1"), ("b2", "/p2", "Tariff story 2")]),
     )
-    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
-    pool.submit(int).result()  # the worker is up
-    for pid in list(pool._processes):  # ... and now it is gone
-        os.kill(pid, signal.SIGKILL)
-    time.sleep(0.5)
     with Session(engine) as session:
         repo.sync_feeds(
             session,
@@ -322,12 +318,15 @@ def test_a_dead_extraction_worker_costs_only_the_pages_in_flight(
         feeds = repo.due_feeds(session, datetime.now(UTC), force=True)
 
     async def go() -> list[FeedOutcome]:
-        async with Fetcher(POLICY) as fetcher:
+        async with ProcessPool(1) as pool, Fetcher(POLICY) as fetcher:
+            await pool.run(int)  # the worker is up
+            for pid in pool.pids():  # ... and now it is gone
+                os.kill(pid, signal.SIGKILL)
+            await asyncio.sleep(0.5)
             ctx = _pool_context(engine, fetcher, pool)
             return await process_feeds(ctx, feeds, concurrency=1)
 
     outcomes = asyncio.run(go())
-    pool.shutdown(wait=False)
     failures = [reason for o in outcomes for _u, reason in o.article_failures]
     assert failures == ["worker_crashed"], "only the page handed to the dead pool is lost, and only for now"
     assert sum(o.new_articles for o in outcomes) == 2
@@ -339,18 +338,14 @@ def test_a_dead_extraction_worker_costs_only_the_pages_in_flight(
 def test_an_extraction_failure_in_a_worker_process_keeps_its_reason(
     engine: Engine, http_server: HTTPTestServer
 ) -> None:
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     empty = b"<html><body><nav><a href='/'>Home</a></nav></body></html>"
     http_server.route("/empty", 200, {"Content-Type": "text/html"}, empty)
     feeds = _one_due_feed(engine, http_server, "/f.xml", [("e", "/empty", "Tariff note")])
 
     async def go() -> list[FeedOutcome]:
-        with ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn")) as pool:
-            async with Fetcher(POLICY) as fetcher:
-                ctx = _pool_context(engine, fetcher, pool)
-                return await process_feeds(ctx, feeds)
+        async with ProcessPool(1) as pool, Fetcher(POLICY) as fetcher:
+            ctx = _pool_context(engine, fetcher, pool)
+            return await process_feeds(ctx, feeds)
 
     (outcome,) = asyncio.run(go())
     assert outcome.article_failures == [(http_server.url("/empty"), "no_content")]
