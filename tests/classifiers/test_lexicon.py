@@ -57,6 +57,21 @@ def test_longest_term_wins_and_consumes_its_words() -> None:
     assert names(c, "The trade fair opened; trade rose.") == {"fair": 1, "word": 1}
 
 
+def test_phrases_match_by_every_word_wherever_they_fall() -> None:
+    """A phrase is tried only where its second word follows (the matcher's shortcut): a wildcard second
+    word, a phrase cut off by the end of the text and a wildcard phrase start must all still behave."""
+    c = lexicon(
+        {"name": "word", "weight": 1.0, "terms": ["trade"]},
+        {"name": "war", "weight": 3.0, "terms": ["trade war", "trade war escalat*"]},
+        {"name": "retaliation", "weight": 3.0, "terms": ["retaliatory tariff*"]},
+        {"name": "expo", "weight": -3.0, "terms": ["export* fair"]},
+    )
+    assert names(c, "A trade war escalating, then a trade war.") == {"war": 2}
+    assert names(c, "retaliatory tariffs and a retaliatory stance") == {"retaliation": 1}
+    assert names(c, "the exporters fair; exporters") == {"expo": 1}
+    assert names(c, "it ended in trade") == {"word": 1}
+
+
 def test_wildcards_hyphen_variants_and_exact_forms() -> None:
     c = lexicon(
         {"name": "tariffs", "weight": 3.0, "terms": ["tariff*"]},
