@@ -34,6 +34,7 @@ Usage::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import email.utils
 import functools
 import ipaddress
@@ -204,6 +205,10 @@ class _DNSFailed(Exception):
 
 # A connection stops reading from the socket once this much is buffered and unread (our reader takes at most
 # a 64 KiB chunk at a time), and starts again below the low mark: memory per connection stays bounded.
+#: How a request fails when the server closed the (reused) connection before answering it: a reset, or
+#: an end of stream where the response should be. Connect errors are not here: nothing was sent.
+_CONNECTION_LOST_BEFORE_RESPONSE = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
+
 _BUFFER_HIGH = 256 * 1024
 _BUFFER_LOW = 64 * 1024
 
@@ -791,7 +796,8 @@ class Fetcher:
                 budget.reschedule(asyncio.get_running_loop().time() + self.policy.total_timeout)
             log.debug("GET %s", shown)
             try:
-                async with self._client.stream("GET", target, headers=headers) as resp:
+                async with contextlib.AsyncExitStack() as stack:
+                    resp = await self._send(stack, target, headers, shown)
                     return await self._handle(resp, shown, cap, types)
             except FetchError:
                 raise
@@ -815,6 +821,23 @@ class Fetcher:
                 if _tls_failure(exc):
                     raise FetchError("tls", shown, f"TLS failure: {exc}") from exc
                 raise FetchError("connect", shown, f"{type(exc).__name__}: {exc}", transient=True) from exc
+
+    async def _send(
+        self, stack: contextlib.AsyncExitStack, target: httpx.URL, headers: dict[str, str], shown: str
+    ) -> httpx.Response:
+        """Send the GET and wait for the response's head; once more on a fresh connection if the first
+        attempt died before any of the response arrived.
+
+        A server may close an idle keep-alive connection just as we reuse it (its keep-alive timeout is
+        shorter than ours, and its FIN crosses our request): the request then meets a reset or an empty
+        read. Nothing was answered and GET is idempotent, so a second attempt is what browsers and
+        urllib3 do; failing the page would cost it a whole poll interval.
+        """
+        try:
+            return await stack.enter_async_context(self._client.stream("GET", target, headers=headers))
+        except _CONNECTION_LOST_BEFORE_RESPONSE as exc:
+            log.debug("GET %s: connection lost before the response (%s); retrying once", shown, exc)
+            return await stack.enter_async_context(self._client.stream("GET", target, headers=headers))
 
     async def _handle(
         self, resp: httpx.Response, shown: str, cap: int, types: frozenset[str] | None

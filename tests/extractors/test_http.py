@@ -615,8 +615,9 @@ class _KeepAliveServer:
     ``hang_up`` it closes every connection right after its first response, as servers do when their
     keep-alive timeout is shorter than the client's."""
 
-    def __init__(self, hang_up: bool, tls: ssl.SSLContext | None = None) -> None:
+    def __init__(self, hang_up: bool, tls: ssl.SSLContext | None = None, drop_second: bool = False) -> None:
         self.hang_up = hang_up
+        self.drop_second = drop_second  # read a connection's second request, then close without answering
         self.tls = tls
         self.connections = 0
         self.requests = 0
@@ -642,6 +643,7 @@ class _KeepAliveServer:
                 return  # the client refused our certificate
         with conn:
             buffer = b""
+            answered = False
             while True:
                 while b"\r\n\r\n" not in buffer:
                     data = conn.recv(65536)
@@ -649,6 +651,9 @@ class _KeepAliveServer:
                         return
                     buffer += data
                 _request, buffer = buffer.split(b"\r\n\r\n", 1)
+                if self.drop_second and answered:
+                    return
+                answered = True
                 self.requests += 1
                 conn.sendall(
                     b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
@@ -682,6 +687,22 @@ def test_keep_alive_reuses_open_connections_and_notices_closed_ones(hang_up: boo
         server.sock.close()
     # (robots.txt is one of the requests)
     assert server.connections == (server.requests if hang_up else 1)
+
+
+def test_a_request_lost_on_a_reused_connection_is_sent_again_on_a_new_one() -> None:
+    """The keep-alive race: the server closes an idle connection as our next request goes out on it.
+    Nothing was answered, so the page is asked for again at once instead of waiting a poll interval."""
+    server = _KeepAliveServer(hang_up=False, drop_second=True)
+
+    async def two_pages() -> list[bytes]:
+        async with Fetcher(policy(respect_robots=False)) as fetcher:
+            return [(await fetcher.fetch_page(server.url(f"/p{n}"))).content for n in range(2)]
+
+    try:
+        assert run(two_pages()) == [HTML] * 2
+    finally:
+        server.sock.close()
+    assert (server.connections, server.requests) == (2, 2)
 
 
 def test_https_pages_are_fetched_over_verified_tls_on_one_kept_alive_connection(
