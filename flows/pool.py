@@ -82,12 +82,12 @@ class _Worker:
 
 
 class ProcessPool:
-    """A fixed set of worker processes, fed by the event loop of the thread that created the pool.
+    """A fixed set of worker processes, fed by the event loop that sends them their first job.
 
-    Create it inside the running loop (``async with ProcessPool(...)``) and call ``await pool.run(fn,
-    *args)`` from that loop only; ``fn`` and its arguments are pickled, so ``fn`` must be importable by
-    name. The workers start at once ("spawn": forking a process that runs Prefect's threads can copy a
-    held lock into the child), so their imports overlap whatever the run does before its first job.
+    Use it as ``async with ProcessPool(...)`` and call ``await pool.run(fn, *args)`` from that one loop;
+    ``fn`` and its arguments are pickled, so ``fn`` must be importable by name. The workers are started
+    with "spawn" (forking a process that runs Prefect's threads can copy a held lock into the child) when
+    the first job arrives. Needs a selector event loop (POSIX): the pipes are watched with ``add_reader``.
     """
 
     def __init__(self, workers: int, initializer: Callable[[], None] | None = None, depth: int = 2) -> None:
