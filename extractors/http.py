@@ -203,12 +203,13 @@ class _DNSFailed(Exception):
     """Raised inside the connection pool; mapped to FetchError("dns") by the Fetcher."""
 
 
-# A connection stops reading from the socket once this much is buffered and unread (our reader takes at most
-# a 64 KiB chunk at a time), and starts again below the low mark: memory per connection stays bounded.
 #: How a request fails when the server closed the (reused) connection before answering it: a reset, or
-#: an end of stream where the response should be. Connect errors are not here: nothing was sent.
+#: an end of stream where the response should be. Connect errors are not here: nothing was sent. (A
+#: malformed response head is a RemoteProtocolError too, and is asked for once more: harmless.)
 _CONNECTION_LOST_BEFORE_RESPONSE = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
 
+# A connection stops reading from the socket once this much is buffered and unread (our reader takes at most
+# a 64 KiB chunk at a time), and starts again below the low mark: memory per connection stays bounded.
 _BUFFER_HIGH = 256 * 1024
 _BUFFER_LOW = 64 * 1024
 
