@@ -55,11 +55,9 @@ class _Term:
     tokens: tuple[str, ...]
     wildcard: tuple[bool, ...]
     concept: int
-
-    @property
-    def second(self) -> str | None:
-        """The second word when it must be exactly that word: a cheap first test for phrases."""
-        return self.tokens[1] if len(self.tokens) > 1 and not self.wildcard[1] else None
+    #: The second word when it must be exactly that word (a phrase without a star there): checked before
+    #: ``matches``, it turns most phrases away for the price of one comparison.
+    second: str | None = None
 
     def matches(self, tokens: list[str], start: int) -> bool:
         if start + len(self.tokens) > len(tokens):
@@ -112,19 +110,18 @@ class Lexicon:
         self.scoring = scoring
         self.concepts = tuple(concepts)
         self.combinations = tuple(combinations)
-        # Each bucket holds (term, its exact second word or None), longest phrase first, so "trade show"
-        # is tried (and wins) before "trade" at the same position.
-        self._exact: dict[str, list[tuple[_Term, str | None]]] = {}
-        self._wild: dict[str, list[tuple[_Term, str | None]]] = {}
+        self._exact: dict[str, list[_Term]] = {}
+        self._wild: dict[str, list[_Term]] = {}
         for text, concept in terms:
             term = _compile_term(text, concept, f"concept {concepts[concept].name!r}")
             if term.wildcard[0]:
-                self._wild.setdefault(term.tokens[0][:WILDCARD_STEM], []).append((term, term.second))
+                self._wild.setdefault(term.tokens[0][:WILDCARD_STEM], []).append(term)
             else:
-                self._exact.setdefault(term.tokens[0], []).append((term, term.second))
+                self._exact.setdefault(term.tokens[0], []).append(term)
+        # Longest phrase first, so "trade show" is tried (and wins) before "trade" at the same position.
         for index in (self._exact, self._wild):
             for bucket in index.values():
-                bucket.sort(key=lambda pair: (-len(pair[0].tokens), pair[0].tokens))
+                bucket.sort(key=lambda t: (-len(t.tokens), t.tokens))
 
     def count(self, text: str) -> tuple[Counter[int], int]:
         """Count concept matches in a text, and its words; at each position the longest term wins.
@@ -135,8 +132,8 @@ class Lexicon:
         tokens = tokenize(text)
         counts: Counter[int] = Counter()
         exact, wild = self._exact, self._wild
-        # Nearly every word starts no term: find the few that may in one comprehension (about twice as
-        # fast as testing them in the loop below), then try terms only there.
+        # Nearly every word starts no term: find the few that may in one comprehension, then try terms
+        # only there.
         starts = [i for i, token in enumerate(tokens) if token in exact or token[:WILDCARD_STEM] in wild]
         free = 0  # the first position not consumed by a match
         n = len(tokens)
@@ -149,8 +146,8 @@ class Lexicon:
             for bucket in (exact.get(token), wild.get(token[:WILDCARD_STEM])):
                 if not bucket:
                     continue
-                for term, second in bucket:
-                    if second is not None and second != following:
+                for term in bucket:
+                    if term.second is not None and term.second != following:
                         continue  # a phrase whose second word is not here: most of them, at most places
                     if (best is None or len(term.tokens) > len(best.tokens)) and term.matches(tokens, i):
                         best = term
@@ -174,7 +171,8 @@ def _compile_term(text: str, concept: int, where: str) -> _Term:
         wildcard.extend([False] * (len(pieces) - 1) + [star])
     if wildcard[0] and len(tokens[0]) < WILDCARD_STEM:
         raise LexiconError(f"{where}: term {text!r}: a wildcard needs {WILDCARD_STEM}+ letters before '*'")
-    return _Term(tuple(tokens), tuple(wildcard), concept)
+    second = tokens[1] if len(tokens) > 1 and not wildcard[1] else None
+    return _Term(tuple(tokens), tuple(wildcard), concept, second)
 
 
 def _expand(term: str) -> list[str]:

@@ -93,7 +93,6 @@ class ProcessPool:
     def __init__(self, workers: int, initializer: Callable[[], None] | None = None, depth: int = 2) -> None:
         self._size = workers
         self._initializer = initializer
-        self._depth = depth
         self._capacity = asyncio.Semaphore(workers * depth)
         self._loop: asyncio.AbstractEventLoop | None = None  # the loop that started the workers
         self._broken: str | None = None
@@ -122,10 +121,6 @@ class ProcessPool:
                 with contextlib.suppress(OSError):  # not Linux, or above the system's pipe limit
                     fcntl.fcntl(fd, _F_SETPIPE_SZ, _PIPE_BYTES)
             loop.add_reader(results_read.fileno(), self._on_readable, worker)
-
-    @property
-    def broken(self) -> bool:
-        return self._broken is not None
 
     def pids(self) -> list[int]:
         """The workers' process ids (tests kill one to check that a dead worker breaks the pool)."""
