@@ -25,10 +25,12 @@ from sqlmodel import Session, col, select
 from alerts.render import AlertItem, Message, render_digest, render_instant
 from alerts.rules import Match
 from alerts.send import DeliveryError, send
+from extractors.redact import RedactingFilter
 from storage import repo
 from storage.models import AlertRule, Article, Delivery, Feed, utcnow
 
 log = logging.getLogger("tradewatch.deliver")
+log.addFilter(RedactingFilter())
 
 #: A claim older than this is presumed dead (its process crashed) and its rows are retried.
 CLAIM_LEASE = timedelta(minutes=10)

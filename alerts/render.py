@@ -23,6 +23,7 @@ from datetime import UTC, datetime
 from urllib.parse import urlsplit
 
 from alerts.rules import Match
+from extractors.redact import redact_text, redact_url
 
 __all__ = ["AlertItem", "Message", "render_digest", "render_instant"]
 
@@ -288,13 +289,14 @@ def render_feed_trouble(name: str, url: str, reason: str, detail: str, failures:
     """A note to the operator that a feed keeps failing: which feed, why, and how to look closer.
 
     The feed's name and URL come from configuration, but the error detail can quote a stranger's
-    server, so every part is escaped like article fields.
+    server, so every part is escaped like article fields; the URL, and any URL in the detail, is
+    redacted, since a feed URL may carry a token and e-mail is stored in many places.
     """
     facts = [
         f"Feed: {_clean(name)}",
-        f"URL: {_clean(url)}",
+        f"URL: {_clean(redact_url(url))}",
         f"Failed {failures} times in a row; last reason: {_clean(reason)}",
-        f"Detail: {_clean(detail)[:500]}",
+        f"Detail: {_clean(redact_text(detail))[:500]}",
         "See `tradewatch feeds status`; polling continues with backoff.",
     ]
     return Message(

@@ -26,12 +26,13 @@ Secrets
 -------
 apprise URLs carry passwords and tokens, and apprise (and urllib3 under it) log them at DEBUG ("Slack POST
 URL: https://hooks.slack.com/services/T/B/C", requests' exception text). A filter installed on the
-``apprise`` and ``urllib3`` loggers rewrites every record before any handler sees it: URLs become
-`redact`-ed, and the password, user, token-bearing host, path segments and query values of every URL being
-sent right now are replaced by ``***``. While a send runs, the ``apprise`` logger is lowered to DEBUG so we
-can read *why* it failed (apprise only returns False); the filter keeps those extra DEBUG records from
-propagating to the application's handlers. `DeliveryError` messages are built from the channel name and a
-short reason we choose ("smtp connect failed", "http 500"), never from apprise's text.
+``apprise`` and ``urllib3`` loggers rewrites every record before any handler sees it: the password,
+user, token-bearing host, path segments and query values of every URL being sent right now are replaced
+by ``***``, then every URL left is cut to its scheme and server (`extractors.redact.redact_url`). While a
+send runs, the ``apprise`` logger is lowered to DEBUG so we can read *why* it failed (apprise only
+returns False); the filter keeps those extra DEBUG records from propagating to the application's handlers.
+`DeliveryError` messages are built from the channel name and a short reason we choose ("smtp connect
+failed", "http 500"), never from apprise's text.
 """
 
 from __future__ import annotations
@@ -47,14 +48,10 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 import apprise
 
 from alerts.render import Message
+from extractors.redact import HOST_IS_SERVER, redact_text, redact_url
 
-__all__ = ["DeliveryError", "redact", "send"]
+__all__ = ["DeliveryError", "send"]
 
-# Schemes whose host part is a server name rather than a token; for every other apprise scheme
-# (slack://TokenA/..., discord://WebhookID/...) the host itself is a secret.
-_HOST_IS_SERVER = frozenset(
-    {"mailto", "mailtos", "json", "jsons", "xml", "xmls", "form", "forms", "http", "https"}
-)
 # Path segments and query values shorter than this are words like "services" or "yes", not tokens;
 # replacing them would garble log lines without protecting anything. Passwords are scrubbed at any length.
 _MIN_SECRET_LEN = 4
@@ -65,7 +62,6 @@ _SMTP_PERMANENT_AUTH = ("(535", "(534", "(530", "Authentication", "authenticatio
 
 # apprise logs everything through this one logger (apprise/logger.py LOGGER_NAME).
 _APPRISE_LOGGER = "apprise"
-_URL_RE = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,15}://[^\s'\"<>]+")
 _HTTP_ERROR_RE = re.compile(r"error=(\d{3})")
 _SMTP_REFUSED_RE = re.compile(r"was refused: (\d{3})")
 
@@ -89,21 +85,6 @@ def _delivery_error(channel: str, reason: str, transient: bool) -> DeliveryError
     return DeliveryError(channel, reason, transient=transient)
 
 
-def redact(url: str) -> str:
-    """Scheme and host only, the host hidden when it is a token: ``mailto://127.0.0.1``, ``slack://***``."""
-    try:
-        parts = urlsplit(url.strip())
-        scheme = parts.scheme.lower()
-        host = parts.hostname or ""
-    except ValueError:
-        return "***"
-    if not scheme:
-        return "***"
-    if scheme not in _HOST_IS_SERVER or not host:
-        return f"{scheme}://***"
-    return f"{scheme}://{host}"
-
-
 def _secrets_of(url: str) -> set[str]:
     """Every piece of an apprise URL that may be a credential."""
     found = {url}
@@ -115,7 +96,7 @@ def _secrets_of(url: str) -> set[str]:
         if parts.username and len(parts.username) >= _MIN_SECRET_LEN:
             found.update({parts.username, unquote(parts.username)})
         host = parts.hostname or ""
-        if scheme not in _HOST_IS_SERVER and len(host) >= _MIN_SECRET_LEN:
+        if scheme not in HOST_IS_SERVER and len(host) >= _MIN_SECRET_LEN:
             found.add(host)
             found.add(parts.netloc.rsplit("@", 1)[-1])
         for segment in parts.path.split("/"):
@@ -145,7 +126,7 @@ class _Guard(logging.Filter):
             secrets = sorted({s for group in self.secrets.values() for s in group}, key=len, reverse=True)
         for secret in secrets:  # longest first, so a whole URL goes before its parts
             text = text.replace(secret, "***")
-        return _URL_RE.sub(lambda m: redact(m.group()), text)
+        return redact_text(text, keep_path=False)
 
     def filter(self, record: logging.LogRecord) -> bool:
         message = self.scrub(record.getMessage())
@@ -240,9 +221,8 @@ def send(url: str, message: Message, *, channel: str = "") -> None:
         except Exception:  # apprise raises assorted types for malformed URLs; their text contains the URL
             plugin = None
         if plugin is None:
-            raise DeliveryError(
-                channel, f"invalid or unsupported apprise URL ({redact(url)})", transient=False
-            )
+            shown = redact_url(url, keep_path=False)
+            raise DeliveryError(channel, f"invalid or unsupported apprise URL ({shown})", transient=False)
         if scheme == "slack" and hasattr(plugin, "use_blocks"):
             plugin.use_blocks = True  # see the module docstring: legacy mode mangles pre-escaped mrkdwn
         title, body, body_format = _body_for(scheme, message)

@@ -16,6 +16,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from extractors.redact import redact_text, redact_url
+
 
 class TradewatchError(Exception):
     """Base of every error tradewatch raises on purpose."""
@@ -26,16 +28,19 @@ class StageError(TradewatchError):
 
     ``transient`` is True when trying again later may succeed (timeouts, 5xx, 429); the flow retries
     only those, never a 404 or a parse error.
+
+    The URL and every URL quoted in the message are redacted here (``extractors.redact``): these errors
+    are logged, stored as a feed's ``last_error`` and shown in reports, and feed URLs can carry tokens.
     """
 
     stage: str = "unknown"
 
     def __init__(self, reason: str, url: str | None, message: str, *, transient: bool = False) -> None:
         self.reason = reason
-        self.url = url
-        self.message = message
+        self.url = redact_url(url) if url and "://" in url else url
+        self.message = redact_text(message)
         self.transient = transient
-        super().__init__(f"[{self.stage}:{reason}] {url or '<no url>'}: {message}")
+        super().__init__(f"[{self.stage}:{reason}] {self.url or '<no url>'}: {self.message}")
 
     def __reduce__(self) -> tuple[Any, ...]:
         """Survive pickling (extraction runs in worker processes): rebuild from the fields, not ``args``."""

@@ -20,11 +20,19 @@ The sequence in :func:`parse_feed`:
 5. Each entry becomes a :class:`FeedEntry`: plain-text title and summary, an absolute http(s) link and its
    canonical form, a UTC datetime, and an entry key (see :func:`entry_key`). Entries without a usable
    link are skipped with a warning: an article needs a URL.
+
+One bad entry never costs the feed its other entries. Each entry is converted on its own; an entry that
+cannot be (a link such as ``http://[::1`` or a host invalid under NFKC, which make ``urljoin`` raise)
+is skipped and listed in ``ParsedFeed.skipped`` with its reason, and the rest are kept. Dates are
+clamped into a window around now and ``<ttl>`` to a week (``extractors.clamp``) before anyone does
+arithmetic with them. Relative links are resolved against the feed URL *without* its userinfo, so a
+feed's credentials never end up in its articles' URLs.
 """
 
 from __future__ import annotations
 
 import codecs
+import contextlib
 import functools
 import hashlib
 import html
@@ -43,6 +51,7 @@ from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 import charset_normalizer
 import feedparser
 
+from extractors.clamp import clamp_datetime, clamp_delay, parse_count
 from extractors.errors import FeedError
 
 _DATA = Path(__file__).parent / "data"
@@ -66,12 +75,19 @@ class FeedEntry:
 
 @dataclass(frozen=True)
 class ParsedFeed:
-    """A feed's entries plus what the scheduler needs (RSS ``<ttl>``) and what went wrong but was survived."""
+    """A feed's entries plus what the scheduler needs (RSS ``<ttl>``) and what went wrong but was survived.
+
+    ``skipped`` lists the entries that could not be converted, as (their link or title, reason):
+    ``bad_link`` (a link that does not parse) or ``bad_entry`` (anything else). An entry that simply has
+    no http(s) link (valid RSS, or a ``javascript:`` link) is only a warning: it is not broken, just not
+    an article we can fetch.
+    """
 
     title: str | None
     entries: tuple[FeedEntry, ...]
     ttl_seconds: int | None
     warnings: tuple[str, ...]
+    skipped: tuple[tuple[str, str], ...] = ()
 
 
 # ----------------------------------------------------------------------------------- canonical URLs
@@ -233,7 +249,8 @@ def plain_text(value: str | None) -> str:
             value = re.sub(r"<[^>]*>", " ", value)
     # Double-escaped titles (``&amp;amp;``) are common in feeds; one more unescape is harmless for text.
     value = html.unescape(html.unescape(value)) if "&" in value else value
-    return _WS.sub(" ", value.replace("\x00", "")).strip()
+    # NUL fails a PostgreSQL INSERT; a lone surrogate (JSON's "\ud800") cannot be written as UTF-8.
+    return _WS.sub(" ", _SURROGATES.sub("\ufffd", value.replace("\x00", ""))).strip()
 
 
 # ---------------------------------------------------------------------------------------- decoding
@@ -389,9 +406,7 @@ def _parse_iso(value: str | None) -> datetime | None:
         parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
     except ValueError:
         return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=UTC)
-    return parsed.astimezone(UTC)
+    return clamp_datetime(parsed)
 
 
 @dataclass(frozen=True)
@@ -404,13 +419,63 @@ class _RawEntry:
     published: datetime | None
 
 
+@dataclass(frozen=True)
+class _Skipped:
+    """An entry that could not be converted: what identifies it, why, and the detail for the warning."""
+
+    what: str
+    reason: str
+    detail: str
+
+
+class _BadLink(ValueError):
+    """An entry link that cannot be made into a URL we could fetch."""
+
+
+def _skip(what: str | None, failure: Exception) -> _Skipped:
+    reason = "bad_link" if isinstance(failure, _BadLink) else "bad_entry"
+    return _Skipped(
+        _SURROGATES.sub("\ufffd", what or "")[:200], reason, f"{type(failure).__name__}: {failure}"
+    )
+
+
+def _base_url(url: str) -> str:
+    """The URL relative links are resolved against: the feed URL without its userinfo, which is the
+    feed's credential and must not be copied into every article URL (``urljoin`` would)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+
+
+#: Characters no URL may contain: C0 controls (NUL would even fail a PostgreSQL INSERT), DEL, and lone
+#: surrogates (JSON can encode them; they cannot be written as UTF-8). Tab and line breaks are removed
+#: before this check, as browsers do.
+_BAD_URL_CHARS = re.compile(r"[\x00-\x1f\x7f\ud800-\udfff]")
+_SURROGATES = re.compile(r"[\ud800-\udfff]")
+
+
+def _resolve(base: str, link: str) -> str:
+    """An entry's link made absolute; raises _BadLink for a link that does not parse."""
+    cleaned = link.strip().replace("\t", "").replace("\r", "").replace("\n", "")
+    if _BAD_URL_CHARS.search(cleaned):
+        raise _BadLink(f"control or surrogate character in link {cleaned[:100]!r}")
+    try:
+        absolute = urljoin(base, cleaned)
+        parts = urlsplit(absolute)
+        _ = parts.port  # raises ValueError for a port that is not a number in 0-65535
+    except ValueError as failure:  # "Invalid IPv6 URL", a netloc invalid under NFKC, a bad port
+        raise _BadLink(f"{failure}: {cleaned[:100]!r}") from failure
+    return absolute
+
+
 def _parse_json_feed(
     content: bytes, url: str, charset: str | None
-) -> tuple[str | None, list[_RawEntry], list[str]]:
+) -> tuple[str | None, list[_RawEntry | _Skipped], list[str]]:
     text, _, warnings = decode_feed(content, charset)
     try:
         doc = json.loads(text)
-    except (json.JSONDecodeError, RecursionError) as exc:
+    except (ValueError, RecursionError) as exc:  # ValueError: JSONDecodeError, or a 5,000-digit number
         raise FeedError("parse", url, f"invalid JSON: {exc}") from exc
     if not isinstance(doc, dict):
         raise FeedError("not_a_feed", url, "JSON document is not a JSON Feed object")
@@ -420,34 +485,41 @@ def _parse_json_feed(
     items = doc.get("items")
     if not isinstance(items, list):
         raise FeedError("parse", url, "JSON Feed without an items list")
-    feed_url = _json_str(doc, "feed_url")
-    base = urljoin(url, feed_url) if feed_url else url
-    entries: list[_RawEntry] = []
+    base = _base_url(url)
+    if feed_url := _json_str(doc, "feed_url"):
+        with contextlib.suppress(ValueError):  # an unparseable feed_url: resolve against the fetched URL
+            base = _base_url(urljoin(base, feed_url))
+    entries: list[_RawEntry | _Skipped] = []
     for item in items:
         if not isinstance(item, dict):
             warnings.append("JSON Feed item that is not an object skipped")
             continue
         link = _json_str(item, "url") or _json_str(item, "external_url")
-        guid_value = item.get("id")
-        guid = (
-            str(guid_value).strip() if isinstance(guid_value, str | int) and str(guid_value).strip() else None
-        )
-        authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
-        names = [a["name"] for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)]
-        summary = _json_str(item, "summary") or _json_str(item, "content_text") or ""
-        if not summary and (content_html := _json_str(item, "content_html")):
-            summary = content_html
-        entries.append(
-            _RawEntry(
-                guid=guid,
-                link=urljoin(base, link) if link else None,
-                title=plain_text(_json_str(item, "title")),
-                summary=plain_text(summary),
-                author=", ".join(names) or None,
-                published=_parse_iso(_json_str(item, "date_published") or _json_str(item, "date_modified")),
-            )
-        )
-    return _json_str(doc, "title"), entries, warnings
+        try:
+            entries.append(_json_entry(item, base, link))
+        except Exception as failure:  # one entry's oddity must not cost the feed its other entries
+            entries.append(_skip(link or _json_str(item, "title"), failure))
+    return plain_text(_json_str(doc, "title")) or None, entries, warnings
+
+
+def _json_entry(item: Mapping[str, Any], base: str, link: str | None) -> _RawEntry:
+    guid_value = item.get("id")
+    guid = str(guid_value).strip() if isinstance(guid_value, str | int) and str(guid_value).strip() else None
+    authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
+    if not isinstance(authors, list):
+        authors = []
+    names = [a["name"] for a in authors if isinstance(a, dict) and isinstance(a.get("name"), str)]
+    summary = _json_str(item, "summary") or _json_str(item, "content_text") or ""
+    if not summary and (content_html := _json_str(item, "content_html")):
+        summary = content_html
+    return _RawEntry(
+        guid=guid,
+        link=_resolve(base, link) if link else None,
+        title=plain_text(_json_str(item, "title")),
+        summary=plain_text(summary),
+        author=", ".join(names) or None,
+        published=_parse_iso(_json_str(item, "date_published") or _json_str(item, "date_modified")),
+    )
 
 
 # ------------------------------------------------------------------------------------------- XML feeds
@@ -457,7 +529,7 @@ def _struct_to_datetime(value: Any) -> datetime | None:
     if not isinstance(value, time.struct_time):
         return None
     try:
-        return datetime(*value[:6], tzinfo=UTC)
+        return clamp_datetime(datetime(*value[:6], tzinfo=UTC))
     except (ValueError, OverflowError):
         return None
 
@@ -475,14 +547,14 @@ def _entry_link(entry: Mapping[str, Any]) -> str | None:
     if isinstance(value, str) and value.strip():
         if value == guid and entry.get("guidislink"):
             # A permalink GUID stands in for a missing <link>, but only if it really is a web URL.
-            return value if urlsplit(value.strip()).scheme.lower() in ("http", "https") else None
+            return value if value.strip().lower().startswith(("http://", "https://")) else None
         return value
     return None
 
 
 def _parse_xml_feed(
     content: bytes, url: str, charset: str | None
-) -> tuple[str | None, list[_RawEntry], list[str], int | None]:
+) -> tuple[str | None, list[_RawEntry | _Skipped], list[str], int | None]:
     text, _codec_used, warnings = decode_feed(content, charset)
     _check_prolog(text, url)
     # Re-encode as UTF-8 with a prolog that says so: feedparser then has nothing left to guess.
@@ -495,9 +567,12 @@ def _parse_xml_feed(
             resolve_relative_uris=True,
             sanitize_html=True,
         )
-    except (UnicodeError, ValueError) as failure:
+    except RecursionError:
+        raise
+    except Exception as failure:
         # feedparser lets a few malformed inputs escape as exceptions (a surrogate character reference
-        # such as &#xD800; raises UnicodeEncodeError); for us that is an unparseable feed.
+        # such as &#xD800; raises UnicodeEncodeError); for us that is an unparseable feed. Any exception
+        # out of the third-party parser is mapped here, at the boundary, to keep parse_feed's contract.
         raise FeedError("parse", url, f"feed parser failed: {type(failure).__name__}: {failure}") from failure
     entries_raw = parsed.get("entries") or []
     version = parsed.get("version") or ""
@@ -515,31 +590,38 @@ def _parse_xml_feed(
     elif not version and not entries_raw:
         raise FeedError("not_a_feed", url, "no RSS, Atom or JSON Feed found")
     feed_info = parsed.get("feed") or {}
-    entries: list[_RawEntry] = []
+    base = _base_url(url)
+    entries: list[_RawEntry | _Skipped] = []
     for entry in entries_raw:
-        guid = entry.get("id")
         link = _entry_link(entry)
-        summary = entry.get("summary") or ""
-        if not summary and entry.get("content"):
-            first = entry["content"][0]
-            summary = first.get("value", "") if isinstance(first, Mapping) else ""
-        entries.append(
-            _RawEntry(
-                guid=guid.strip() if isinstance(guid, str) and guid.strip() else None,
-                link=urljoin(url, link.strip()) if link else None,
-                title=plain_text(entry.get("title")),
-                summary=plain_text(summary),
-                author=plain_text(entry.get("author")) or None,
-                published=_struct_to_datetime(entry.get("published_parsed"))
-                or _struct_to_datetime(entry.get("updated_parsed")),
-            )
-        )
+        try:
+            entries.append(_xml_entry(entry, base, link))
+        except Exception as failure:  # one entry's oddity must not cost the feed its other entries
+            entries.append(_skip(link or plain_text(entry.get("title")), failure))
     ttl: int | None = None
     raw_ttl = feed_info.get("ttl")
-    if isinstance(raw_ttl, str) and raw_ttl.strip().isdigit():
-        ttl = int(raw_ttl.strip()) * 60
+    minutes = parse_count(raw_ttl) if isinstance(raw_ttl, str) else None
+    if minutes is not None:
+        ttl = int(clamp_delay(minutes * 60.0) or 0)
     title = plain_text(feed_info.get("title")) or None
     return title, entries, warnings, ttl
+
+
+def _xml_entry(entry: Mapping[str, Any], base: str, link: str | None) -> _RawEntry:
+    guid = entry.get("id")
+    summary = entry.get("summary") or ""
+    if not summary and entry.get("content"):
+        first = entry["content"][0]
+        summary = first.get("value", "") if isinstance(first, Mapping) else ""
+    return _RawEntry(
+        guid=guid.strip() if isinstance(guid, str) and guid.strip() else None,
+        link=_resolve(base, link) if link else None,
+        title=plain_text(entry.get("title")),
+        summary=plain_text(summary),
+        author=plain_text(entry.get("author")) or None,
+        published=_struct_to_datetime(entry.get("published_parsed"))
+        or _struct_to_datetime(entry.get("updated_parsed")),
+    )
 
 
 # ---------------------------------------------------------------------------------------------- parse
@@ -570,17 +652,33 @@ def parse_feed(
     return _build(title, raw, warnings, ttl, url)
 
 
+def _web_link(link: str | None) -> bool:
+    if not link:
+        return False
+    parts = urlsplit(link)  # _resolve has checked that it parses
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
 def _build(
-    title: str | None, raw: Sequence[_RawEntry], warnings: list[str], ttl: int | None, url: str
+    title: str | None,
+    raw: Sequence[_RawEntry | _Skipped],
+    warnings: list[str],
+    ttl: int | None,
+    url: str,
 ) -> ParsedFeed:
     scope = feed_scope(url)
     usable: list[tuple[_RawEntry, str, str]] = []
+    skipped: list[tuple[str, str]] = []
     for item in raw:
-        link = item.link
-        if not link or urlsplit(link).scheme not in ("http", "https") or not urlsplit(link).hostname:
+        if isinstance(item, _Skipped):
+            skipped.append((item.what, item.reason))
+            warnings.append(f"entry {item.what[:60]!r} skipped: {item.reason} ({item.detail[:200]})")
+            continue
+        if not _web_link(item.link):
             warnings.append(f"entry {item.title[:60]!r} skipped: no http(s) link")
             continue
-        usable.append((item, link, canonicalize_url(link)))
+        assert item.link is not None
+        usable.append((item, item.link, canonicalize_url(item.link)))
     guid_urls: dict[str, set[str]] = {}
     for item, _, canonical in usable:
         if item.guid:
@@ -617,4 +715,10 @@ def _build(
         warnings.append(f"{duplicates} duplicate entries dropped")
     if repeated:
         warnings.append(f"{len(repeated)} GUIDs repeated for different links; keyed by GUID+URL")
-    return ParsedFeed(title=title, entries=tuple(entries), ttl_seconds=ttl, warnings=tuple(warnings))
+    return ParsedFeed(
+        title=title,
+        entries=tuple(entries),
+        ttl_seconds=ttl,
+        warnings=tuple(warnings),
+        skipped=tuple(skipped),
+    )

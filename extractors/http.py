@@ -20,8 +20,8 @@ Every request, and every redirect hop, passes the same gates:
 Proxies from the environment are ignored on purpose (``trust_env=False``): through a proxy the address
 guard would vet the proxy, not the destination.
 
-URLs in messages and logs pass through :func:`redact_url` (no userinfo, no query string), because feed
-URLs sometimes carry tokens.
+URLs in messages and logs pass through :func:`extractors.redact.redact_url` (no userinfo, no query
+string), because feed URLs sometimes carry tokens.
 
 Usage::
 
@@ -51,14 +51,17 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from types import TracebackType
-from urllib.parse import urljoin, urlsplit, urlunsplit
+from urllib.parse import urljoin, urlsplit
 
 import httpcore
 import httpx
 
+from extractors.clamp import clamp_delay, parse_count
 from extractors.errors import FetchError
+from extractors.redact import RedactingFilter, redact_url
 
 log = logging.getLogger(__name__)
+log.addFilter(RedactingFilter())
 
 _DATA = Path(__file__).parent / "data"
 
@@ -459,50 +462,40 @@ class _GuardedTransport(httpx.AsyncHTTPTransport):
 # ------------------------------------------------------------------------------------------- helpers
 
 
-def redact_url(url: str) -> str:
-    """The URL without userinfo or query string, safe for logs and stored error messages."""
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return "<unparseable url>"
-    host = parts.hostname or ""
-    if ":" in host:
-        host = f"[{host}]"
-    try:
-        port = parts.port
-    except ValueError:
-        port = None
-    netloc = f"{host}:{port}" if port else host
-    query = "…" if parts.query else ""
-    return urlunsplit((parts.scheme, netloc, parts.path, query, ""))
-
-
 def parse_retry_after(value: str | None, *, now: float | None = None) -> float | None:
-    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if absent or invalid."""
+    """Seconds to wait from a Retry-After header (delta-seconds or HTTP-date); None if absent or invalid.
+
+    Clamped to ``extractors.clamp.MAX_DELAY``: a server asking for 31,000 years gets a week.
+    """
     if value is None:
         return None
     value = value.strip()
-    if value.isdigit():
-        return float(value)
+    seconds = parse_count(value)
+    if seconds is not None:
+        return clamp_delay(float(seconds))
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         return None
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     current = datetime.fromtimestamp(time.time() if now is None else now, tz=UTC)
-    return max(0.0, (when - current).total_seconds())
+    try:
+        return clamp_delay((when - current).total_seconds())
+    except OverflowError:
+        return clamp_delay(float("inf"))
 
 
 _MAX_AGE = re.compile(r"(?:^|[,\s])max-age\s*=\s*\"?(\d+)", re.IGNORECASE)
 
 
 def parse_max_age(cache_control: str | None) -> float | None:
-    """The max-age of a Cache-Control header in seconds, or None."""
+    """The max-age of a Cache-Control header in seconds (at most ``MAX_DELAY``), or None."""
     if not cache_control:
         return None
     m = _MAX_AGE.search(cache_control)
-    return float(m.group(1)) if m else None
+    seconds = parse_count(m.group(1)) if m else None
+    return clamp_delay(float(seconds)) if seconds is not None else None
 
 
 _CHARSET = re.compile(r";\s*charset\s*=\s*\"?([^\s;\"]+)", re.IGNORECASE)
@@ -883,11 +876,8 @@ class Fetcher:
         if types is not None and media is not None and media not in types:
             raise FetchError("content_type", shown, f"unexpected content type {media}", status=status)
         declared = headers.get("content-length", "")
-        if (
-            declared.isdigit()
-            and int(declared) > cap
-            and headers.get("content-encoding", "") in ("", "identity")
-        ):
+        length = parse_count(declared)
+        if length is not None and length > cap and headers.get("content-encoding", "") in ("", "identity"):
             raise FetchError("too_large", shown, f"Content-Length {declared} exceeds cap of {cap} bytes")
         body = await self._read(resp, headers, shown, cap)
         small_html = (

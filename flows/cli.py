@@ -352,6 +352,7 @@ def feeds_status(
     """Per feed: last success, last error and reason, failure streak, next poll, items seen, silence."""
     from sqlmodel import Session
 
+    from extractors.redact import redact_text, redact_url
     from storage import repo
     from storage.db import init_db, make_engine
 
@@ -363,12 +364,14 @@ def feeds_status(
     rows = [
         {
             "name": h.feed.name,
-            "url": h.feed.url,
+            "url": redact_url(h.feed.url),
             "active": h.feed.active,
             "last_success_at": _iso(h.feed.last_success_at),
             "last_polled_at": _iso(h.feed.last_polled_at),
             "last_error_reason": h.feed.last_error_reason if h.feed.consecutive_failures else None,
-            "last_error": h.feed.last_error if h.feed.consecutive_failures else None,
+            "last_error": redact_text(h.feed.last_error or "") or None
+            if h.feed.consecutive_failures
+            else None,
             "consecutive_failures": h.feed.consecutive_failures,
             "next_poll_at": _iso(h.feed.next_poll_at),
             "items_seen": h.feed.items_seen,

@@ -83,7 +83,8 @@ def _database_checks(settings: Settings) -> list[Check]:
 
 def _channel_checks(settings: Settings, send_test: bool) -> list[Check]:
     from alerts.render import Message
-    from alerts.send import DeliveryError, redact, send
+    from alerts.send import DeliveryError, send
+    from extractors.redact import redact_url
 
     rows = []
     for name in sorted(settings.channels):
@@ -92,7 +93,7 @@ def _channel_checks(settings: Settings, send_test: bool) -> list[Check]:
         except ConfigError as exc:
             rows.append(Check("channel", name, "failed", str(exc)))
             continue
-        shown = redact(url)
+        shown = redact_url(url, keep_path=False)
         if not send_test:
             rows.append(
                 Check("channel", name, "ok", f"{shown}; resolved (use --send-test to send a message)")
@@ -119,7 +120,8 @@ def _channel_checks(settings: Settings, send_test: bool) -> list[Check]:
 async def _feed_checks(settings: Settings) -> list[Check]:
     from extractors.errors import StageError
     from extractors.feeds import parse_feed
-    from extractors.http import Fetcher, redact_url
+    from extractors.http import Fetcher
+    from extractors.redact import redact_url
 
     async def one(fetcher: Fetcher, name: str, url: str) -> Check:
         try:

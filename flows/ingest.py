@@ -28,6 +28,7 @@ from alerts.render import render_feed_trouble
 from alerts.send import DeliveryError, send
 from classifiers.trade import load_classifier
 from extractors.http import Fetcher
+from extractors.redact import RedactingFilter, redact_url
 from flows.pool import ProcessPool
 from flows.process import FeedOutcome, RunContext, compile_rules, failures_by_reason, process_feeds
 from flows.progress import RunProgress
@@ -38,6 +39,7 @@ from storage.db import init_db, make_engine
 from storage.models import utcnow
 
 log = logging.getLogger("tradewatch.ingest")
+log.addFilter(RedactingFilter())
 
 
 class RunSummary(BaseModel):
@@ -292,7 +294,8 @@ def _run_name() -> str:
     from prefect.runtime import flow_run
 
     params = flow_run.parameters
-    feeds = ",".join(params.get("feeds") or []) or "all"
+    # A feed chosen by URL is shown redacted: run names are stored and shown by Prefect.
+    feeds = ",".join(redact_url(f) if "://" in f else f for f in params.get("feeds") or []) or "all"
     flags = "".join(
         [" due-only" if params.get("due_only") else "", " dry-run" if params.get("dry_run") else ""]
     )

@@ -4,9 +4,13 @@ This module fixes the stage order and the failure policy; each stage itself live
 knows nothing of the others. It has no Prefect in it, so it runs and tests without an orchestrator;
 ``flows.ingest`` wraps it in tasks. Invariants kept here:
 
-- one feed's failure is recorded on that feed and never stops the other feeds;
-- a page that fails *transiently* (timeout, 5xx) is not stored, and the feed's validators (ETag,
-  Last-Modified) are not saved either, so the next poll sees the entry again instead of a 304;
+- one feed's failure is recorded on that feed and never stops the other feeds, and one bad entry (a link
+  that does not parse, an absurd date) never fails its feed: it is skipped and counted with its reason;
+- the feed's validators (ETag, Last-Modified) are saved only when every new entry was handled: a page
+  that fails *transiently* (timeout, 5xx) is not stored, and entries beyond ``max_articles_per_feed`` wait;
+  either way the next poll must read the feed again, not get a 304 that hides them;
+- every date and delay from outside (publication dates, ``<ttl>``, max-age, Retry-After) is clamped
+  (``extractors.clamp``) before it is stored or added to a time;
 - a page that fails *permanently* (404, not HTML, no content, paywall) is stored once with its reason and
   the feed's summary, so it is neither refetched forever nor lost;
 - alerts are enqueued only by the writer that actually inserted the article, in the same transaction.
@@ -18,6 +22,7 @@ import asyncio
 import hashlib
 import logging
 import random
+import re
 from collections import Counter
 from collections.abc import Callable, Sequence
 from concurrent.futures import BrokenExecutor, Executor
@@ -31,15 +36,18 @@ from sqlmodel import Session
 from alerts.rules import Document, Match, Query, parse, prepare
 from classifiers.trade import Classifier, Verdict
 from extractors.article import Article as ExtractedArticle
+from extractors.clamp import clamp_datetime, clamp_delay
 from extractors.errors import StageError
 from extractors.feeds import FeedEntry, ParsedFeed, parse_feed
 from extractors.http import Fetcher, Response
+from extractors.redact import RedactingFilter, redact_text
 from flows.pool import ProcessPool
 from flows.workers import analyse
 from storage import repo
 from storage.models import AlertRule, Feed, utcnow
 
 log = logging.getLogger("tradewatch.process")
+log.addFilter(RedactingFilter())  # feed and page URLs can carry tokens
 
 #: Regular poll interval when a feed gives no hint; the scheduled deployment runs every 15 minutes and the
 #: one-minute slack keeps a feed polled at 12:00:03 due again at the 12:15:00 run.
@@ -124,17 +132,20 @@ def compile_rules(rules: Sequence[AlertRule]) -> list[CompiledRule]:
 
 
 def next_poll_after_success(now: datetime, *, ttl_seconds: float | None, max_age: float | None) -> datetime:
-    """The feed's own hints (RSS <ttl>, Cache-Control max-age) are a floor on the regular interval."""
-    hint = max(ttl_seconds or 0, max_age or 0)
+    """The feed's own hints (RSS <ttl>, Cache-Control max-age) are a floor on the regular interval, up to
+    ``extractors.clamp.MAX_DELAY``: a feed asking for a year of peace is still polled weekly."""
+    hint = clamp_delay(max(ttl_seconds or 0, max_age or 0)) or 0.0
     return now + max(POLL_INTERVAL, timedelta(seconds=hint))
 
 
 def next_poll_after_failure(now: datetime, failures: int, *, retry_after: float | None = None) -> datetime:
-    """Exponential backoff with jitter, capped; a server's Retry-After wins when it asks for longer."""
-    delay: timedelta = min(BACKOFF_BASE * (2 ** max(failures - 1, 0)), BACKOFF_CAP)
+    """Exponential backoff with jitter, capped; a server's Retry-After wins when it asks for longer (up to
+    ``MAX_DELAY``). The exponent is capped too, so a streak of thousands of failures cannot overflow."""
+    delay: timedelta = min(BACKOFF_BASE * (2 ** min(max(failures - 1, 0), 16)), BACKOFF_CAP)
     delay = delay * (1 + random.uniform(-BACKOFF_JITTER, BACKOFF_JITTER))
-    if retry_after:
-        delay = max(delay, timedelta(seconds=retry_after))
+    wait = clamp_delay(retry_after)
+    if wait:
+        delay = max(delay, timedelta(seconds=wait))
     return now + delay
 
 
@@ -165,7 +176,8 @@ async def process_feed(ctx: RunContext, feed: Feed) -> FeedOutcome:
 
     outcome.entries = len(parsed.entries)
     outcome.warnings.extend(parsed.warnings)
-    entries = _new_entries(ctx, parsed)[: ctx.max_articles_per_feed]
+    outcome.article_failures.extend(parsed.skipped)
+    entries, waiting = _new_entries(ctx, parsed, ctx.max_articles_per_feed)
     pages, transient = await _extract_entries(ctx, entries, outcome)
     success = _success(
         feed,
@@ -173,16 +185,18 @@ async def process_feed(ctx: RunContext, feed: Feed) -> FeedOutcome:
         now,
         ttl=parsed.ttl_seconds,
         items=len(entries),
-        keep=not transient,
+        keep=not transient and not waiting,
         title=parsed.title,
-        warning="; ".join(parsed.warnings)[:2000] or None,
+        warning=redact_text("; ".join(parsed.warnings))[:2000] or None,
     )
     _store_feed(ctx, feed, [_prepare(ctx, feed, page) for page in pages], outcome, success)
     return outcome
 
 
-def _new_entries(ctx: RunContext, parsed: ParsedFeed) -> list[FeedEntry]:
-    """Entries whose key and canonical URL are both unseen, deduplicated within the feed too."""
+def _new_entries(ctx: RunContext, parsed: ParsedFeed, limit: int) -> tuple[list[FeedEntry], bool]:
+    """Up to ``limit`` entries whose key and canonical URL are both unseen, deduplicated within the feed
+    too, and whether more new entries wait beyond the limit. Only the entries taken are claimed for this
+    run: one left waiting here may still be fetched by another feed of the run that lists it."""
     with Session(ctx.engine) as session:
         known = repo.known_articles(
             session,
@@ -195,10 +209,12 @@ def _new_entries(ctx: RunContext, parsed: ParsedFeed) -> list[FeedEntry]:
             continue
         if entry.entry_key in ctx.claimed or entry.url in ctx.claimed:
             continue
+        if len(fresh) >= limit:
+            return fresh, True
         known.update((entry.entry_key, entry.url))
         ctx.claimed.update((entry.entry_key, entry.url))
         fresh.append(entry)
-    return fresh
+    return fresh, False
 
 
 @dataclass(frozen=True)
@@ -292,14 +308,18 @@ def _prepare(ctx: RunContext, feed: Feed, page: _Page) -> _Prepared:
     verdict = page.verdict
     if verdict is None or verdict.version != ctx.classifier.version:
         verdict = ctx.classifier.classify(title, text)  # a failed page (title and summary), or a mismatch
+    title, text = _storable(title), _storable(text)
+    author = (article.author if article else None) or entry.author
     row = repo.NewArticle(
         canonical_url=entry.url,
         url=entry.link,
         entry_key=entry.entry_key,
         feed_id=feed.id,
         title=title,
-        author=(article.author if article else None) or entry.author,
-        published_at=(article.published if article else None) or entry.published,
+        author=_storable(author) if author else None,
+        # A page's own date is a stranger's too (article:published_time = 9999-12-31T23:59:59-12:00
+        # overflowed on the way into the database and cost the feed its whole batch).
+        published_at=clamp_datetime((article.published if article else None) or entry.published, ctx.now()),
         text=text,
         content_hash=content_hash(text) if article else None,
         language=article.language if article else None,
@@ -314,6 +334,15 @@ def _prepare(ctx: RunContext, feed: Feed, page: _Page) -> _Prepared:
         classifier_version=verdict.version,
     )
     return _Prepared(row, _matches(ctx, title, text, feed.name, verdict))
+
+
+_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+
+
+def _storable(value: str) -> str:
+    """Text any database accepts: PostgreSQL refuses NUL in text, and no driver can encode a lone surrogate.
+    One such character in one article must not fail the INSERT that carries the feed's whole batch."""
+    return _UNSTORABLE.sub("", value) if _UNSTORABLE.search(value) else value
 
 
 def _matches(

@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 import typer
 from sqlmodel import Session
 
+from extractors.redact import redact_text, redact_url
 from storage import stats
 from storage.stats import RuleCount, TradeArticle
 
@@ -144,11 +145,11 @@ def build_report(session: Session, since: datetime, now: datetime) -> ReportData
     troubled = [
         FeedTrouble(
             name=h.feed.name,
-            url=h.feed.url,
+            url=redact_url(h.feed.url),  # reports are shared and archived; feed URLs may carry tokens
             state="failing" if h.feed.consecutive_failures else "silent",
             consecutive_failures=h.feed.consecutive_failures,
             reason=h.feed.last_error_reason if h.feed.consecutive_failures else None,
-            last_error=h.feed.last_error if h.feed.consecutive_failures else None,
+            last_error=redact_text(h.feed.last_error or "") or None if h.feed.consecutive_failures else None,
             last_success_at=h.feed.last_success_at,
             latest_article_at=h.latest_article_at,
         )

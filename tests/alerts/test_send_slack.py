@@ -15,7 +15,7 @@ from apprise.plugins.slack import NotifySlack
 
 from alerts.render import AlertItem, render_instant
 from alerts.rules import Document, parse
-from alerts.send import DeliveryError, redact, send
+from alerts.send import DeliveryError, send
 
 TOKENS = ("T1SECRETAA", "B2SECRETBB", "C3SECRETCCCCCCCCCCCCCCCC")
 # footer/image off: the payload is then exactly what we render, with nothing apprise-version-specific in it.
@@ -153,18 +153,3 @@ def test_apprise_debug_chatter_stays_out_of_an_app_logging_at_warning(
     assert apprise_records  # the failure warning is kept...
     assert all(r.levelno >= logging.WARNING for r in apprise_records)  # ...the DEBUG we read is not
     assert logging.getLogger("apprise").level == before
-
-
-@pytest.mark.parametrize(
-    ("url", "shown"),
-    [
-        ("mailto://user:pw@127.0.0.1:2525?smtp=127.0.0.1&to=a@b.example", "mailto://127.0.0.1"),
-        ("mailtos://user:pw@smtp.example.com", "mailtos://smtp.example.com"),
-        ("slack://T1SECRET/B2SECRET/C3SECRET/#general", "slack://***"),
-        ("discord://123456/tokentoken", "discord://***"),
-        ("json://hooks.example.com/path/secret?token=abc", "json://hooks.example.com"),
-        ("not a url", "***"),
-    ],
-)
-def test_redact_keeps_scheme_and_server_only(url: str, shown: str) -> None:
-    assert redact(url) == shown

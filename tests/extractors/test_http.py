@@ -31,8 +31,8 @@ from extractors.http import (
     fetch_page_sync,
     is_forbidden_address,
     parse_retry_after,
-    redact_url,
 )
+from extractors.redact import redact_url
 from tests.httpserver import Exchange, HTTPTestServer
 
 T = TypeVar("T")
