@@ -1,0 +1,226 @@
+"""Hostile and odd input, one case at a time, through the real pipeline against a real HTTP server and store.
+
+Each test is a case that once failed (issue 16): one bad entry failing its whole feed on every poll, an
+absurd date or delay overflowing, a 304 hiding entries that were never fetched. What must hold instead:
+the bad item is skipped and counted with its reason, every good article is stored, dates and delays
+from outside are clamped, and the feed is read again until every new entry was handled.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy.engine import Engine
+from sqlmodel import Session, col, select
+
+from classifiers.trade import load_classifier
+from extractors.clamp import MAX_DELAY
+from extractors.http import Fetcher, FetchPolicy
+from flows.process import FeedOutcome, RunContext, process_feeds
+from storage import repo
+from storage.models import Article, Feed
+from tests.httpserver import Exchange, HTTPTestServer
+
+POLICY = FetchPolicy(allow_private_networks=("127.0.0.0/8",), respect_robots=False, total_timeout=10)
+PAGE = """<html><head><title>{title}</title>{head}</head><body><article><h1>{title}</h1>
+<p>{title}: the government announced new tariffs on steel imports, officials said on Monday.</p>
+<p>Officials said the new tariffs would take effect next month, and trade talks between the two
+governments would continue in Geneva later this year.</p><p>Exporters warned of retaliation.</p>
+</article></body></html>"""
+ABSURD_DATE = "9999-12-31T23:59:59-12:00"
+YEAR_ONE = "0001-01-01T00:00:00+14:00"
+
+
+def page(server: HTTPTestServer, path: str, title: str, head: str = "") -> str:
+    body = PAGE.format(title=title, head=head).encode()
+    server.route(path, 200, {"Content-Type": "text/html; charset=utf-8"}, body)
+    return server.url(path)
+
+
+def rss(items: list[tuple[str, str]], *, channel: str = "") -> bytes:
+    """An RSS 2.0 document of (link, title) items, links written as given (hostile ones too)."""
+    entries = "".join(
+        f"<item><title>{title}</title><link>{link}</link><guid>{link}#{n}</guid></item>"
+        for n, (link, title) in enumerate(items)
+    )
+    return (
+        f'<?xml version="1.0" encoding="utf-8"?><rss version="2.0"><channel><title>Wire</title>{channel}'
+        f"{entries}</channel></rss>"
+    ).encode()
+
+
+def run(
+    engine: Engine, urls: list[str], *, now: datetime | None = None, max_articles: int = 100
+) -> list[FeedOutcome]:
+    """One run over ``urls`` (every feed polled), as flows.ingest does it, without Prefect."""
+    with Session(engine) as session:
+        repo.sync_feeds(session, [repo.FeedSpec(f"feed {i}", url) for i, url in enumerate(urls)])
+        session.commit()
+        feeds = repo.due_feeds(session, now or datetime.now(UTC), force=True)
+
+    async def go() -> list[FeedOutcome]:
+        async with Fetcher(POLICY) as fetcher:
+            ctx = RunContext(
+                engine=engine,
+                fetcher=fetcher,
+                classifier=load_classifier(None),
+                rules=[],
+                max_articles_per_feed=max_articles,
+                now=(lambda: now) if now else (lambda: datetime.now(UTC)),
+            )
+            return await process_feeds(ctx, feeds)
+
+    return asyncio.run(go())
+
+
+def stored(engine: Engine) -> dict[str, Article]:
+    with Session(engine) as session:
+        return {a.url: a for a in session.exec(select(Article))}
+
+
+def feed_row(engine: Engine, url: str) -> Feed:
+    with Session(engine) as session:
+        return session.exec(select(Feed).where(col(Feed.url) == url)).one()
+
+
+# ------------------------------------------------------------------------------ one bad entry, one feed
+
+
+def test_entry_links_that_do_not_parse_cost_only_their_entry(
+    engine: Engine, http_server: HTTPTestServer
+) -> None:
+    good = [page(http_server, f"/good{n}", f"Steel tariffs story {n}") for n in range(2)]
+    http_server.route(
+        "/feed.xml",
+        200,
+        {"Content-Type": "application/rss+xml"},
+        rss(
+            [
+                (good[0], "Steel tariffs story 0"),
+                ("http://[::1", "Broken IPv6 literal"),
+                ("http://a\uff03b.example/story", "Host invalid under NFKC"),
+                ("http://127.0.0.1:99999/story", "Port out of range"),
+                (good[1], "Steel tariffs story 1"),
+            ]
+        ),
+    )
+    for attempt in range(2):  # and on the next poll too: nothing is left to fail "forever"
+        (outcome,) = run(engine, [http_server.url("/feed.xml")])
+        assert outcome.status == "ok", outcome
+        assert sorted(reason for _what, reason in outcome.article_failures) == ["bad_link"] * 3
+        assert outcome.new_articles == (2 if attempt == 0 else 0)
+    assert sorted(stored(engine)) == sorted(good)
+    assert feed_row(engine, http_server.url("/feed.xml")).consecutive_failures == 0
+
+
+def test_an_absurd_json_feed_date_is_clamped_and_the_feed_is_stored(
+    engine: Engine, http_server: HTTPTestServer
+) -> None:
+    links = [page(http_server, f"/j{n}", f"Tariff ruling {n}") for n in range(2)]
+    items = [
+        {"id": "1", "url": links[0], "title": "Tariff ruling 0", "date_published": ABSURD_DATE},
+        {"id": "2", "url": links[1], "title": "Tariff ruling 1", "date_published": YEAR_ONE},
+    ]
+    doc = {"version": "https://jsonfeed.org/version/1.1", "title": "J", "items": items}
+    http_server.route("/feed.json", 200, {"Content-Type": "application/feed+json"}, json.dumps(doc).encode())
+    now = datetime.now(UTC)
+    (outcome,) = run(engine, [http_server.url("/feed.json")], now=now)
+    assert (outcome.status, outcome.new_articles) == ("ok", 2)
+    for article in stored(engine).values():
+        assert article.published_at is not None
+        published = article.published_at.replace(tzinfo=UTC)
+        assert now - timedelta(days=100 * 366) <= published <= now + timedelta(days=1)
+
+
+def test_an_absurd_published_time_in_a_page_does_not_cost_the_feed_its_batch(
+    engine: Engine, http_server: HTTPTestServer
+) -> None:
+    absurd = page(
+        http_server,
+        "/absurd",
+        "Tariffs from the year 9999",
+        head=f'<meta property="article:published_time" content="{ABSURD_DATE}">',
+    )
+    normal = page(http_server, "/normal", "Ordinary tariffs story")
+    http_server.route(
+        "/feed.xml",
+        200,
+        {"Content-Type": "application/rss+xml"},
+        rss([(absurd, "Tariffs from the year 9999"), (normal, "Ordinary tariffs story")]),
+    )
+    now = datetime.now(UTC)
+    (outcome,) = run(engine, [http_server.url("/feed.xml")], now=now)
+    assert (outcome.status, outcome.new_articles, outcome.article_failures) == ("ok", 2, [])
+    published = stored(engine)[absurd].published_at
+    assert published is not None
+    assert published.replace(tzinfo=UTC) <= now + timedelta(days=1)
+
+
+def test_huge_max_age_and_ttl_are_clamped_to_a_week(engine: Engine, http_server: HTTPTestServer) -> None:
+    link = page(http_server, "/p", "Tariff story")
+    http_server.route(
+        "/max-age.xml",
+        200,
+        {"Content-Type": "application/rss+xml", "Cache-Control": "max-age=99999999999999999999"},
+        rss([(link, "Tariff story")]),
+    )
+    http_server.route(
+        "/ttl.xml",
+        200,
+        {"Content-Type": "application/rss+xml"},
+        rss([(link, "Tariff story")], channel="<ttl>999999999999</ttl>"),
+    )
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    urls = [http_server.url("/max-age.xml"), http_server.url("/ttl.xml")]
+    outcomes = run(engine, urls, now=now)
+    assert [o.status for o in outcomes] == ["ok", "ok"]
+    for url in urls:
+        next_poll = feed_row(engine, url).next_poll_at
+        assert next_poll is not None
+        assert next_poll.replace(tzinfo=UTC) == now + MAX_DELAY
+
+
+def test_a_429_asking_for_ten_thousand_years_is_rate_limited_for_a_week(
+    engine: Engine, http_server: HTTPTestServer
+) -> None:
+    http_server.route("/busy.xml", 429, {"Retry-After": "999999999999"}, b"go away")
+    now = datetime(2026, 11, 24, 12, 0, tzinfo=UTC)
+    (outcome,) = run(engine, [http_server.url("/busy.xml")], now=now)
+    assert (outcome.status, outcome.reason) == ("failed", "rate_limited")
+    row = feed_row(engine, http_server.url("/busy.xml"))
+    assert row.last_error_reason == "rate_limited"
+    assert row.next_poll_at is not None
+    assert row.next_poll_at.replace(tzinfo=UTC) == now + MAX_DELAY
+
+
+# ------------------------------------------------------------------------- conditional GET, capped runs
+
+
+def test_entries_beyond_the_per_run_cap_are_fetched_by_later_runs_not_hidden_by_a_304(
+    engine: Engine, http_server: HTTPTestServer
+) -> None:
+    links = [page(http_server, f"/s{n}", f"Tariff story {n}") for n in range(25)]
+    body = rss([(link, f"Tariff story {n}") for n, link in enumerate(links)])
+
+    def feed(exchange: Exchange) -> None:
+        if exchange.headers.get("if-none-match") == '"v1"':
+            exchange.send(304, {"ETag": '"v1"'}, b"")
+        else:
+            exchange.send(200, {"Content-Type": "application/rss+xml", "ETag": '"v1"'}, body)
+
+    http_server.route("/feed.xml", feed)
+    url = http_server.url("/feed.xml")
+    new = []
+    for _ in range(4):
+        (outcome,) = run(engine, [url], max_articles=10)
+        new.append((outcome.status, outcome.new_articles))
+    assert new == [("ok", 10), ("ok", 10), ("ok", 5), ("not_modified", 0)]
+    assert len(stored(engine)) == 25
+    assert [r.headers.get("if-none-match") for r in http_server.requests_to("/feed.xml")] == [
+        None,
+        None,
+        None,
+        '"v1"',
+    ], "validators are sent only once every new entry was handled"
