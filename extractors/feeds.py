@@ -469,13 +469,19 @@ def _resolve(base: str, link: str) -> str:
     return absolute
 
 
+def _json_int(digits: str) -> int | str:
+    """A JSON integer; one too long for ``int()`` (over 4,300 digits raise ValueError, and would fail the
+    whole document) stays the string of its digits: it can only be an id, and it is still one."""
+    return int(digits) if len(digits) <= 1000 else digits
+
+
 def _parse_json_feed(
     content: bytes, url: str, charset: str | None
 ) -> tuple[str | None, list[_RawEntry | _Skipped], list[str]]:
     text, _, warnings = decode_feed(content, charset)
     try:
-        doc = json.loads(text)
-    except (ValueError, RecursionError) as exc:  # ValueError: JSONDecodeError, or a 5,000-digit number
+        doc = json.loads(text, parse_int=_json_int)
+    except (ValueError, RecursionError) as exc:
         raise FeedError("parse", url, f"invalid JSON: {exc}") from exc
     if not isinstance(doc, dict):
         raise FeedError("not_a_feed", url, "JSON document is not a JSON Feed object")

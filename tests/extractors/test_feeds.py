@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import codecs
-from datetime import UTC, datetime
+import json
+import re
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -524,3 +526,141 @@ def test_mutated_real_feeds_give_entries_or_a_feed_error(content: bytes) -> None
 def test_mislabelled_media_type_does_not_decide_the_format() -> None:
     assert parse_feed(RSS20, FEED_URL, content_type="application/json").entries[0].guid == "steel-7"
     assert parse_feed(JSONFEED, FEED_URL, content_type="text/xml").title == "JSON trade"
+
+
+# ------------------------------------------------------------- hostile values in otherwise real feeds
+
+
+def _demo_feed(name: str) -> bytes:
+    from flows.demo import BASE_URL_TOKEN, DEMO_SITE
+
+    raw = (DEMO_SITE / "feeds" / name).read_bytes()
+    return raw.replace(BASE_URL_TOKEN.encode(), b"https://demo.example.com")
+
+
+#: Real feeds whose values the property below replaces: the demo site's RSS and Atom, and the samples.
+REAL_FEEDS = {**SAMPLES, "demo-rss": _demo_feed("rss.xml"), "demo-atom": _demo_feed("atom.xml")}
+
+#: Where values sit in a feed: URLs, dates (RFC 822 and ISO 8601) and bare numbers (<ttl>, ids).
+_SLOTS = re.compile(
+    rb"(?P<url>(?:https?|urn|tag):[^\s<>\"'&]+)"
+    rb"|(?P<date>(?:[A-Z][a-z]{2}, )?\d{1,2} [A-Z][a-z]{2} \d{4} \d\d:\d\d(?::\d\d)? (?:[+-]\d{4}|GMT)"
+    rb"|\d{4}-\d\d-\d\dT\d\d:\d\d(?::\d\d)?(?:Z|[+-]\d\d:\d\d)?)"
+    rb"|(?P<number>(?<![\w.-])\d+(?![\w.-]))"
+)
+HOSTILE_URLS = [
+    "http://[::1",
+    "http://[::1]:99999/x",
+    "http://h:abc/x",
+    "http://a\uff03b.example/story",
+    "http://\u0430pple.example/",  # Cyrillic a
+    "http://xn--/x",
+    "http://%zz%/x",
+    "http://exa mple.com/x",
+    "http://x.example/\x00nul",
+    "http://\u202e.example/",
+    "https://user:pw@x.example/a?token=s3cret",
+    "javascript:alert(1)",
+    "//protocol-relative.example/x",
+    "http://",
+    "http://" + "a" * 300 + ".example/",
+    "\ud800",
+]
+HOSTILE_DATES = [
+    "9999-12-31T23:59:59-12:00",
+    "0001-01-01T00:00:00+14:00",
+    "Fri, 31 Dec 9999 23:59:59 -1200",
+    "Mon, 01 Jan 0001 00:00:00 +1400",
+    "2026-02-30T25:61:61Z",
+    "Sun, 99 Foo 2026 99:99:99 +9999",
+    "-1",
+    "NaN",
+]
+HOSTILE_NUMBERS = ["0", "-1", "99999999999999999999", "9" * 5000, "NaN", "1e309", "inf", "\u0663"]
+
+
+def _replacement(kind: str) -> st.SearchStrategy[str]:
+    pools = {"url": HOSTILE_URLS, "date": HOSTILE_DATES, "number": HOSTILE_NUMBERS}
+    return st.sampled_from(pools[kind]) | st.text(max_size=30) | st.integers().map(str)
+
+
+def _escape(value: str, json_doc: bool, bare: bool) -> bytes:
+    """``value`` written where the slot was: XML-escaped, or as a JSON string's inside, or (a bare JSON
+    number) as a JSON number when it is one and a JSON string when not, so the document stays valid."""
+    if json_doc and bare:
+        try:
+            is_number = isinstance(json.loads(value), int | float)
+        except ValueError:
+            is_number = False
+        return (value if is_number else json.dumps(value)).encode("utf-8", "surrogatepass")
+    if json_doc:
+        return json.dumps(value)[1:-1].encode("utf-8", "surrogatepass")
+    escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+    return escaped.encode("utf-8", "surrogatepass")
+
+
+@st.composite
+def feed_with_hostile_values(draw: st.DrawFn) -> tuple[bytes, int, int, int]:
+    """(a real feed with some hosts, URLs, dates and numbers replaced, its original entry count, how many
+    replacements fell inside the entries, how many outside: in the feed's own header)."""
+    name = draw(st.sampled_from(sorted(REAL_FEEDS)))
+    data = REAL_FEEDS[name]
+    json_doc = name == "jsonfeed"
+    slots = list(_SLOTS.finditer(data))
+    chosen = sorted(
+        draw(st.sets(st.integers(0, len(slots) - 1), min_size=1, max_size=min(4, len(slots)))), reverse=True
+    )
+    entries_start = min(
+        (i for i in (data.find(b"<item"), data.find(b"<entry"), data.find(b'"items"')) if i >= 0), default=0
+    )
+    out, inside, outside = bytearray(data), 0, 0
+    for index in chosen:  # from the end, so earlier offsets stay valid
+        slot = slots[index]
+        kind = slot.lastgroup or "number"
+        bare = data[: slot.start()].rstrip()[-1:] in (b":", b",", b"[")
+        out[slot.start() : slot.end()] = _escape(draw(_replacement(kind)), json_doc, bare)
+        inside += slot.start() > entries_start
+        outside += slot.start() <= entries_start
+    original = len(parse_feed(data, FEED_URL).entries)
+    return bytes(out), original, inside, outside
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(feed_with_hostile_values())
+def test_hostile_hosts_urls_dates_and_numbers_cost_at_most_their_own_entry(
+    case: tuple[bytes, int, int, int],
+) -> None:
+    """The contract, with the values strangers write replaced by hostile ones: entries or FeedError, never
+    another exception; every entry fetchable and dated within the clamp window; and a replacement inside
+    one entry costs at most that entry (issue 16: ``http://[::1`` or a year-9999 date failed the feed)."""
+    from urllib.parse import urlsplit
+
+    from extractors.clamp import MAX_DELAY, MAX_FUTURE, MAX_PAST
+
+    content, original, inside, outside = case
+    now = datetime.now(UTC)
+    try:
+        feed = parse_feed(content, FEED_URL)
+    except FeedError as exc:
+        error: FeedError | None = exc
+    else:
+        error = None
+    if error is not None:
+        assert error.reason in {"not_a_feed", "parse", "encoding"}
+        assert outside > 0, f"values inside the entries cost the whole feed: {error}"
+        return
+    for entry in feed.entries:
+        for url in (entry.url, entry.link):
+            parts = urlsplit(url)
+            assert parts.scheme in ("http", "https")
+            assert parts.hostname
+            assert parts.port is None or 0 <= parts.port <= 65535
+        assert entry.published is None or now - MAX_PAST - timedelta(minutes=1) <= entry.published
+        assert entry.published is None or entry.published <= now + MAX_FUTURE + timedelta(minutes=1)
+        for text in (entry.title, entry.summary, entry.author or ""):
+            assert "\x00" not in text
+            text.encode("utf-8")  # no lone surrogate: it could not be stored
+    assert feed.ttl_seconds is None or 0 <= feed.ttl_seconds <= MAX_DELAY.total_seconds()
+    if outside == 0:  # the feed's header (its xml:base, its version) may legitimately change everything
+        assert len(feed.entries) >= original - inside, "a replaced value cost more than its own entry"
+    assert len({e.entry_key for e in feed.entries}) == len(feed.entries)
