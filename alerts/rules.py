@@ -63,8 +63,13 @@ _WORD_RE = re.compile(r"\w+")
 # and turn a rule into noise.
 MIN_PREFIX_LETTERS = 2
 
-# Largest NEAR distance: beyond a paragraph's length, "near" means nothing and costs quadratic work.
+# Largest NEAR distance: beyond a paragraph's length, "near" means nothing.
 MAX_NEAR_DISTANCE = 100
+
+# Deepest nesting of groups, NOTs and NEARs a rule may have. Parsing and matching recurse once per level,
+# so a rule 200 parentheses deep crashed `config check` with a RecursionError; a person's rule rarely
+# goes past five levels, and this limit keeps every rule far inside Python's recursion limit.
+MAX_DEPTH = 32
 
 # The message sentence is capped to this many characters around the hit: enough for a sentence of context,
 # short enough for a Slack line or a phone notification.
@@ -300,15 +305,21 @@ class _Positional(_Node):
     def spans(self, fx: _FieldIndex) -> list[Span]:
         raise NotImplementedError
 
+    def hit(self, fx: _FieldIndex, found: list[Span]) -> Span:
+        """The span to quote, given ``found`` (non-empty, sorted): the first."""
+        return found[0]
+
     def eval(self, prep: Prepared, fields: tuple[Field, ...], hits: list[_Hit] | None) -> bool:
         ok = False
         for name in fields:
-            found = self.spans(prep.fields[name])
+            fx = prep.fields[name]
+            found = self.spans(fx)
             if found:
                 ok = True
                 if hits is None:
                     return True
-                hits.extend(_Hit(name, s, e, self.terms()) for s, e in found[:1])
+                start, end = self.hit(fx, found)
+                hits.append(_Hit(name, start, end, self.terms()))
         return ok
 
     def terms(self) -> tuple[str, ...]:
@@ -337,6 +348,23 @@ class _Term(_Positional):
 
 @dataclass(frozen=True, eq=False)
 class _Near(_Positional):
+    """``left NEAR/distance right``: a left span with a right span at most ``distance`` words away.
+
+    Linear (up to a logarithm) in the number of spans, however often both sides occur: building every
+    (left, right) pair took 15.9 s and ~1 GB for ``tariff NEAR/100 china`` over a 1.5 MB text. Instead,
+    each left span yields one span, the union of all its pairs: from the earliest start to the latest
+    end among the right spans near it. That union is exact for what a span is used for here: whether
+    the rule matches, and the distance to a further NEAR (the pair with the latest end is the nearest to
+    anything after, the one with the earliest start to anything before, and every word between lies in
+    some pair's span, since they all contain the left span). The quoted hit is one real, tightest pair.
+
+    How one left span (s1, e1) finds its partners, with the right spans sorted by start: a right span
+    (s2, e2) is near it when ``s2 <= e1 + distance`` and ``e2 >= s1 - distance``. With ``reach[i]`` the
+    largest end among right spans 0..i (non-decreasing), the near ones are those up to the last start
+    within reach whose end is ``>= s1 - distance``; the first of them is found by bisecting ``reach``,
+    and the latest end among them is ``reach`` at the last index.
+    """
+
     left: _Positional
     right: _Positional
     distance: int
@@ -344,24 +372,52 @@ class _Near(_Positional):
     label: str = ""
 
     def spans(self, fx: _FieldIndex) -> list[Span]:
+        return [union for union, _left in self._unions(fx)]
+
+    def _unions(self, fx: _FieldIndex) -> list[tuple[Span, Span]]:
+        """(union of the left span's pairs, the left span) for every left span that has a partner."""
         a = self.left.spans(fx)
         if not a:
             return []
-        b = self.right.spans(fx)
+        b = sorted(set(self.right.spans(fx)))
         if not b:
             return []
-        b_starts = [s for s, _ in b]
-        longest = max(e - s for s, e in b)
-        out: list[Span] = []
+        starts = [s for s, _ in b]
+        reach: list[int] = []
+        top = -1
+        for _, e in b:
+            top = max(top, e)
+            reach.append(top)
+        out: list[tuple[Span, Span]] = []
         for s1, e1 in a:
-            lo = bisect.bisect_left(b_starts, s1 - self.distance - longest)
-            hi = bisect.bisect_right(b_starts, e1 + self.distance)
-            for s2, e2 in b[lo:hi]:
-                gap = s2 - e1 if s2 >= e1 else s1 - e2
-                if gap <= self.distance and (s2, e2) != (s1, e1):
-                    out.append((min(s1, s2), max(e1, e2)))
+            last = bisect.bisect_right(starts, e1 + self.distance) - 1
+            if last < 0 or reach[last] < s1 - self.distance:
+                continue
+            first = bisect.bisect_left(reach, s1 - self.distance)  # the first right span near enough
+            if b[first] == (s1, e1):  # a word is not near itself: another partner is needed
+                if first == last:
+                    continue
+                first += 1  # every later right span up to `last` starts at or after s1: near enough
+            out.append(((min(s1, b[first][0]), max(e1, reach[last])), (s1, e1)))
         out.sort()
         return out
+
+    def hit(self, fx: _FieldIndex, found: list[Span]) -> Span:
+        """The tightest real pair of the first left span that has one (the union may be much longer)."""
+        unions = self._unions(fx)
+        if not unions:  # pragma: no cover - only called when spans() found something
+            return found[0]
+        (start, end), (s1, e1) = unions[0]
+        best = (start, end)
+        for s2, e2 in sorted(set(self.right.spans(fx))):
+            if s2 > e1 + self.distance:
+                break
+            gap = s2 - e1 if s2 >= e1 else s1 - e2
+            if gap <= self.distance and (s2, e2) != (s1, e1):
+                pair = (min(s1, s2), max(e1, e2))
+                if pair[1] - pair[0] < best[1] - best[0]:
+                    best = pair
+        return best
 
     def terms(self) -> tuple[str, ...]:
         return _dedupe((*self.left.terms(), *self.right.terms()))
@@ -574,6 +630,15 @@ class _Parser:
         self.query = query
         self.toks = _lex(query)
         self.i = 0
+        self.depth = 0
+
+    def deeper(self, pos: int) -> None:
+        """One more level of nesting (a group, a NOT, a NEAR); refused past MAX_DEPTH, with its position."""
+        self.depth += 1
+        if self.depth > MAX_DEPTH:
+            raise self.fail(
+                pos, f"the rule nests groups, NOT and NEAR more than {MAX_DEPTH} levels deep; simplify it"
+            )
 
     def peek(self) -> _Tok:
         return self.toks[self.i]
@@ -631,19 +696,26 @@ class _Parser:
             self.take()
             if self.peek().kind in ("end", "rparen", "or", "and", "near"):
                 raise self.fail(self.peek().pos, f"expected a term after {tok.text}")
-            return _Not(self.unary(), tok.pos)
+            self.deeper(tok.pos)
+            child = self.unary()
+            self.depth -= 1
+            return _Not(child, tok.pos)
         return self.near()
 
     def near(self) -> _Node:
         left = self.primary()
+        levels = 0  # each NEAR wraps the chain so far: a NEAR b NEAR c is NEAR(NEAR(a, b), c)
         while self.peek().kind == "near":
             op = self.take()
+            self.deeper(op.pos)
+            levels += 1
             if self.peek().kind in ("end", "rparen", "or", "and", "near", "not"):
                 raise self.fail(self.peek().pos, f"expected a word, phrase or group after {op.text}")
             right_pos = self.peek().pos
             right = self.positional(self.primary(), right_pos)
             left = self.positional(left, left.pos)
             left = _Near(left, right, op.value, left.pos)
+        self.depth -= levels
         return left
 
     def positional(self, node: _Node, pos: int) -> _Positional:
@@ -662,10 +734,12 @@ class _Parser:
         if tok.kind == "lparen":
             if self.peek().kind == "rparen":
                 raise self.fail(tok.pos, "empty parentheses")
+            self.deeper(tok.pos)
             inner = self.or_expr()
             close = self.take()
             if close.kind != "rparen":
                 raise self.fail(tok.pos, "'(' is never closed")
+            self.depth -= 1
             return inner
         if tok.kind == "field":
             nxt = self.peek()

@@ -299,3 +299,90 @@ def test_syntax_error_survives_pickling() -> None:
         caught.value.message,
         str(caught.value),
     )
+
+
+# --------------------------------------------------------------------------------- hostile rules, texts
+
+
+def _pair_spans(query: str, words: list[str]) -> list[tuple[int, int]]:
+    """The reference meaning of NEAR, written the obvious (quadratic) way: every (left, right) pair of
+    spans at most n words apart, nested left to right. Only for tiny texts; the rule engine must agree."""
+    import re as _re
+
+    parts = _re.split(r" NEAR/(\d+) ", query)
+    spans = [(i, i + 1) for i, w in enumerate(words) if w == parts[0]]
+    for distance, word in zip(parts[1::2], parts[2::2], strict=True):
+        right = [(i, i + 1) for i, w in enumerate(words) if w == word]
+        spans = sorted(
+            {
+                (min(s1, s2), max(e1, e2))
+                for s1, e1 in spans
+                for s2, e2 in right
+                if (s2 - e1 if s2 >= e1 else s1 - e2) <= int(distance) and (s2, e2) != (s1, e1)
+            }
+        )
+    return spans
+
+
+@settings(max_examples=400, deadline=None)
+@given(
+    st.lists(st.sampled_from(["aa", "bb", "cc", "dd"]), max_size=40),
+    st.lists(st.tuples(st.integers(1, 4), st.sampled_from(["aa", "bb", "cc"])), min_size=1, max_size=3),
+    st.sampled_from(["aa", "bb", "cc"]),
+)
+def test_near_matches_exactly_when_some_pair_is_near_enough(
+    words: list[str], chain: list[tuple[int, str]], first: str
+) -> None:
+    """NEAR no longer builds every pair (issue 16: 15.9 s and ~1 GB on a 1.5 MB text); it must still
+    match exactly the texts the all-pairs definition matches, nested NEARs included."""
+    query = first + "".join(f" NEAR/{n} {w}" for n, w in chain)
+    doc = Document(title="", text=" ".join(words))
+    assert parse(query).matches(doc) == bool(_pair_spans(query, words)), (query, words)
+    m = parse(query).match(doc)
+    if m is not None:  # the quoted hit is a real pair: both ends are words of the rule
+        hit = m.sentence[m.hit_start : m.hit_end].split()
+        assert hit[0] in {first, *(w for _n, w in chain)}
+        assert hit[-1] in {first, *(w for _n, w in chain)}
+        assert len(hit) <= 2 + sum(n for n, _w in chain) * 2
+
+
+def test_near_yields_at_most_one_span_per_occurrence_however_dense_the_text() -> None:
+    """The work NEAR does is bounded by the occurrences, not their pairs: a text that is nothing but the
+    two words gives one span per left occurrence (the old engine built ~200 per occurrence here)."""
+    from alerts.rules import prepare
+
+    text = "tariff china " * 5000
+    near = parse("tariff NEAR/100 china")._root
+    spans = near.spans(prepare(Document("", text)).fields["body"])  # type: ignore[attr-defined]
+    assert len(spans) == 5000
+    m = parse("tariff NEAR/100 china").match(Document("", text))
+    assert m is not None
+    assert m.sentence[m.hit_start : m.hit_end] == "tariff china"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "(" * 200 + "tariff" + ")" * 200,
+        "NOT " * 200 + "x tariff",
+        "-" * 200 + "x tariff",
+        " NEAR/2 ".join(["tariff"] * 200),
+        "title:(" * 100 + "tariff" + ")" * 100,
+    ],
+    ids=["parentheses", "not", "dashes", "near-chain", "scopes"],
+)
+def test_a_rule_nested_too_deep_is_a_positioned_syntax_error(query: str) -> None:
+    """200 nested parentheses crashed `config check` and `rules test` with a RecursionError."""
+    from alerts.rules import MAX_DEPTH
+
+    with pytest.raises(RuleSyntaxError) as caught:
+        parse(query)
+    assert f"more than {MAX_DEPTH} levels deep" in caught.value.message
+    assert 0 < caught.value.position < len(query)
+
+
+def test_a_rule_at_the_depth_limit_still_works() -> None:
+    from alerts.rules import MAX_DEPTH
+
+    query = "(" * MAX_DEPTH + "steel" + ")" * MAX_DEPTH
+    assert parse(query).matches(DOC)

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
@@ -21,6 +25,7 @@ from extractors.http import Fetcher, FetchPolicy
 from flows.process import FeedOutcome, RunContext, process_feeds
 from storage import repo
 from storage.models import Article, Feed
+from tests.faults.conftest import PROJECT_ROOT
 from tests.httpserver import Exchange, HTTPTestServer
 
 POLICY = FetchPolicy(allow_private_networks=("127.0.0.0/8",), respect_robots=False, total_timeout=10)
@@ -78,6 +83,19 @@ def run(
 def stored(engine: Engine) -> dict[str, Article]:
     with Session(engine) as session:
         return {a.url: a for a in session.exec(select(Article))}
+
+
+def tradewatch(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
+    """The real command line, as a user runs it: its own process, exit status, stdout and stderr."""
+    return subprocess.run(
+        [sys.executable, "-m", "flows.cli", *args],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env={**os.environ, "PYTHONUNBUFFERED": "1"},
+        check=False,
+    )
 
 
 def feed_row(engine: Engine, url: str) -> Feed:
@@ -224,3 +242,27 @@ def test_entries_beyond_the_per_run_cap_are_fetched_by_later_runs_not_hidden_by_
         None,
         '"v1"',
     ], "validators are sent only once every new entry was handled"
+
+
+# ------------------------------------------------------------------------------------------ hostile rules
+
+
+def test_a_rule_nested_200_deep_gets_a_positioned_error_and_exit_2_not_a_traceback(tmp_path: Path) -> None:
+    deep = "(" * 200 + "tariff" + ")" * 200
+    config = tmp_path / "tw.toml"
+    config.write_text(
+        f'[database]\nurl = "sqlite:///{tmp_path / "tw.db"}"\n[channels]\nc = "mailto://127.0.0.1?to=a@b.example"\n'
+        f'[[rules]]\nname = "deep"\nquery = "{deep}"\nchannels = ["c"]\n',
+        encoding="utf-8",
+    )
+    checked = tradewatch("config", "check", "--config", str(config))
+    assert checked.returncode == 2
+    assert "Traceback" not in checked.stdout + checked.stderr
+    assert "tw.toml:7:42:" in checked.stdout  # file:line:column of the 33rd parenthesis
+    assert "levels deep" in checked.stdout
+    config.write_text(f'[database]\nurl = "sqlite:///{tmp_path / "tw.db"}"\n', encoding="utf-8")
+    tested = tradewatch("rules", "test", deep, "--config", str(config))
+    assert tested.returncode == 2
+    assert "Traceback" not in tested.stdout + tested.stderr
+    assert "levels deep" in tested.stderr
+    assert "(at position 32)" in tested.stderr
