@@ -33,7 +33,7 @@ from flows.pool import ProcessPool
 from flows.process import FeedOutcome, RunContext, compile_rules, failures_by_reason, process_feeds
 from flows.progress import RunProgress
 from flows.settings import ConfigError, Settings, load_settings
-from flows.workers import start_worker
+from flows.workers import EXTRACTION_CPU_SECONDS, start_worker
 from storage import repo
 from storage.db import init_db, make_engine
 from storage.models import utcnow
@@ -77,7 +77,9 @@ def extraction_pool() -> ProcessPool:
     else: an initializer defined in this module would make every worker import Prefect (3.5 s and 90 MB
     more per worker, per run).
     """
-    return ProcessPool(max(1, os.cpu_count() or 1), initializer=start_worker)
+    return ProcessPool(
+        max(1, os.cpu_count() or 1), initializer=start_worker, cpu_seconds=EXTRACTION_CPU_SECONDS
+    )
 
 
 @task(name="poll-feeds", cache_policy=NO_CACHE)

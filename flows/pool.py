@@ -15,6 +15,16 @@ their callers is a queue per worker.
 A worker that dies (the OOM killer, a crash in a C library on a hostile page) breaks the pool, as it
 does ``ProcessPoolExecutor``: its jobs in flight and every later call fail with ``BrokenProcessPool``,
 and the caller falls back to extracting in its own process.
+
+CPU deadline. A pool built with ``cpu_seconds`` gives each job that much CPU time: the worker arms a
+one-shot ``ITIMER_PROF`` timer before the job, and its SIGPROF handler raises :class:`JobTimeout` in the
+job, which goes back to the caller like any other exception while the worker carries on with the next
+one. (A hostile page made trafilatura run for 58 to 149 s.) A signal handler runs between Python
+bytecodes, so a C call that never returns would not see it; for that the worker also lowers its own
+``RLIMIT_CPU`` to ``BACKSTOP_FACTOR`` times the deadline past what it has used, and the kernel ends it with
+SIGXCPU: that job fails with JobTimeout too, and the pool breaks as for any dead worker.
+:func:`run_in_thread` gives a job run in a thread (the fallback once the pool broke, and thread-pool runs)
+the same deadline, in wall-clock time, by raising JobTimeout in that thread.
 """
 
 from __future__ import annotations
@@ -22,12 +32,18 @@ from __future__ import annotations
 import asyncio
 import collections
 import contextlib
+import ctypes
 import fcntl
+import math
 import multiprocessing
 import os
 import pickle
+import resource
+import signal
 import struct
+import threading
 from collections.abc import Callable
+from concurrent.futures import Executor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
@@ -46,28 +62,128 @@ _PIPE_BYTES = 1 << 20
 _SHORT = struct.Struct("!i")
 _LONG = struct.Struct("!Q")
 
+#: A job stuck in C code past this many times its CPU deadline is ended by the kernel (RLIMIT_CPU).
+BACKSTOP_FACTOR = 3
+#: A job in a thread gets this many times the CPU deadline in wall-clock time: a thread shares the CPU
+#: with the event loop and other threads, so its wall-clock time overstates its CPU time.
+THREAD_WALL_FACTOR = 3
 
-def serve(jobs: Connection, results: Connection, initializer: Callable[[], None] | None) -> None:
+
+class JobTimeout(BaseException):
+    """A job used more than its CPU deadline and was stopped; the worker that ran it carries on.
+
+    A BaseException, as KeyboardInterrupt is, because it is raised wherever the job happens to be:
+    libraries that catch ``Exception`` (feedparser records any parser error and carries on) must not
+    swallow it and keep going.
+    """
+
+
+def _on_sigprof(signum: int, frame: object) -> None:
+    raise JobTimeout("the job used up its CPU time")
+
+
+def _arm(cpu_seconds: float) -> None:
+    """Start the job's CPU clock, and the kernel's backstop well beyond it."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    used = usage.ru_utime + usage.ru_stime
+    soft = math.ceil(used + cpu_seconds * BACKSTOP_FACTOR) + 1
+    _, hard = resource.getrlimit(resource.RLIMIT_CPU)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(
+            resource.RLIMIT_CPU, (soft if hard == resource.RLIM_INFINITY else min(soft, hard), hard)
+        )
+    signal.setitimer(signal.ITIMER_PROF, cpu_seconds)
+
+
+def _job_reply(fn: Callable[..., Any], args: tuple[Any, ...], cpu_seconds: float | None) -> bytes:
+    """Run one job (under its CPU deadline) and pickle ``(ok, value)`` for the caller."""
+    try:
+        try:
+            if cpu_seconds:
+                _arm(cpu_seconds)
+            value = fn(*args)
+        finally:
+            if cpu_seconds:  # disarm before pickling: the reply is not the job's time
+                signal.setitimer(signal.ITIMER_PROF, 0)
+        return pickle.dumps((True, value), pickle.HIGHEST_PROTOCOL)
+    except BaseException as exc:  # the caller gets the exception, as with ProcessPoolExecutor
+        try:
+            return pickle.dumps((False, exc), pickle.HIGHEST_PROTOCOL)
+        except Exception:  # an exception that cannot be pickled: send what can be said about it
+            return pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+
+
+def serve(
+    jobs: Connection,
+    results: Connection,
+    initializer: Callable[[], None] | None,
+    cpu_seconds: float | None = None,
+) -> None:
     """A worker's main loop: run each job it is sent, send back ``(ok, value)``, until the pipe closes."""
     if initializer is not None:
         initializer()
+    if cpu_seconds:
+        signal.signal(signal.SIGPROF, _on_sigprof)
+        with contextlib.suppress(ValueError, OSError):  # a backstop kill must not write a core file
+            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     while True:
         try:
             message = jobs.recv_bytes()
         except EOFError:
             return
         fn, args = pickle.loads(message)  # noqa: S301  (written by the pool that started us)
-        try:
-            reply = pickle.dumps((True, fn(*args)), pickle.HIGHEST_PROTOCOL)
-        except BaseException as exc:  # the caller gets the exception, as with ProcessPoolExecutor
-            try:
-                reply = pickle.dumps((False, exc), pickle.HIGHEST_PROTOCOL)
-            except Exception:  # an exception that cannot be pickled: send what can be said about it
-                reply = pickle.dumps((False, RuntimeError(f"{type(exc).__name__}: {exc}")))
+        reply = _job_reply(fn, args, cpu_seconds)
         try:
             results.send_bytes(reply)
         except OSError:  # the pool has closed its end (shutting down): nobody is waiting for this
             return
+
+
+class _ThreadJob:
+    """One call in a thread with a wall-clock deadline, after which JobTimeout is raised in that thread.
+
+    CPython can raise an exception in another thread (``PyThreadState_SetAsyncExc``); like a signal
+    handler it takes effect between bytecodes. A lock orders "finished" against "expired", and a pending
+    exception is cleared when the call ends, so it can never land in the executor's own code.
+    """
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.lock = threading.Lock()
+        self.ident: int | None = None
+        self.finished = False
+
+    def _expire(self) -> None:
+        with self.lock:
+            if not self.finished and self.ident is not None:
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(
+                    ctypes.c_ulong(self.ident), ctypes.py_object(JobTimeout)
+                )
+
+    def call(self, fn: Callable[..., T], args: tuple[Any, ...]) -> T:
+        self.ident = threading.get_ident()
+        timer = threading.Timer(self.seconds, self._expire)
+        timer.daemon = True
+        try:
+            timer.start()
+            return fn(*args)
+        finally:
+            timer.cancel()
+            with self.lock:
+                self.finished = True
+                ctypes.pythonapi.PyThreadState_SetAsyncExc(ctypes.c_ulong(self.ident), None)
+
+
+async def run_in_thread(
+    executor: Executor | None, cpu_seconds: float | None, fn: Callable[..., T], *args: Any
+) -> T:
+    """``fn(*args)`` in ``executor`` (None: the loop's default one), stopped with JobTimeout after
+    ``THREAD_WALL_FACTOR * cpu_seconds`` of wall-clock time (no deadline when ``cpu_seconds`` is None)."""
+    loop = asyncio.get_running_loop()
+    if not cpu_seconds:
+        return await loop.run_in_executor(executor, fn, *args)
+    job = _ThreadJob(cpu_seconds * THREAD_WALL_FACTOR)
+    return await loop.run_in_executor(executor, job.call, fn, args)
 
 
 @dataclass(eq=False)
@@ -90,9 +206,17 @@ class ProcessPool:
     the first job arrives. Needs a selector event loop (POSIX): the pipes are watched with ``add_reader``.
     """
 
-    def __init__(self, workers: int, initializer: Callable[[], None] | None = None, depth: int = 2) -> None:
+    def __init__(
+        self,
+        workers: int,
+        initializer: Callable[[], None] | None = None,
+        depth: int = 2,
+        *,
+        cpu_seconds: float | None = None,
+    ) -> None:
         self._size = workers
         self._initializer = initializer
+        self.cpu_seconds = cpu_seconds
         self._capacity = asyncio.Semaphore(workers * depth)
         self._loop: asyncio.AbstractEventLoop | None = None  # the loop that started the workers
         self._broken: str | None = None
@@ -107,7 +231,9 @@ class ProcessPool:
             jobs_read, jobs_write = context.Pipe(duplex=False)
             results_read, results_write = context.Pipe(duplex=False)
             process = context.Process(
-                target=serve, args=(jobs_read, results_write, self._initializer), daemon=True
+                target=serve,
+                args=(jobs_read, results_write, self._initializer, self.cpu_seconds),
+                daemon=True,
             )
             try:
                 process.start()
@@ -186,6 +312,11 @@ class ProcessPool:
             reason = ""
         if not data:
             worker.process.join(timeout=1)
+            if worker.process.exitcode == -signal.SIGXCPU and worker.waiting:
+                # The kernel's backstop ended a job stuck in C code: that job was over its deadline.
+                first = worker.waiting.popleft()
+                if not first.done():
+                    first.set_exception(JobTimeout(f"killed by RLIMIT_CPU after {self.cpu_seconds} s of CPU"))
             detail = f"exit code {worker.process.exitcode}" + (f", {reason}" if reason else "")
             self._break(f"extraction worker {worker.process.pid} died ({detail})")
             return

@@ -13,7 +13,11 @@ knows nothing of the others. It has no Prefect in it, so it runs and tests witho
   (``extractors.clamp``) before it is stored or added to a time;
 - a page that fails *permanently* (404, not HTML, no content, paywall) is stored once with its reason and
   the feed's summary, so it is neither refetched forever nor lost;
-- alerts are enqueued only by the writer that actually inserted the article, in the same transaction.
+- alerts are enqueued only by the writer that actually inserted the article, in the same transaction;
+- no stranger's document holds the event loop: feeds bigger than ``INLINE_PARSE_BYTES`` are parsed in
+  the worker pool (or a thread once it broke), and every extraction or off-loop parse has a CPU deadline
+  (``RunContext.cpu_seconds``); a page over it is stored once as failed with reason ``too_complex``, a
+  feed over it fails with that reason, and the worker carries on.
 """
 
 from __future__ import annotations
@@ -28,7 +32,6 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import BrokenExecutor, Executor
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from functools import partial
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
@@ -37,12 +40,12 @@ from alerts.rules import Document, Match, Query, parse, prepare
 from classifiers.trade import Classifier, Verdict
 from extractors.article import Article as ExtractedArticle
 from extractors.clamp import clamp_datetime, clamp_delay
-from extractors.errors import StageError
-from extractors.feeds import FeedEntry, ParsedFeed, parse_feed
+from extractors.errors import ExtractionError, FeedError, StageError
+from extractors.feeds import FeedEntry, ParsedFeed
 from extractors.http import Fetcher, Response
 from extractors.redact import RedactingFilter, redact_text
-from flows.pool import ProcessPool
-from flows.workers import analyse
+from flows.pool import JobTimeout, ProcessPool, run_in_thread
+from flows.workers import EXTRACTION_CPU_SECONDS, analyse, parse_feed_job
 from storage import repo
 from storage.models import AlertRule, Feed, utcnow
 
@@ -56,6 +59,10 @@ POLL_INTERVAL = timedelta(minutes=15) - timedelta(minutes=1)
 BACKOFF_BASE = timedelta(minutes=5)
 BACKOFF_CAP = timedelta(hours=24)
 BACKOFF_JITTER = 0.1
+#: Feeds up to this size are parsed on the event loop: ~50 entries, ~10-50 ms. Bigger ones go to the
+#: worker pool, whose start-up (~1 s per worker) would cost more than parsing a small feed; a
+#: 50,000-entry feed took ~35 s, during which no other feed's socket was read and pages timed out.
+INLINE_PARSE_BYTES = 32 * 1024
 
 
 @dataclass(frozen=True)
@@ -113,6 +120,9 @@ class RunContext:
     #: Where ``classifier`` came from (a model file, or None for the lexicon), so extraction workers can
     #: load the same one; a verdict whose version differs from ``classifier``'s is redone here.
     classifier_model: str | None = None
+    #: CPU seconds one page's extraction (or one feed's off-loop parse) may take; None: no limit. A
+    #: ProcessPool enforces its own ``cpu_seconds``; this one applies when work runs in a thread.
+    cpu_seconds: float | None = EXTRACTION_CPU_SECONDS
 
 
 def compile_rules(rules: Sequence[AlertRule]) -> list[CompiledRule]:
@@ -168,9 +178,7 @@ async def process_feed(ctx: RunContext, feed: Feed) -> FeedOutcome:
         _store_feed(ctx, feed, [], outcome, _success(feed, response, now, ttl=None, items=0, keep=True))
         return outcome
     try:
-        parsed = parse_feed(
-            response.content, response.url, charset=response.charset, content_type=response.content_type
-        )
+        parsed = await _parse(ctx, response)
     except StageError as exc:
         return _feed_failed(ctx, feed, outcome, exc, now)
 
@@ -191,6 +199,38 @@ async def process_feed(ctx: RunContext, feed: Feed) -> FeedOutcome:
     )
     _store_feed(ctx, feed, [_prepare(ctx, feed, page) for page in pages], outcome, success)
     return outcome
+
+
+async def _parse(ctx: RunContext, response: Response) -> ParsedFeed:
+    """``parse_feed`` on the response: inline when small, else off the event loop under the CPU deadline."""
+    args = (response.content, response.url, response.charset, response.content_type)
+    if len(response.content) <= INLINE_PARSE_BYTES:
+        return parse_feed_job(*args)
+    pool = _usable_pool(ctx)
+    try:
+        try:
+            if isinstance(pool, ProcessPool):
+                return await pool.run(parse_feed_job, *args)
+        except BrokenExecutor:
+            ctx.broken_pools.add(id(ctx.extract_pool))
+        return await run_in_thread(
+            None if isinstance(pool, ProcessPool) else pool, ctx.cpu_seconds, parse_feed_job, *args
+        )
+    except JobTimeout as exc:
+        size = len(response.content)
+        message = f"parsing {size} bytes took more than the {_limit(ctx, pool):g} s of CPU a feed may use"
+        raise FeedError("too_complex", response.url, message) from exc
+
+
+def _limit(ctx: RunContext, pool: ProcessPool | Executor | None) -> float:
+    """The CPU deadline the job ran under, for messages."""
+    return (pool.cpu_seconds if isinstance(pool, ProcessPool) else ctx.cpu_seconds) or 0.0
+
+
+def _usable_pool(ctx: RunContext) -> ProcessPool | Executor | None:
+    if ctx.extract_pool is None or id(ctx.extract_pool) in ctx.broken_pools:
+        return None
+    return ctx.extract_pool
 
 
 def _new_entries(ctx: RunContext, parsed: ParsedFeed, limit: int) -> tuple[list[FeedEntry], bool]:
@@ -265,13 +305,22 @@ async def _fetch_and_extract_one(ctx: RunContext, entry: FeedEntry, outcome: Fee
         log.exception("unexpected error fetching %s (will retry next poll)", entry.link)
         outcome.article_failures.append((entry.link, "unexpected"))
         return None
-    pool = None if ctx.extract_pool is None or id(ctx.extract_pool) in ctx.broken_pools else ctx.extract_pool
+    pool = _usable_pool(ctx)
     args = (response.content, response.url, response.charset, entry.title or entry.link, ctx.classifier_model)
     try:
         if isinstance(pool, ProcessPool):
             article, verdict = await pool.run(analyse, *args)
         else:  # a thread pool (tests), or None: this process's default executor, once the pool broke
-            article, verdict = await asyncio.get_running_loop().run_in_executor(pool, partial(analyse, *args))
+            article, verdict = await run_in_thread(pool, ctx.cpu_seconds, analyse, *args)
+    except JobTimeout:
+        # Permanent: the same bytes would take as long again. Stored once with the feed's summary.
+        limit = _limit(ctx, pool)
+        error = ExtractionError(
+            "too_complex", response.url, f"extraction took more than the {limit:g} s of CPU a page may use"
+        )
+        log.warning("page %s: too complex to extract (over %g s of CPU)", entry.link, limit)
+        outcome.article_failures.append((entry.link, "too_complex"))
+        return _Page(entry, None, error)
     except BrokenExecutor:
         # A worker died (killed for memory, or a C library crashed on a hostile page) and the pool is
         # unusable. The pages in flight are retried next poll; the rest of this run extracts in this

@@ -22,10 +22,12 @@ from sqlmodel import Session, col, select
 from classifiers.trade import load_classifier
 from extractors.clamp import MAX_DELAY
 from extractors.http import Fetcher, FetchPolicy
-from flows.process import FeedOutcome, RunContext, process_feeds
+from flows.pool import JobTimeout, ProcessPool, run_in_thread
+from flows.process import INLINE_PARSE_BYTES, FeedOutcome, RunContext, process_feeds
 from storage import repo
 from storage.models import Article, Feed
 from tests.faults.conftest import PROJECT_ROOT
+from tests.faults.cpu import spin, spin_in_c
 from tests.httpserver import Exchange, HTTPTestServer
 
 POLICY = FetchPolicy(allow_private_networks=("127.0.0.0/8",), respect_robots=False, total_timeout=10)
@@ -266,3 +268,130 @@ def test_a_rule_nested_200_deep_gets_a_positioned_error_and_exit_2_not_a_traceba
     assert "Traceback" not in tested.stdout + tested.stderr
     assert "levels deep" in tested.stderr
     assert "(at position 32)" in tested.stderr
+
+
+# ------------------------------------------------------------------------------------------ CPU deadline
+
+
+def test_a_job_over_its_cpu_deadline_fails_and_the_worker_carries_on() -> None:
+    async def go() -> tuple[int, BaseException | None, int]:
+        async with ProcessPool(1, cpu_seconds=0.3) as pool:
+            before = await pool.run(spin, 0.0)
+            try:
+                await pool.run(spin, 30.0)
+            except JobTimeout as exc:
+                error: BaseException | None = exc
+            else:
+                error = None
+            return before, error, await pool.run(spin, 0.05)
+
+    before, error, after = asyncio.run(go())
+    assert isinstance(error, JobTimeout)
+    assert after == before, "the same worker process ran the next job"
+
+
+def test_a_job_stuck_in_c_is_ended_by_the_kernel_backstop_as_over_its_deadline() -> None:
+    async def go() -> BaseException | None:
+        async with ProcessPool(1, cpu_seconds=0.2) as pool:
+            await pool.run(spin, 0.0)
+            try:
+                await pool.run(spin_in_c)
+            except BaseException as exc:  # the type is what is checked
+                return exc
+            return None
+
+    assert isinstance(asyncio.run(go()), JobTimeout)
+
+
+def test_a_job_in_a_thread_over_its_deadline_is_stopped_and_the_thread_is_reused() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    async def go() -> tuple[BaseException | None, int]:
+        with ThreadPoolExecutor(max_workers=1) as executor:
+            try:
+                await run_in_thread(executor, 0.1, spin, 30.0)
+            except JobTimeout as exc:
+                error: BaseException | None = exc
+            else:
+                error = None
+            return error, await run_in_thread(executor, 0.1, spin, 0.01)
+
+    error, pid = asyncio.run(go())
+    assert isinstance(error, JobTimeout)
+    assert pid == os.getpid()
+
+
+def test_a_page_too_complex_to_extract_is_stored_as_such_and_the_others_are_extracted(
+    engine: Engine, http_server: HTTPTestServer
+) -> None:
+    """The page is 4 MB of paragraphs: fine on its own (~3 s of CPU) but over a 0.5 s deadline."""
+    paragraph = "<p>Officials said the new tariffs on steel imports would take effect next month.</p>\n"
+    huge = (
+        f"<html><head><title>Huge</title></head><body><article>{paragraph * 50_000}</article></body></html>"
+    )
+    http_server.route("/huge", 200, {"Content-Type": "text/html"}, huge.encode())
+    normal = [page(http_server, f"/n{n}", f"Normal tariffs story {n}") for n in range(3)]
+    items = [(normal[0], "Normal 0"), (http_server.url("/huge"), "Huge tariffs"), (normal[1], "Normal 1")]
+    http_server.route(
+        "/feed.xml", 200, {"Content-Type": "application/rss+xml"}, rss([*items, (normal[2], "N2")])
+    )
+    with Session(engine) as session:
+        repo.sync_feeds(session, [repo.FeedSpec("f", http_server.url("/feed.xml"))])
+        session.commit()
+        feeds = repo.due_feeds(session, datetime.now(UTC), force=True)
+
+    async def go() -> tuple[list[FeedOutcome], list[int], list[int]]:
+        async with ProcessPool(1, cpu_seconds=0.5) as pool, Fetcher(POLICY) as fetcher:
+            await pool.run(spin, 0.0)
+            before = pool.pids()
+            ctx = RunContext(
+                engine=engine, fetcher=fetcher, classifier=load_classifier(None), rules=[], extract_pool=pool
+            )
+            outcomes = await process_feeds(ctx, feeds)
+            return outcomes, before, pool.pids()
+
+    (outcome,), before, after = asyncio.run(go())
+    assert outcome.status == "ok"
+    assert outcome.article_failures == [(http_server.url("/huge"), "too_complex")]
+    assert after == before, "the worker lived on"
+    articles = stored(engine)
+    assert len(articles) == 4
+    assert all(articles[url].extraction_status == "ok" for url in normal)
+    huge_row = articles[http_server.url("/huge")]
+    assert (huge_row.extraction_status, huge_row.title) == ("failed", "Huge tariffs")
+    assert "too_complex" in (huge_row.extraction_error or "")
+
+
+def test_a_big_feed_is_parsed_off_the_event_loop_under_the_cpu_deadline(
+    engine: Engine, http_server: HTTPTestServer
+) -> None:
+    """A 50,000-entry feed was parsed on the event loop for ~35 s while other feeds' pages timed out.
+    Now a feed over INLINE_PARSE_BYTES goes to the worker pool: here its deadline is too short for it,
+    so the feed fails as ``too_complex`` while the small feed beside it is polled and stored."""
+    huge = rss([(f"https://news.example.com/{n}.html", f"Tariff story {n}") for n in range(20_000)])
+    assert len(huge) > INLINE_PARSE_BYTES
+    http_server.route("/huge.xml", 200, {"Content-Type": "application/rss+xml"}, huge)
+    small = page(http_server, "/small", "Small feed tariffs story")
+    http_server.route("/small.xml", 200, {"Content-Type": "application/rss+xml"}, rss([(small, "Small")]))
+    with Session(engine) as session:
+        repo.sync_feeds(
+            session,
+            [
+                repo.FeedSpec("huge", http_server.url("/huge.xml")),
+                repo.FeedSpec("small", http_server.url("/small.xml")),
+            ],
+        )
+        session.commit()
+        feeds = repo.due_feeds(session, datetime.now(UTC), force=True)
+
+    async def go() -> list[FeedOutcome]:
+        async with ProcessPool(1, cpu_seconds=0.2) as pool, Fetcher(POLICY) as fetcher:
+            ctx = RunContext(
+                engine=engine, fetcher=fetcher, classifier=load_classifier(None), rules=[], extract_pool=pool
+            )
+            return await process_feeds(ctx, feeds)
+
+    huge_outcome, small_outcome = asyncio.run(go())
+    assert (huge_outcome.status, huge_outcome.reason) == ("failed", "too_complex")
+    assert (small_outcome.status, small_outcome.new_articles) == ("ok", 1)
+    assert feed_row(engine, http_server.url("/huge.xml")).last_error_reason == "too_complex"
