@@ -22,9 +22,9 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from alerts.render import AlertItem, Message, render_digest, render_instant
+from alerts.render import AlertItem, Message, digest_parts, render_digest, render_instant
 from alerts.rules import Match
-from alerts.send import DeliveryError, send
+from alerts.send import DeliveryError, send, text_limit
 from extractors.redact import RedactingFilter
 from storage import repo
 from storage.models import AlertRule, Article, Delivery, Feed, utcnow
@@ -105,7 +105,12 @@ def deliver_pending(
                 key = None if delivery.mode != "instant" else delivery.article_id
                 batches[(delivery.channel, key)].append(delivery)
             handled: set[int | None] = set()
-            for (channel, article_id), rows in batches.items():
+            messages = (
+                (channel, message)
+                for (channel, _article), rows in batches.items()
+                for message in _messages(channel, rows, context, period_label, resolve_url)
+            )
+            for channel, (part_rows, message) in messages:
                 if time.monotonic() - started > budget_seconds:
                     unsent = [row.id for row in claimed if row.id not in handled]
                     repo.release_claims(session, [i for i in unsent if i is not None])
@@ -117,14 +122,10 @@ def deliver_pending(
                         len(unsent),
                     )
                     return report
-                items = _items(rows, context)
-                message = (
-                    render_instant(items[0])
-                    if article_id is not None
-                    else render_digest(period_label or f"{rows[0].mode} digest", items)
+                _send_batch(
+                    session, channel, part_rows, message, resolve_url, sender, now, max_attempts, report
                 )
-                _send_batch(session, channel, rows, message, resolve_url, sender, now, max_attempts, report)
-                handled.update(row.id for row in rows)
+                handled.update(row.id for row in part_rows)
             if digest:
                 return report
 
@@ -148,11 +149,39 @@ def _load_context(session: Session, rows: Sequence[Delivery]) -> _Context:
     return _Context(articles, feeds, rules)
 
 
-def _items(rows: Sequence[Delivery], ctx: _Context) -> list[AlertItem]:
-    """Group rows by article: one item per article listing every rule that matched it."""
+def _messages(
+    channel: str,
+    rows: Sequence[Delivery],
+    ctx: _Context,
+    period_label: str,
+    resolve_url: Callable[[str], str],
+) -> list[tuple[list[Delivery], Message]]:
+    """The messages for one batch, each with the rows it carries: one for an instant alert; for a digest,
+    as many as the channel's size limit needs (a Slack section holds 3,000 characters), each marked sent
+    on its own, so a part that fails is retried without sending the others again."""
     by_article: dict[int, list[Delivery]] = defaultdict(list)
     for row in rows:
         by_article[row.article_id].append(row)
+    items = _items(by_article, ctx)
+    if rows[0].mode == "instant":
+        return [(list(rows), render_instant(items[0][1]))]
+    period_label = period_label or f"{rows[0].mode} digest"
+    try:
+        limit = text_limit(resolve_url(channel))
+    except Exception:  # an unresolvable channel fails in the send, and its rows stay pending
+        limit = None
+    parts = digest_parts([item for _, item in items], limit) if limit else [[item for _, item in items]]
+    article_of = {id(item): article_id for article_id, item in items}
+    out = []
+    for n, part in enumerate(parts, 1):
+        label = period_label if len(parts) == 1 else f"{period_label} (part {n} of {len(parts)})"
+        part_rows = [row for item in part for row in by_article[article_of[id(item)]]]
+        out.append((part_rows, render_digest(label, part)))
+    return out
+
+
+def _items(by_article: dict[int, list[Delivery]], ctx: _Context) -> list[tuple[int, AlertItem]]:
+    """One item per article listing every rule that matched it, with the article's id."""
     items = []
     for article_id, article_rows in by_article.items():
         article = ctx.articles[article_id]
@@ -162,13 +191,16 @@ def _items(rows: Sequence[Delivery], ctx: _Context) -> list[AlertItem]:
             for row in sorted(article_rows, key=lambda r: r.rule_id)
         )
         items.append(
-            AlertItem(
-                title=article.title,
-                url=article.url,
-                source=feed.name if feed else "",
-                published=article.published_at,
-                trade_score=article.trade_score,
-                rules=rules,
+            (
+                article_id,
+                AlertItem(
+                    title=article.title,
+                    url=article.url,
+                    source=feed.name if feed else "",
+                    published=article.published_at,
+                    trade_score=article.trade_score,
+                    rules=rules,
+                ),
             )
         )
     return items

@@ -11,6 +11,18 @@ format, after control and bidirectional-override characters are removed:
 - Plain text: no markup; the hit is emphasised with ``*`` as e-mail readers expect.
 
 Rule names come from our own configuration and are escaped anyway (they are displayed, and cheap to escape).
+
+Channel limits. A message a channel refuses is an alert lost, and a 400 for our own payload is our bug, so
+every message is made to fit before it is sent, never by dropping an article:
+
+- Slack: a section block's text is at most ``SLACK_SECTION_CHARS`` (3,000) characters, and it is the one
+  block our Slack body goes in (no header block; a header is at most 150 characters). An instant alert
+  fits by construction: a long title is cut (the link stays whole), matched sentences that do not fit
+  are replaced by the names of their rules, and the text is cut at a safe point as a last resort. A
+  digest is split by `digest_parts` into several messages, each its own delivery, so that a failure of
+  one never re-sends another.
+- E-mail: the subject is at most ``TITLE_CAP`` characters; bodies have no practical limit, so a digest is
+  one e-mail listing every article.
 """
 
 from __future__ import annotations
@@ -25,13 +37,17 @@ from urllib.parse import urlsplit
 from alerts.rules import Match
 from extractors.redact import redact_text, redact_url
 
-__all__ = ["AlertItem", "Message", "render_digest", "render_instant"]
+__all__ = ["AlertItem", "Message", "digest_parts", "render_digest", "render_instant"]
 
 # Subject lines beyond this are cut by most mail clients and by Slack notifications anyway.
 TITLE_CAP = 200
-# A digest lists at most this many articles per rule, so a noisy rule cannot push a message past Slack's
-# 35 000-character limit (apprise would split it into several posts) or bury the other rules.
-DIGEST_ITEMS_PER_RULE = 50
+# Slack's documented limit on a section block's text (https://api.slack.com/reference/block-kit/blocks).
+SLACK_SECTION_CHARS = 3000
+# A headline in a Slack message is cut to this many characters: a 5,500-character title is not a
+# headline, and the link it labels must stay whole within the section's 3,000.
+SLACK_TITLE_CHARS = 300
+# A link is only written when its URL is at most this long; a longer one is shown cut, as text.
+SLACK_URL_CHARS = 1500
 # Product name at the head of subjects, so alerts can be filtered in a mail client.
 PRODUCT = "tradewatch"
 
@@ -124,6 +140,30 @@ def _slack_url(url: str) -> str:
     return url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E").replace("&", "&amp;")
 
 
+def _cut(text: str, limit: int) -> str:
+    """``text`` at most ``limit`` characters, ending with "…" when cut."""
+    return text if len(text) <= limit else text[: max(0, limit - 1)].rstrip() + "…"
+
+
+def _slack_link(url: str, label: str) -> str:
+    if len(url) > SLACK_URL_CHARS:  # too long to link within the section: show where it goes, as text
+        return _s(f"{_cut(label, SLACK_TITLE_CHARS)} ({_cut(url, 200)})")
+    return f"<{_slack_url(url)}|{_s(_cut(label, SLACK_TITLE_CHARS))}>"
+
+
+_OPEN_LINK = re.compile(r"<[^>]*$")
+_OPEN_ENTITY = re.compile(r"&[a-z]*$")
+
+
+def fit_slack(text: str, limit: int = SLACK_SECTION_CHARS) -> str:
+    """Slack mrkdwn cut to ``limit`` characters at a safe point, never inside a ``<url|label>`` link or an
+    ``&amp;`` entity (a half link or entity would show as junk); "…" marks the cut."""
+    if len(text) <= limit:
+        return text
+    cut = _OPEN_ENTITY.sub("", _OPEN_LINK.sub("", text[: limit - 1]))
+    return cut.rstrip() + "…"
+
+
 # --------------------------------------------------------------------------------------------- parts
 
 
@@ -156,7 +196,7 @@ _HTML = _Format(
 )
 _SLACK = _Format(
     escape=_s,
-    link=lambda url, label: f"<{_slack_url(url)}|{_s(label)}>",
+    link=_slack_link,
     emphasis=lambda v: f"*{v}*",
     strong=lambda v: f"*{v}*",
     line_break="\n",
@@ -169,7 +209,7 @@ def _headline(item: AlertItem, fmt: _Format) -> str:
     url = _safe_url(item.url)
     if url is not None:
         return fmt.link(url, title)
-    shown = _clean(item.url)
+    shown = _cut(_clean(item.url), 500)
     return fmt.escape(f"{title} ({shown})" if shown else title)
 
 
@@ -198,19 +238,35 @@ def _rule_line(name: str, match: Match | None, fmt: _Format) -> str:
     return f"{head}{fmt.escape(where)}: {_quote(match, fmt)}"
 
 
-def _instant_body(item: AlertItem, fmt: _Format) -> str:
+def _instant_body(item: AlertItem, fmt: _Format, names: list[str] | None = None) -> str:
     lines = [_headline(item, fmt)]
     facts = _facts(item)
     if facts:
         lines.append(fmt.escape(facts))
-    label = "Rule" if len(item.rules) == 1 else "Rules"
-    lines.append(fmt.escape(f"{label}: ") + fmt.escape(", ".join(_clean(n) for n, _ in item.rules)))
+    listed = names if names is not None else [_clean(n) for n, _ in item.rules]
+    label = "Rule" if len(listed) == 1 else "Rules"
+    lines.append(fmt.escape(f"{label}: ") + fmt.escape(", ".join(listed)))
     lines.extend(_rule_line(name, match, fmt) for name, match in item.rules)
     return fmt.line_break.join(lines)
 
 
 def _rule_names(item: AlertItem) -> list[str]:
     return list(dict.fromkeys(_clean(name) for name, _ in item.rules))
+
+
+def _slack_instant(item: AlertItem) -> str:
+    """The instant alert in Slack mrkdwn, within one section block: matched sentences that do not fit are
+    left out from the last one back (their rules are still named on the "Rules:" line)."""
+    body = _instant_body(item, _SLACK)
+    rules = item.rules
+    while len(body) > SLACK_SECTION_CHARS and rules:
+        rules = rules[:-1]
+        shown = AlertItem(item.title, item.url, item.source, item.published, item.trade_score, rules)
+        left = len(item.rules) - len(rules)
+        body = _instant_body(shown, _SLACK, names=_rule_names(item)) + _s(
+            f"\n… and {left} more matched sentence{'s' if left > 1 else ''}, not shown here"
+        )
+    return fit_slack(body)
 
 
 def render_instant(item: AlertItem) -> Message:
@@ -220,7 +276,7 @@ def render_instant(item: AlertItem) -> Message:
     text = _instant_body(item, _TEXT)
     body_html = "<div>\n<p>" + _instant_body(item, _HTML) + "</p>\n</div>\n"
     return Message(
-        title=title, body_text=text + "\n", body_html=body_html, body_markdown=_instant_body(item, _SLACK)
+        title=title, body_text=text + "\n", body_html=body_html, body_markdown=_slack_instant(item)
     )
 
 
@@ -254,12 +310,9 @@ def _digest_entry(item: AlertItem, match: Match | None, fmt: _Format, bullet: st
 def _digest_body(groups: dict[str, list[tuple[AlertItem, Match | None]]], fmt: _Format) -> str:
     blocks = []
     for name, entries in groups.items():
-        shown = entries[:DIGEST_ITEMS_PER_RULE]
         count = f" ({len(entries)})"
         lines = [fmt.strong(fmt.escape(name + count))]
-        lines.extend(_digest_entry(item, match, fmt, "• ") for item, match in shown)
-        if len(entries) > len(shown):
-            lines.append(fmt.escape(f"… and {len(entries) - len(shown)} more"))
+        lines.extend(_digest_entry(item, match, fmt, "• ") for item, match in entries)
         blocks.append(fmt.line_break.join(lines))
     if not blocks:
         blocks.append(fmt.escape("No new matching articles."))
@@ -278,8 +331,49 @@ def render_digest(period_label: str, items: Sequence[AlertItem]) -> Message:
     heading = f"{PRODUCT} digest — {period}"
     text = heading + "\n\n" + _digest_body(groups, _TEXT) + "\n"
     body_html = f"<div>\n<h2>{_h(heading)}</h2>\n<p>" + _digest_body(groups, _HTML) + "</p>\n</div>\n"
-    markdown = f"*{_s(heading)}*\n\n" + _digest_body(groups, _SLACK)
+    markdown = fit_slack(f"*{_s(heading)}*\n\n" + _digest_body(groups, _SLACK))
     return Message(title=title, body_text=text, body_html=body_html, body_markdown=markdown)
+
+
+#: Room kept in each digest part for its heading ("tradewatch digest — <period> (part 12 of 30)").
+_DIGEST_HEADING_ROOM = 200
+
+
+def digest_parts(items: Sequence[AlertItem], limit: int = SLACK_SECTION_CHARS) -> list[list[AlertItem]]:
+    """The digest's articles in consecutive parts whose Slack text fits ``limit``, in order, each article
+    in exactly one part; render each with `render_digest`. An article too big for a part of its own is
+    alone in its part, and `render_digest` cuts it to fit.
+
+    Sizes are measured once per (article, rule) entry and summed, with a rule's heading counted where
+    the rule first appears in a part, so splitting a 1,000-article digest costs one rendering of each.
+    """
+    room = limit - _DIGEST_HEADING_ROOM
+    parts: list[list[AlertItem]] = []
+    current: list[AlertItem] = []
+    used = 0
+    rules_in_part: set[str] = set()
+    for item in items:
+        size, rules = 0, set()
+        for name, match in item.rules:
+            key = _clean(name)
+            if key in rules:
+                continue
+            rules.add(key)
+            size += len(_digest_entry(item, match, _SLACK, "• ")) + 1
+            if key not in rules_in_part:
+                size += len(_s(key)) + 16  # "*name (count)*" and the blank line before it
+        if current and used + size > room:
+            parts.append(current)
+            current, used, rules_in_part = [], 0, set()
+            size = sum(
+                len(_digest_entry(item, m, _SLACK, "• ")) + len(_s(_clean(n))) + 17 for n, m in item.rules
+            )
+        current.append(item)
+        used += size
+        rules_in_part |= rules
+    if current or not parts:
+        parts.append(current)
+    return parts
 
 
 # --------------------------------------------------------------------------------------- operators

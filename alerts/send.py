@@ -47,10 +47,10 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import apprise
 
-from alerts.render import Message
+from alerts.render import SLACK_SECTION_CHARS, Message
 from extractors.redact import HOST_IS_SERVER, redact_text, redact_url
 
-__all__ = ["DeliveryError", "send"]
+__all__ = ["DeliveryError", "send", "text_limit"]
 
 # Path segments and query values shorter than this are words like "services" or "yes", not tokens;
 # replacing them would garble log lines without protecting anything. Passwords are scrubbed at any length.
@@ -210,6 +210,13 @@ def _body_for(scheme: str, message: Message) -> tuple[str, str, apprise.NotifyFo
     if scheme == "slack":
         return "", message.body_markdown, None
     return message.title, message.body_text, apprise.NotifyFormat.TEXT
+
+
+def text_limit(url: str) -> int | None:
+    """The most characters of text one message to this channel may carry, or None when it has no limit
+    worth splitting for (e-mail). Slack puts our body in one section block: 3,000 characters."""
+    scheme = urlsplit(url.strip()).scheme.lower() if "://" in url else ""
+    return SLACK_SECTION_CHARS if scheme == "slack" else None
 
 
 def send(url: str, message: Message, *, channel: str = "") -> None:

@@ -6,7 +6,14 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from alerts.render import DIGEST_ITEMS_PER_RULE, TITLE_CAP, AlertItem, render_digest, render_instant
+from alerts.render import (
+    SLACK_SECTION_CHARS,
+    TITLE_CAP,
+    AlertItem,
+    digest_parts,
+    render_digest,
+    render_instant,
+)
 from alerts.rules import Document, Match, parse
 
 HOSTILE_TITLE = "Tariffs <script>alert('x')</script> & <!channel> | <@U1> > end"
@@ -178,17 +185,88 @@ def test_digest_groups_articles_by_rule() -> None:
     assert "<https://x.example/c|Steel &lt;b&gt;again&lt;/b&gt;>" in msg.body_markdown
 
 
-def test_digest_caps_a_noisy_rule() -> None:
-    items = [
-        _item(title=f"Steel item {i}", url=f"https://x.example/{i}") for i in range(DIGEST_ITEMS_PER_RULE + 5)
-    ]
+def test_a_noisy_rule_s_digest_lists_every_article() -> None:
+    """No "… and 5 more": an article left out of its digest is an alert lost."""
+    items = [_item(title=f"Steel item {i}", url=f"https://x.example/{i}") for i in range(55)]
     msg = render_digest("today", items)
-    assert f"Steel ({DIGEST_ITEMS_PER_RULE + 5})" in msg.body_text
-    assert "… and 5 more" in msg.body_text
-    assert msg.body_text.count("• ") == DIGEST_ITEMS_PER_RULE
+    assert "Steel (55)" in msg.body_text
+    assert msg.body_text.count("• ") == 55
+    assert "more" not in msg.body_text
 
 
 def test_empty_digest_says_so() -> None:
     msg = render_digest("today", [])
     assert "No new matching articles." in msg.body_text
     assert msg.title == "[tradewatch digest] today: 0 articles, 0 rules"
+
+
+# ------------------------------------------------------------------------------------ channel limits
+
+
+def _rules(count: int) -> tuple[tuple[str, Match | None], ...]:
+    """``count`` rules, each matching its own ~300-character sentence of one article."""
+    body = " ".join(
+        f"Officials said tariff{n} " + "rose again and again " * 14 + "today." for n in range(count)
+    )
+    return tuple((f"rule number {n} with a long name", _match("t", body, f"tariff{n}")) for n in range(count))
+
+
+def test_a_5500_character_title_fits_slack_with_its_link_whole() -> None:
+    msg = render_instant(_item(title="Tariffs " * 690, url="https://news.example.com/a?id=1"))
+    assert len(msg.body_markdown) <= SLACK_SECTION_CHARS
+    headline = msg.body_markdown.splitlines()[0]
+    assert headline.startswith("<https://news.example.com/a?id=1|Tariffs Tariffs")
+    assert headline.endswith("…>")
+    assert len(msg.title) <= TITLE_CAP
+
+
+def test_an_article_matching_13_rules_fits_slack_and_names_every_rule() -> None:
+    item = _item(title="Tariffs everywhere", rules=_rules(13))
+    msg = render_instant(item)
+    assert len(msg.body_text) > SLACK_SECTION_CHARS  # every sentence does not fit in 3,000...
+    assert len(msg.body_markdown) <= SLACK_SECTION_CHARS  # ...the Slack text does
+    rules_line = msg.body_markdown.splitlines()[2]
+    assert all(f"rule number {n} with a long name" in rules_line for n in range(13))
+    assert "more matched sentences, not shown here" in msg.body_markdown
+    assert msg.body_markdown.startswith("<https://news.example.com/steel?id=7|Tariffs everywhere>")
+
+
+def test_a_digest_is_split_into_parts_that_each_fit_slack_and_keep_every_article() -> None:
+    items = [
+        _item(
+            title=f"Ordinary tariffs story {i} " + "with a longish headline " * 4,
+            url=f"https://x.example/{i}",
+            rules=_rules(2),
+        )
+        for i in range(10)
+    ]
+    assert len(render_digest("today", items).body_text) > SLACK_SECTION_CHARS
+    parts = digest_parts(items)
+    assert len(parts) > 1
+    assert [item for part in parts for item in part] == items  # each article once, in order
+    for part in parts:
+        markdown = render_digest("today (part 1 of 9)", part).body_markdown
+        assert len(markdown) <= SLACK_SECTION_CHARS
+        for item in part:  # fitted by splitting, not by cutting: every article of the part is there
+            assert markdown.count(f"<{item.url}|") == 2  # once under each of its two rules
+
+
+def test_an_article_too_big_for_any_part_is_alone_and_cut_to_fit() -> None:
+    big = _item(title="Huge", url="https://x.example/huge", rules=_rules(40))
+    small = _item(title="Small", url="https://x.example/small")
+    parts = digest_parts([small, big, small])
+    assert parts == [[small], [big], [small]]
+    markdown = render_digest("today", [big]).body_markdown
+    assert len(markdown) <= SLACK_SECTION_CHARS
+    assert "<https://x.example/huge|Huge>" in markdown
+
+
+def test_cutting_never_splits_a_link_or_an_entity() -> None:
+    from alerts.render import fit_slack
+
+    text = "a" * 2990 + " <https://x.example/long-link|label> &amp; more"
+    for limit in range(2985, 3010):
+        cut = fit_slack(text, limit)
+        assert len(cut) <= limit
+        assert cut.count("<") == cut.count(">")
+        assert not cut.rstrip("…").endswith(("&", "&a", "&am", "&amp"))

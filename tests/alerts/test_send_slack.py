@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 from apprise.plugins.slack import NotifySlack
+from sqlalchemy.engine import Engine
 
 from alerts.render import AlertItem, render_instant
 from alerts.rules import Document, parse
@@ -27,6 +28,32 @@ class _Recorder:
         self.requests: list[tuple[str, dict[str, Any]]] = []
         self.status = 200
         self.reply = b"ok"
+        self.refused: list[str] = []
+
+
+#: Slack's documented Block Kit limits (api.slack.com/reference/block-kit/blocks, /messaging/webhooks):
+#: at most 50 blocks in a message, 3,000 characters of text in a section, 150 in a header.
+SLACK_MAX_BLOCKS = 50
+SLACK_SECTION_TEXT = 3000
+SLACK_HEADER_TEXT = 150
+
+
+def slack_refusal(payload: dict[str, Any]) -> str | None:
+    """What Slack's webhook answers (HTTP 400 and this body) for a payload over its limits, or None."""
+    blocks = list(payload.get("blocks") or [])
+    for attachment in payload.get("attachments") or []:
+        blocks.extend(attachment.get("blocks") or [])
+    if len(blocks) > SLACK_MAX_BLOCKS:
+        return "invalid_blocks"
+    for block in blocks:
+        text = (block.get("text") or {}).get("text", "")
+        if block.get("type") == "section" and not 1 <= len(text) <= SLACK_SECTION_TEXT:
+            return "invalid_blocks"
+        if block.get("type") == "header" and not 1 <= len(text) <= SLACK_HEADER_TEXT:
+            return "invalid_blocks"
+    if not blocks and not payload.get("text"):
+        return "no_text"
+    return None
 
 
 @pytest.fixture
@@ -36,11 +63,18 @@ def slack_server(monkeypatch: pytest.MonkeyPatch) -> Iterator[_Recorder]:
     class Handler(BaseHTTPRequestHandler):
         def do_POST(self) -> None:
             length = int(self.headers["Content-Length"])
-            recorder.requests.append((self.path, json.loads(self.rfile.read(length))))
-            self.send_response(recorder.status)
-            self.send_header("Content-Length", str(len(recorder.reply)))
+            payload = json.loads(self.rfile.read(length))
+            recorder.requests.append((self.path, payload))
+            status, reply = recorder.status, recorder.reply
+            refusal = slack_refusal(payload)
+            if refusal is not None:  # exactly as Slack: 400 with the error code as a plain-text body
+                recorder.refused.append(refusal)
+                status, reply = 400, refusal.encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "text/plain; charset=utf-8")
+            self.send_header("Content-Length", str(len(reply)))
             self.end_headers()
-            self.wfile.write(recorder.reply)
+            self.wfile.write(reply)
 
         def log_message(self, format: str, *args: Any) -> None:
             pass
@@ -153,3 +187,109 @@ def test_apprise_debug_chatter_stays_out_of_an_app_logging_at_warning(
     assert apprise_records  # the failure warning is kept...
     assert all(r.levelno >= logging.WARNING for r in apprise_records)  # ...the DEBUG we read is not
     assert logging.getLogger("apprise").level == before
+
+
+# ------------------------------------------------------------------------------------------ Slack's limits
+
+
+def _section_texts(recorder: _Recorder) -> list[str]:
+    return [payload["attachments"][0]["blocks"][0]["text"]["text"] for _path, payload in recorder.requests]
+
+
+def test_the_test_server_refuses_an_over_limit_section_as_slack_does(slack_server: _Recorder) -> None:
+    from alerts.render import Message
+
+    too_long = Message(title="t", body_text="x", body_html="x", body_markdown="x" * 3001)
+    with pytest.raises(DeliveryError) as caught:
+        send(SLACK_URL, too_long, channel="trade-desk")
+    assert slack_server.refused == ["invalid_blocks"]
+    assert (caught.value.reason, caught.value.transient) == ("http 400", False)
+
+
+def test_a_5500_character_title_is_one_accepted_slack_message(slack_server: _Recorder) -> None:
+    item = AlertItem(
+        title="Tariffs " * 690,
+        url="https://news.example.com/a?id=1",
+        source="Wire",
+        published=None,
+        trade_score=0.5,
+        rules=(("Tariffs", None),),
+    )
+    send(SLACK_URL, render_instant(item), channel="trade-desk")
+    assert slack_server.refused == []
+    (text,) = _section_texts(slack_server)
+    assert text.startswith("<https://news.example.com/a?id=1|Tariffs Tariffs")
+
+
+def test_an_article_matching_13_rules_is_one_accepted_slack_message(slack_server: _Recorder) -> None:
+    body = " ".join(f"Officials said tariff{n} " + "rose again and again " * 14 + "today." for n in range(13))
+    doc = Document(title="Tariffs everywhere", text=body)
+    rules = tuple((f"rule {n}", parse(f"tariff{n}").match(doc)) for n in range(13))
+    item = AlertItem(doc.title, "https://news.example.com/b", "Wire", None, 0.9, rules)
+    send(SLACK_URL, render_instant(item), channel="trade-desk")
+    assert slack_server.refused == []
+    (text,) = _section_texts(slack_server)
+    assert all(f"rule {n}" in text.splitlines()[2] for n in range(13))
+
+
+def test_a_daily_digest_of_ten_articles_reaches_slack_in_accepted_parts_each_article_once(
+    slack_server: _Recorder, engine: Engine
+) -> None:
+    from sqlmodel import Session, select
+
+    from alerts.deliver import deliver_pending
+    from storage import repo
+    from storage.models import Delivery
+
+    body = "Officials said the new tariffs " + "on steel and aluminium imports " * 8 + "would rise."
+    with Session(engine) as session:
+        (feed,) = repo.sync_feeds(session, [repo.FeedSpec("Wire", "https://news.example.com/feed")])
+        rules = repo.sync_rules(
+            session,
+            [repo.RuleSpec(name, "tariffs", ("desk",), mode="digest") for name in ("Tariffs", "Steel watch")],
+        )
+        urls = [f"https://news.example.com/2026/story-{n}" for n in range(10)]
+        new = [
+            repo.NewArticle(
+                canonical_url=url,
+                url=url,
+                entry_key=url,
+                feed_id=feed.id,
+                title=f"Ordinary trade story {n}: ministers meet again over tariffs on steel",
+                text=body,
+            )
+            for n, url in enumerate(urls)
+        ]
+        ids = repo.insert_articles(session, new)
+        match = parse("tariffs").match(Document("", body))
+        assert match is not None
+        for url in urls:
+            for rule in rules.values():
+                assert rule.id is not None
+                repo.enqueue_delivery(
+                    session,
+                    article_id=ids[url],
+                    rule_id=rule.id,
+                    channel="desk",
+                    mode="digest",
+                    match_field=match.field,
+                    match_sentence=match.sentence,
+                    match_start=match.hit_start,
+                    match_end=match.hit_end,
+                )
+        session.commit()
+
+    report = deliver_pending(engine, lambda _name: SLACK_URL, modes=["digest"], period_label="daily digest")
+
+    assert slack_server.refused == []
+    texts = _section_texts(slack_server)
+    assert len(texts) == report.messages > 1
+    for url in urls:  # every article in exactly one part, under both its rules
+        assert [text.count(f"<{url}|") for text in texts].count(2) == 1
+        assert sum(text.count(f"<{url}|") for text in texts) == 2
+    assert [text.splitlines()[0] for text in texts] == [
+        f"*tradewatch digest — daily digest (part {n} of {len(texts)})*" for n in range(1, len(texts) + 1)
+    ]
+    with Session(engine) as session:
+        assert {row.status for row in session.exec(select(Delivery))} == {"sent"}
+    assert report.sent == 20
