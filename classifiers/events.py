@@ -1,0 +1,835 @@
+"""Find the trade measures a trade article reports: who did what to whom, on which goods, at what rate, when.
+
+A pure stage beside classification (run only for articles classified as trade): text in, ``TradeEvent``s
+out, with the sentence each field came from. No storage, no network. The knowledge is data beside this
+module — ``data/event_patterns.toml`` (measure patterns and false friends), ``data/event_places.toml``
+(aliases, demonyms, capitals and offices on top of pycountry's ISO 3166 names) and
+``data/event_products.toml`` (product words and their HS chapters) — and the algorithm is this sequence:
+
+1. cut the title and body into sentences; blank the false friends ("feed-in tariffs", "stamp duty");
+2. a sentence with a measure pattern becomes a candidate event (one per sentence, the most specific
+   measure first), with the jurisdictions, products, rates and dates *of that sentence*;
+3. each jurisdiction gets a role from the words around it: "by the EU" and "Beijing said it would" act
+   (implementer), "on Chinese steel", "imports from Canada" and "talks with Japan" are on the receiving end
+   (affected); otherwise a name before the measure acts and one after it is affected;
+4. candidates of one measure and implementer are merged into one event per article (the headline and
+   the lead usually state the same measure twice); a candidate with no jurisdiction at all joins such an
+   event or is dropped, so background talk of "tariffs" invents nothing.
+
+Dates are kept only where the text states one, resolved against the publication date: weekdays and
+"today"/"yesterday" here (news means the most recent Wednesday, including today, which dateparser's
+"prefer past" setting gets wrong on a Wednesday), explicit dates with dateparser (``RELATIVE_BASE`` = the
+publication date), and only after a cheap regular expression has found a date-like phrase, because
+dateparser costs about a millisecond per call.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from functools import cache, lru_cache
+from pathlib import Path
+from typing import Literal
+
+__all__ = [
+    "MEASURES",
+    "Rate",
+    "TradeEvent",
+    "check_rule_field",
+    "describe",
+    "extract_events",
+    "jurisdiction_code",
+]
+
+DATA = Path(__file__).resolve().parent / "data"
+PATTERNS_FILE = DATA / "event_patterns.toml"
+PLACES_FILE = DATA / "event_places.toml"
+PRODUCTS_FILE = DATA / "event_products.toml"
+
+#: Rates further than this many characters from a duty word or the measure's own words are about
+#: something else in the sentence (a market move, a share of imports).
+RATE_REACH = 70
+#: Words before a date phrase searched for "take effect", "from", "starting" (the effective-date cues).
+DATE_CUE_WORDS = 5
+#: A line in an alert stays readable on a phone and well inside Slack's and e-mail's limits.
+LINE_CAP = 200
+
+Role = Literal["actor", "target", "partner"]
+
+
+# --------------------------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True)
+class Rate:
+    """A duty rate as stated: a percentage, or an amount per unit ("$50 per net ton")."""
+
+    value: float
+    unit: str = "%"  # "%", or e.g. "USD/net ton"
+    low: float | None = None  # "between 17.4% and 38.1%": low=17.4, value=38.1
+
+    def __str__(self) -> str:
+        def num(x: float) -> str:
+            return f"{x:g}"
+
+        if self.unit == "%":
+            return f"{num(self.low)}–{num(self.value)}%" if self.low is not None else f"{num(self.value)}%"
+        currency, _, per = self.unit.partition("/")
+        shown = f"{num(self.low)}–{num(self.value)}" if self.low is not None else num(self.value)
+        return f"{currency} {shown} per {per}" if per else f"{currency} {shown}"
+
+
+@dataclass(frozen=True)
+class TradeEvent:
+    """One trade measure reported by an article, with the sentence each field was read from.
+
+    ``implementer`` and ``affected`` are ISO 3166-1 alpha-2 codes or bloc codes ("EU"); ``products`` are
+    product names from the product table and ``hs_chapters`` their two-digit HS chapters; ``subjects``
+    are the measures a negotiation or dispute is about ("tariffs", "quotas"). ``evidence`` maps a field
+    name to the sentence it came from; ``trigger`` is the phrase that named the measure.
+    """
+
+    measure: str
+    implementer: tuple[str, ...] = ()
+    affected: tuple[str, ...] = ()
+    products: tuple[str, ...] = ()
+    hs_chapters: tuple[str, ...] = ()
+    subjects: tuple[str, ...] = ()
+    rate_from: Rate | None = None
+    rate_to: Rate | None = None
+    announced: date | None = None
+    effective: date | None = None
+    trigger: str = ""
+    evidence: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        """The measure in words ("anti-dumping duty")."""
+        return MEASURES.get(self.measure, self.measure.replace("_", " "))
+
+
+def describe(event: TradeEvent) -> str:
+    """One line for an alert or a table: "US → CA · anti-dumping duty · softwood lumber · 8.99% → 17.9% ·
+    effective 2022-08-01". Parts that are unknown are left out, never guessed."""
+    who = ", ".join(event.implementer) or "?"
+    if event.affected:
+        who += " → " + ", ".join(event.affected)
+    parts = [who, event.label]
+    if event.products:
+        parts.append(", ".join(event.products[:4]) + (" …" if len(event.products) > 4 else ""))
+    elif event.subjects:
+        parts.append("on " + ", ".join(event.subjects[:4]))
+    if event.rate_to is not None and event.rate_from is not None:
+        parts.append(f"{event.rate_from} → {event.rate_to}")
+    elif event.rate_to is not None:
+        parts.append(str(event.rate_to))
+    if event.effective is not None:
+        parts.append(f"effective {event.effective.isoformat()}")
+    elif event.announced is not None:
+        parts.append(f"announced {event.announced.isoformat()}")
+    line = " · ".join(parts)
+    return line if len(line) <= LINE_CAP else line[: LINE_CAP - 1].rstrip() + "…"
+
+
+# ------------------------------------------------------------------------------------------------ data
+
+
+@dataclass(frozen=True)
+class _Measure:
+    name: str
+    label: str
+    pattern: re.Pattern[str]
+    anchors: frozenset[str]
+
+
+@dataclass(frozen=True)
+class _Place:
+    code: str
+    kind: Literal["name", "demonym", "capital", "actor"]
+    guarded: bool = False
+
+
+@dataclass(frozen=True)
+class _Data:
+    version: str
+    measures: tuple[_Measure, ...]
+    anchor_re: re.Pattern[str]
+    false_friends: re.Pattern[str]
+    tariff_noun: re.Pattern[str]
+    places: dict[str, _Place]
+    place_re: re.Pattern[str]
+    products: dict[str, tuple[str, str]]  # folded word -> (product name, HS chapter)
+    product_re: re.Pattern[str]
+    codes: frozenset[str]
+
+
+def _expand(pattern: str, macros: dict[str, str]) -> str:
+    for name, value in macros.items():
+        pattern = pattern.replace("{" + name + "}", value)
+    return pattern
+
+
+@cache
+def _data() -> _Data:
+    """Load and compile the three data files once per process (they are immutable)."""
+    import pycountry
+
+    raw = tomllib.loads(PATTERNS_FILE.read_text(encoding="utf-8"))
+    macros: dict[str, str] = raw["macros"]
+    measures = tuple(
+        _Measure(
+            m["name"],
+            m["label"],
+            re.compile("|".join(f"(?:{_expand(p, macros)})" for p in m["patterns"]), re.IGNORECASE),
+            frozenset(a.casefold() for a in m["anchors"]),
+        )
+        for m in raw["measure"]
+    )
+    anchors = sorted({a for m in measures for a in m.anchors}, key=len, reverse=True)
+    anchor_re = re.compile(r"\b(?:" + "|".join(re.escape(a) for a in anchors) + ")", re.IGNORECASE)
+    false_friends = re.compile(
+        r"\b(?:" + "|".join(f"(?:{p})" for p in raw["false_friends"]["patterns"]) + r")\b", re.IGNORECASE
+    )
+    tariff_noun = re.compile(
+        r"\b(?:" + macros["TARIFF"] + r"|rates?|margins?|fees?|charges?)\b", re.IGNORECASE
+    )
+
+    places_raw = tomllib.loads(PLACES_FILE.read_text(encoding="utf-8"))
+    skip = set(places_raw["skip"]["names"])
+    guarded = set(places_raw["skip"]["guarded"])
+    places: dict[str, _Place] = {}
+    for country in pycountry.countries:
+        for attr in ("name", "common_name", "official_name"):
+            name = getattr(country, attr, None)
+            if not name or "," in name or "(" in name:
+                continue
+            if name in skip:
+                if name in guarded:
+                    places[name] = _Place(country.alpha_2, "name", guarded=True)
+                continue
+            places.setdefault(name, _Place(country.alpha_2, "name"))
+    tables: list[tuple[str, Literal["name", "demonym", "capital", "actor"]]] = [
+        ("names", "name"),
+        ("blocs", "name"),
+        ("blocs_demonym", "demonym"),
+        ("demonyms", "demonym"),
+        ("capitals", "capital"),
+        ("actors", "actor"),
+    ]
+    for table, kind in tables:
+        for code, aliases in places_raw[table].items():
+            for alias in aliases:
+                places[alias] = _Place(code, kind)
+    for name in guarded:
+        places.setdefault(name, _Place("", "name", guarded=True))
+    alternatives = "|".join(re.escape(a) for a in sorted(places, key=len, reverse=True))
+    # Case-sensitive: names are capitalised in running text. A hyphen followed by a lower-case letter
+    # continues the word ("China-made" is listed on its own); "U.S.-China" is two names.
+    place_re = re.compile(rf"(?<![\w-])(?:{alternatives})(?!\w)(?!-[a-z])")
+
+    products_raw = tomllib.loads(PRODUCTS_FILE.read_text(encoding="utf-8"))["products"]
+    products: dict[str, tuple[str, str]] = {}
+    for name, spec in products_raw.items():
+        for word in (name, *spec.get("alias", [])):
+            for form in _plural_forms(word.casefold()):
+                products.setdefault(form, (name, spec.get("hs", "")))
+    product_alternatives = "|".join(re.escape(p) for p in sorted(products, key=len, reverse=True))
+    product_re = re.compile(rf"(?<![\w-])(?:{product_alternatives})(?![\w-])", re.IGNORECASE)
+    codes = frozenset(p.code for p in places.values() if p.code)
+    return _Data(
+        version=str(raw["version"]),
+        measures=measures,
+        anchor_re=anchor_re,
+        false_friends=false_friends,
+        tariff_noun=tariff_noun,
+        places=places,
+        place_re=place_re,
+        products=products,
+        product_re=product_re,
+        codes=codes,
+    )
+
+
+def _plural_forms(word: str) -> tuple[str, ...]:
+    if word.endswith("s") or not word[-1:].isalpha():
+        return (word,)
+    if word.endswith("y") and word[-2:-1] not in "aeiou":
+        return (word, word[:-1] + "ies")
+    if word.endswith(("ch", "sh", "x")):
+        return (word, word + "es")
+    return (word, word + "s")
+
+
+def version() -> str:
+    """The data version; stored with each event so a re-extraction can be told apart."""
+    return _data().version
+
+
+def _measure_labels() -> dict[str, str]:
+    raw = tomllib.loads(PATTERNS_FILE.read_text(encoding="utf-8"))
+    return {m["name"]: m["label"] for m in raw["measure"]}
+
+
+#: Measure name -> its label in words, in the order of the data file.
+MEASURES: dict[str, str] = _measure_labels()
+
+
+def jurisdiction_code(value: str) -> str | None:
+    """A code or name as a user writes it in a rule or a search ("cn", "China", "EU") -> "CN"; None if unknown."""
+    data = _data()
+    upper = value.strip().upper()
+    if upper in data.codes:
+        return upper
+    place = data.places.get(value.strip())
+    if place is not None and place.code:
+        return place.code
+    import pycountry
+
+    try:
+        found = pycountry.countries.lookup(value.strip())
+    except LookupError:
+        return None
+    return str(found.alpha_2)
+
+
+def check_rule_field(name: str, value: str) -> str | None:
+    """Validate an event field in an alert rule (``measure:``, ``implementer:``, ``affected:``,
+    ``country:``, ``product:``): None when fine, else the message to show with the rule's position."""
+    if name == "measure":
+        if value.casefold() not in MEASURES:
+            return f"unknown measure {value!r}; use one of: {', '.join(MEASURES)}"
+        return None
+    if name in ("implementer", "affected", "country"):
+        if jurisdiction_code(value) is None:
+            return f"unknown country or bloc {value!r}; use an ISO 3166 code such as CN, or EU"
+        return None
+    if name == "product":
+        return None  # any word: products are free text (and two-digit HS chapters)
+    return f"unknown event field {name!r}"
+
+
+# ------------------------------------------------------------------------------------------- sentences
+
+_SENTENCE_END_RE = re.compile(r"[.!?…]+[\"'”’)\]]*\s+|\n\s*\n|\s*\n(?=[A-Z“\"‘'])")
+_ABBREVIATIONS = frozenset(
+    {"mr", "mrs", "ms", "dr", "st", "no", "vs", "inc", "ltd", "co", "corp", "jr", "sr", "gov", "sen", "rep",
+     "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "approx", "est"}
+)  # fmt: skip
+
+
+def split_sentences(text: str) -> list[str]:
+    """Sentences of a text; "U.S." and "Jan." do not end one, a blank line always does."""
+    out: list[str] = []
+    start = 0
+    for m in _SENTENCE_END_RE.finditer(text):
+        if "\n" not in m.group():
+            last = text[start : m.start()].rsplit(None, 1)[-1:] or [""]
+            last_word = last[0].rsplit(".", 1)[-1].casefold()
+            follower = text[m.end() : m.end() + 1]
+            if (len(last_word) == 1 and last_word.isalpha()) or last_word in _ABBREVIATIONS:
+                continue
+            if follower.islower():
+                continue
+        piece = text[start : m.end()].strip()
+        if piece:
+            out.append(piece)
+        start = m.end()
+    tail = text[start:].strip()
+    if tail:
+        out.append(tail)
+    return out
+
+
+# ---------------------------------------------------------------------------------------- jurisdictions
+
+#: Nouns after a country word that make it the actor: "Chinese officials", "China's commerce ministry".
+_ACTOR_NOUNS = frozenset(
+    """government governments officials official authorities authority ministry minister ministers president
+    premier prime leader leaders administration regulators regulator customs commerce trade negotiators
+    negotiator delegation envoy envoys lawmakers parliament senate congress cabinet state commission
+    department agency embassy spokesperson spokesman spokeswoman diplomats foreign finance economy
+    tribunal court courts side chancellor secretary representative treasury""".split()
+)
+#: Words right before a country word that make it the one affected ("tariffs on Chinese steel").
+_TARGET_WORDS = frozenset({"on", "against", "from", "targeting", "targets", "into", "to", "toward", "towards",
+                           "hitting", "hit", "penalising", "penalizing", "for", "over"})  # fmt: skip
+_PARTNER_WORDS = frozenset({"with", "between"})
+_LOCATION_WORDS = frozenset({"in", "at", "visit", "visited", "visiting", "visits", "via"})
+_POSSESSIVE_RE = re.compile(r"^['’]s\b")
+_WORD_RE = re.compile(r"[\w'’-]+")
+
+
+@dataclass(frozen=True)
+class _Mention:
+    start: int
+    end: int
+    code: str
+    role: Role
+
+
+def _mentions(sentence: str, trigger: tuple[int, int]) -> list[_Mention]:
+    data = _data()
+    found: list[_Mention] = []
+    previous_role: Role | None = None
+    previous_end = -1
+    for m in data.place_re.finditer(sentence):
+        place = data.places[m.group()]
+        if not place.code:
+            continue
+        before_words = _WORD_RE.findall(sentence[max(0, m.start() - 40) : m.start()])
+        prev = before_words[-1].casefold() if before_words else ""
+        if prev == "the" and len(before_words) > 1:
+            prev = before_words[-2].casefold()
+        after = sentence[m.end() :]
+        possessive = bool(_POSSESSIVE_RE.match(after))
+        after_words = _WORD_RE.findall(after[:60])
+        if possessive and after_words:
+            after_words[0] = after_words[0][2:] or (after_words[1] if len(after_words) > 1 else "")
+        nxt = after_words[0].casefold() if after_words else ""
+        if place.guarded and not (possessive or prev in _TARGET_WORDS | _PARTNER_WORDS):
+            continue
+        if place.kind == "capital":
+            if prev in _LOCATION_WORDS:
+                continue  # a place, not a government: "talks in Washington"
+            if after[:1] == " " and after[1:2].isupper():
+                continue  # part of a longer name: "Washington Post", "Beijing Capital"
+        role = _role(place, prev, nxt, possessive, m.start(), trigger, sentence[previous_end : m.start()])
+        if prev == "and" and previous_role in ("target", "partner") and m.start() - previous_end < 40:
+            role = previous_role  # a list: "on China and Mexico", "between the US and Japan"
+        if prev in ("and", "or") and previous_role == "actor" and m.start() - previous_end < 12:
+            role = "actor"  # "the US and the EU imposed ..."
+        found.append(_Mention(m.start(), m.end(), place.code, role))
+        previous_role, previous_end = role, m.end()
+    return found
+
+
+def _role(
+    place: _Place, prev: str, nxt: str, possessive: bool, start: int, trigger: tuple[int, int], gap: str
+) -> Role:
+    if prev == "by":
+        return "actor"
+    if prev in _PARTNER_WORDS:
+        return "partner"
+    if prev in _TARGET_WORDS:
+        return "target"
+    if place.kind == "demonym":
+        return "actor" if nxt in _ACTOR_NOUNS else "target"
+    if possessive:
+        if nxt in _ACTOR_NOUNS or start < trigger[0]:
+            return "actor"
+        return "target"
+    if place.kind == "actor":
+        return "actor"
+    if nxt in _ACTOR_NOUNS and place.kind == "name":
+        return "actor"
+    return "actor" if start < trigger[0] else "target"
+
+
+# --------------------------------------------------------------------------------------------- products
+
+
+def _products(sentence: str) -> list[tuple[str, str]]:
+    data = _data()
+    out: dict[str, str] = {}
+    for m in data.product_re.finditer(sentence):
+        name, hs = data.products[m.group().casefold()]
+        out.setdefault(name, hs)
+    return list(out.items())
+
+
+_SUBJECTS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("tariffs", re.compile(r"\b(?:tariffs?|duties|levies)\b", re.IGNORECASE)),
+    ("quotas", re.compile(r"\bquotas?\b", re.IGNORECASE)),
+    ("exchange rates", re.compile(r"\b(?:exchange rates?|currency|currencies)\b", re.IGNORECASE)),
+    ("investment", re.compile(r"\binvestments?\b", re.IGNORECASE)),
+    ("export controls", re.compile(r"\bexport controls?\b", re.IGNORECASE)),
+    ("market access", re.compile(r"\bmarket access\b", re.IGNORECASE)),
+)
+
+
+# ------------------------------------------------------------------------------------------------ rates
+
+_NUM = r"(\d{1,3}(?:,\d{3})*(?:\.\d+)?)"
+_PCT = rf"{_NUM}\s*(?:%|per ?cent\b|percent\b)"
+_CURRENCY = r"(US\$|C\$|A\$|\$|€|£|¥)"
+_UNIT = r"(net tons?|metric tons?|tonnes?|tons?|kg|kilograms?|units?|vehicles?|containers?|barrels?|pairs?|TEUs?)"
+_RANGE_RE = re.compile(rf"\bbetween {_NUM}\s*(?:%|per ?cent|percent)? and {_PCT}", re.IGNORECASE)
+_FROM_TO_RE = re.compile(rf"\bfrom {_PCT} to {_PCT}|\bfrom {_NUM} to {_PCT}", re.IGNORECASE)
+_TO_FROM_RE = re.compile(rf"\bto {_PCT},? (?:up |down )?from {_PCT}|\bto {_PCT},? (?:up |down )?from {_NUM}\b",
+                         re.IGNORECASE)  # fmt: skip
+_PCT_RE = re.compile(_PCT, re.IGNORECASE)
+_AMOUNT_RE = re.compile(
+    rf"{_CURRENCY}\s?{_NUM}(?:\s?(?:a|per|/|for each|each)\s{_UNIT})?", re.IGNORECASE
+)
+#: Words right before a number that make it a change or a market move, not a duty rate.
+_NOT_RATE_BEFORE = re.compile(
+    r"\b(?:by|fell|fall|falls|rose|rise|rises|dropped|drop|drops|grew|grow|gained|lost|down|up|jumped|"
+    r"slumped|surged|climbed|declined|about|roughly|nearly|some|of)\s+(?:about |around |roughly |nearly |almost )?$",
+    re.IGNORECASE,
+)
+_NOT_RATE_AFTER = re.compile(r"^\s*(?:of|in|higher|lower|more|less|stake|share|year|a year|annual)", re.IGNORECASE)
+_CURRENCY_NAMES = {"US$": "USD", "$": "USD", "C$": "CAD", "A$": "AUD", "€": "EUR", "£": "GBP", "¥": "JPY"}
+
+
+def _num(text: str) -> float:
+    return float(text.replace(",", ""))
+
+
+def _near_duty(sentence: str, start: int, end: int, trigger: tuple[int, int]) -> bool:
+    if start - RATE_REACH <= trigger[1] and end + RATE_REACH >= trigger[0]:
+        return True
+    data = _data()
+    window = sentence[max(0, start - RATE_REACH) : end + RATE_REACH]
+    return data.tariff_noun.search(window) is not None
+
+
+def _rates(sentence: str, trigger: tuple[int, int], decrease: bool) -> tuple[Rate | None, Rate | None]:
+    """(rate_from, rate_to) stated in a measure's sentence, or None for each."""
+    for regex, order in ((_FROM_TO_RE, "from_to"), (_TO_FROM_RE, "to_from")):
+        m = regex.search(sentence)
+        if m and _near_duty(sentence, m.start(), m.end(), trigger):
+            groups = [g for g in m.groups() if g is not None]
+            a, b = _num(groups[0]), _num(groups[1])
+            return (Rate(a), Rate(b)) if order == "from_to" else (Rate(b), Rate(a))
+    m = _RANGE_RE.search(sentence)
+    if m and _near_duty(sentence, m.start(), m.end(), trigger):
+        return None, Rate(_num(m.group(2)), low=_num(m.group(1)))
+    for m in _PCT_RE.finditer(sentence):
+        if _NOT_RATE_BEFORE.search(sentence[max(0, m.start() - 20) : m.start()]):
+            continue
+        if _NOT_RATE_AFTER.match(sentence[m.end() :]):
+            continue
+        if _near_duty(sentence, m.start(), m.end(), trigger):
+            return None, Rate(_num(m.group(1)))
+    for m in _AMOUNT_RE.finditer(sentence):
+        if m.group(3) is None:
+            continue  # "$2 billion of goods" is trade value, not a duty: a duty amount is per unit
+        if _NOT_RATE_BEFORE.search(sentence[max(0, m.start() - 20) : m.start()]):
+            continue
+        if _near_duty(sentence, m.start(), m.end(), trigger):
+            currency = _CURRENCY_NAMES.get(m.group(1), m.group(1))
+            unit = re.sub(r"s$", "", m.group(3).casefold()) if m.group(3).casefold() != "kg" else "kg"
+            return None, Rate(_num(m.group(2)), unit=f"{currency}/{unit}")
+    del decrease
+    return None, None
+
+
+# ------------------------------------------------------------------------------------------------ dates
+
+_MONTHS = (
+    r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|"
+    r"Sep(?:t(?:ember)?)?|Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)"
+)
+_WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+_DATE_RE = re.compile(
+    rf"\b(?:{_MONTHS}\.? \d{{1,2}}(?:st|nd|rd|th)?(?:,? \d{{4}})?(?!\d)"
+    rf"|\d{{1,2}}(?:st|nd|rd|th)? (?:of )?{_MONTHS}(?:,? \d{{4}})?"
+    rf"|{_MONTHS} \d{{4}}"
+    r"|\d{4}-\d{2}-\d{2}"
+    r"|(?:Monday|Tuesday|Wednesday|Thursday|Friday|Saturday|Sunday)"
+    r"|today|tomorrow|yesterday|tonight)\b"
+)
+_EFFECTIVE_CUE_RE = re.compile(
+    r"\b(?:effective|effect|force|from|starting|starts?|begins?|beginning|as of|kicks? in|kicked in|"
+    r"applies|apply|applied|midnight|until|through)\b",
+    re.IGNORECASE,
+)
+_EFFECTIVE_AFTER_RE = re.compile(
+    r"^[,\s]*(?:when|as|once)? ?(?:the )?(?:\w+ ){0,3}?(?:take|takes|took|came|come|comes|go|goes|went|enter|enters|entered) "
+    r"(?:effect|into force|into effect)",
+    re.IGNORECASE,
+)
+_PAST_EFFECT_RE = re.compile(r"\b(?:took|came|went|entered|kicked|started|began|applied)\b", re.IGNORECASE)
+_PLAN_CUE_RE = re.compile(
+    r"\b(?:will|would|expected|scheduled|set to|due|plans?|planned|next|meet|meeting|visit|until|through|by)\b",
+    re.IGNORECASE,
+)
+
+
+@lru_cache(maxsize=4096)
+def _parse_date(phrase: str, base: date, prefer: str) -> date | None:
+    """An explicit date ("March 1", "1 January 2027") with dateparser, relative to the publication date."""
+    import dateparser
+
+    parsed = dateparser.parse(
+        phrase.replace(".", ""),
+        languages=["en"],
+        settings={
+            "RELATIVE_BASE": datetime(base.year, base.month, base.day, 12),
+            "PREFER_DATES_FROM": prefer,  # type: ignore[typeddict-item]
+            "PREFER_DAY_OF_MONTH": "first",
+            "RETURN_AS_TIMEZONE_AWARE": False,
+        },
+    )
+    return parsed.date() if parsed else None
+
+
+def _resolve(phrase: str, base: date | None, prefer: Literal["past", "future"]) -> date | None:
+    low = phrase.casefold()
+    if base is None:
+        if re.fullmatch(r"\d{4}-\d{2}-\d{2}", phrase) or re.search(r"\d{4}$", phrase):
+            return _parse_date(phrase, date(2000, 1, 1), prefer)
+        return None  # "Wednesday" means nothing without the day the article was published
+    if low in ("today", "tonight"):
+        return base
+    if low == "yesterday":
+        return base - timedelta(days=1)
+    if low == "tomorrow":
+        return base + timedelta(days=1)
+    if low in _WEEKDAYS:
+        wanted = _WEEKDAYS.index(low)
+        if prefer == "past":
+            return base - timedelta(days=(base.weekday() - wanted) % 7)
+        return base + timedelta(days=(wanted - base.weekday()) % 7)
+    return _parse_date(phrase, base, prefer)
+
+
+def _dates(sentence: str, base: date | None) -> tuple[date | None, date | None, str, str]:
+    """(announced, effective) stated in a sentence, with the phrases they came from."""
+    announced: date | None = None
+    effective: date | None = None
+    announced_phrase = effective_phrase = ""
+    for m in _DATE_RE.finditer(sentence):
+        phrase = m.group()
+        before_words = _WORD_RE.findall(sentence[max(0, m.start() - 60) : m.start()])[-DATE_CUE_WORDS:]
+        before = " ".join(before_words)
+        after = sentence[m.end() : m.end() + 60]
+        cue = _EFFECTIVE_CUE_RE.search(before)
+        if cue and cue.group().casefold() in ("until", "through"):
+            continue  # an end date, not a start
+        if cue or _EFFECTIVE_AFTER_RE.match(after):
+            if effective is None:
+                prefer: Literal["past", "future"] = "past" if _PAST_EFFECT_RE.search(before) else "future"
+                if not cue and _PAST_EFFECT_RE.search(after[:40]):
+                    prefer = "past"
+                effective = _resolve(phrase, base, prefer)
+                effective_phrase = phrase
+            continue
+        if _PLAN_CUE_RE.search(before):
+            continue  # a meeting or a plan ahead, not the day something was done
+        if announced is None:
+            announced = _resolve(phrase, base, "past")
+            announced_phrase = phrase
+    return announced, effective, announced_phrase, effective_phrase
+
+
+# ------------------------------------------------------------------------------------------- extraction
+
+
+@dataclass
+class _Candidate:
+    measure: str
+    trigger: str
+    implementer: list[str]
+    affected: list[str]
+    products: list[tuple[str, str]]
+    subjects: list[str]
+    rate_from: Rate | None
+    rate_to: Rate | None
+    announced: date | None
+    effective: date | None
+    evidence: dict[str, str]
+    order: int
+
+
+_BILATERAL = frozenset({"agreement_signed", "agreement_negotiating", "dispute_filed", "dispute_ruled"})
+_SUBJECT_MEASURES = _BILATERAL | {"retaliation"}
+
+
+def _blank(match: re.Match[str]) -> str:
+    return " " * len(match.group())
+
+
+def _candidate(sentence: str, order: int, base: date | None) -> _Candidate | None:
+    data = _data()
+    if not data.anchor_re.search(sentence):
+        return None
+    clean = data.false_friends.sub(_blank, sentence)
+    present = {a.casefold() for a in data.anchor_re.findall(clean)}
+    if not present:
+        return None
+    for measure in data.measures:
+        if measure.anchors.isdisjoint(present):
+            continue
+        m = measure.pattern.search(clean)
+        if m is not None:
+            break
+    else:
+        return None
+    trigger = (m.start(), m.end())
+    mentions = _mentions(clean, trigger)
+    actors = [x for x in mentions if x.role == "actor"]
+    before = [x for x in actors if x.start < trigger[0]]
+    implementer: list[str] = []
+    if before:
+        implementer = [before[0].code]
+        for x in before[1:]:
+            if x.code not in implementer and clean[before[0].end : x.start].strip(" ,") in ("and", "and the"):
+                implementer.append(x.code)
+    elif actors:
+        implementer = [actors[0].code]
+    partners = [x.code for x in mentions if x.role == "partner"]
+    if not implementer and partners and measure.name in _BILATERAL:
+        implementer, partners = [partners[0]], partners[1:]
+    affected = []
+    for x in mentions:
+        if x.role in ("target", "partner") and x.code not in implementer and x.code not in affected:
+            if x.role == "partner" and x.code not in partners:
+                continue
+            affected.append(x.code)
+    # An actor named only after the measure and not the implementer is affected ("... said Canada").
+    rate_from, rate_to = _rates(clean, trigger, measure.name == "tariff_decrease")
+    announced, effective, _a, _e = _dates(clean, base)
+    products = _products(clean)
+    subjects = [name for name, rx in _SUBJECTS if measure.name in _SUBJECT_MEASURES and rx.search(clean)]
+    evidence = {"measure": sentence}
+    for key, present in (
+        ("implementer", implementer),
+        ("affected", affected),
+        ("products", products),
+        ("subjects", subjects),
+        ("rate", rate_to is not None),
+        ("announced", announced is not None),
+        ("effective", effective is not None),
+    ):
+        if present:
+            evidence[key] = sentence
+    return _Candidate(
+        measure=measure.name,
+        trigger=sentence[trigger[0] : trigger[1]],
+        implementer=implementer,
+        affected=affected,
+        products=products,
+        subjects=subjects,
+        rate_from=rate_from,
+        rate_to=rate_to,
+        announced=announced,
+        effective=effective,
+        evidence=evidence,
+        order=order,
+    )
+
+
+def _merge(into: _Candidate, other: _Candidate) -> None:
+    """Fill what ``into`` lacks from ``other`` (a later sentence about the same measure)."""
+    if not into.implementer and other.implementer:
+        into.implementer = list(other.implementer)
+        into.evidence.setdefault("implementer", other.evidence["implementer"])
+    for code in other.affected:
+        if code not in into.affected and code not in into.implementer:
+            into.affected.append(code)
+            into.evidence.setdefault("affected", other.evidence["affected"])
+    into.affected = [c for c in into.affected if c not in into.implementer]
+    for product in other.products:
+        if product not in into.products:
+            into.products.append(product)
+            into.evidence.setdefault("products", other.evidence["products"])
+    for subject in other.subjects:
+        if subject not in into.subjects:
+            into.subjects.append(subject)
+            into.evidence.setdefault("subjects", other.evidence["subjects"])
+    if into.rate_to is None and other.rate_to is not None:
+        into.rate_from, into.rate_to = other.rate_from, other.rate_to
+        into.evidence.setdefault("rate", other.evidence["rate"])
+    for key in ("announced", "effective"):
+        if getattr(into, key) is None and getattr(other, key) is not None:
+            setattr(into, key, getattr(other, key))
+            into.evidence.setdefault(key, other.evidence[key])
+
+
+def _combine(candidates: Sequence[_Candidate]) -> list[_Candidate]:
+    """One event per (measure, implementer): the article repeats its news in headline, lead and body."""
+    events: list[_Candidate] = []
+    orphans: list[_Candidate] = []
+    for cand in candidates:
+        if not cand.implementer:
+            orphans.append(cand)
+            continue
+        same = next(
+            (e for e in events if e.measure == cand.measure and e.implementer == cand.implementer), None
+        )
+        if same is None:
+            events.append(cand)
+        else:
+            _merge(same, cand)
+    for cand in orphans:
+        same_measure = [e for e in events if e.measure == cand.measure]
+        if same_measure:
+            _merge(same_measure[0], cand)
+        elif cand.affected:
+            # A measure with only its target named ("duties on Chinese steel"): keep it if no event of its
+            # kind exists yet; a later orphan of the same kind joins it.
+            events.append(cand)
+    events.sort(key=lambda e: e.order)
+    return events
+
+
+def extract_events(
+    title: str, text: str, published: datetime | date | None = None, *, language: str | None = "en"
+) -> tuple[TradeEvent, ...]:
+    """The trade events an article reports, in the order it reports them; () when none is stated.
+
+    Meant for articles already classified as trade; on other text it still only reports sentences that
+    name a measure and a jurisdiction. Non-English text yields nothing (the patterns are English).
+    """
+    if language not in (None, "en"):
+        return ()
+    data = _data()
+    base = published.date() if isinstance(published, datetime) else published
+    candidates: list[_Candidate] = []
+    order = 0
+    for part in (title, text):
+        if not part or not data.anchor_re.search(part):
+            order += 1000
+            continue
+        for sentence in split_sentences(part):
+            order += 1
+            if len(sentence) > 2000:
+                sentence = sentence[:2000]  # a run-on "sentence" (a table, a list) is not prose
+            cand = _candidate(sentence, order, base)
+            if cand is not None:
+                candidates.append(cand)
+    return tuple(_event(c) for c in _combine(candidates))
+
+
+def _event(c: _Candidate) -> TradeEvent:
+    return TradeEvent(
+        measure=c.measure,
+        implementer=tuple(c.implementer),
+        affected=tuple(c.affected),
+        products=tuple(name for name, _hs in c.products),
+        hs_chapters=tuple(dict.fromkeys(hs for _name, hs in c.products if hs)),
+        subjects=tuple(c.subjects),
+        rate_from=c.rate_from,
+        rate_to=c.rate_to,
+        announced=c.announced,
+        effective=c.effective,
+        trigger=c.trigger,
+        evidence=dict(c.evidence),
+    )
+
+
+def events_as_json(events: Iterable[TradeEvent]) -> list[dict[str, object]]:
+    """Events as plain JSON-ready dicts (the CLI's --json and the benchmark's output)."""
+    return [
+        {
+            "measure": e.measure,
+            "implementer": list(e.implementer),
+            "affected": list(e.affected),
+            "products": list(e.products),
+            "hs_chapters": list(e.hs_chapters),
+            "subjects": list(e.subjects),
+            "rate_from": str(e.rate_from) if e.rate_from else None,
+            "rate_to": str(e.rate_to) if e.rate_to else None,
+            "announced": e.announced.isoformat() if e.announced else None,
+            "effective": e.effective.isoformat() if e.effective else None,
+            "line": describe(e),
+            "evidence": e.evidence,
+        }
+        for e in events
+    ]
+
+
