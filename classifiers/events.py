@@ -52,8 +52,10 @@ PRODUCTS_FILE = DATA / "event_products.toml"
 #: Rates further than this many characters from a duty word or the measure's own words are about
 #: something else in the sentence (a market move, a share of imports).
 RATE_REACH = 70
-#: Words before a date phrase searched for "take effect", "from", "starting" (the effective-date cues).
-DATE_CUE_WORDS = 5
+#: Words before a date phrase searched for "take effect", "in force" (strong effective-date cues); the weak
+#: cues ("from", "starting") must stand right before it, since "imports from China on Monday" is no start.
+DATE_CUE_WORDS = 8
+DATE_WEAK_CUE_WORDS = 2
 #: A line in an alert stays readable on a phone and well inside Slack's and e-mail's limits.
 LINE_CAP = 200
 
@@ -156,8 +158,10 @@ class _Place:
 class _Data:
     version: str
     measures: tuple[_Measure, ...]
+    anchors: frozenset[str]
     anchor_re: re.Pattern[str]
     false_friends: re.Pattern[str]
+    context_skip: re.Pattern[str]
     tariff_noun: re.Pattern[str]
     places: dict[str, _Place]
     place_re: re.Pattern[str]
@@ -193,6 +197,8 @@ def _data() -> _Data:
     false_friends = re.compile(
         r"\b(?:" + "|".join(f"(?:{p})" for p in raw["false_friends"]["patterns"]) + r")\b", re.IGNORECASE
     )
+    # Case-sensitive: "may" (perhaps) is a hedge, "May 1" a date.
+    context_skip = re.compile("|".join(f"(?:{p})" for p in raw["context"]["skip"]))
     tariff_noun = re.compile(
         r"\b(?:" + macros["TARIFF"] + r"|rates?|margins?|fees?|charges?)\b", re.IGNORECASE
     )
@@ -225,6 +231,8 @@ def _data() -> _Data:
                 places[alias] = _Place(code, kind)
     for name in guarded:
         places.setdefault(name, _Place("", "name", guarded=True))
+    for phrase in places_raw["ignore"]["phrases"]:
+        places[phrase] = _Place("", "name")  # matched so that the name inside it is not
     alternatives = "|".join(re.escape(a) for a in sorted(places, key=len, reverse=True))
     # Case-sensitive: names are capitalised in running text. A hyphen followed by a lower-case letter
     # continues the word ("China-made" is listed on its own); "U.S.-China" is two names.
@@ -242,8 +250,10 @@ def _data() -> _Data:
     return _Data(
         version=str(raw["version"]),
         measures=measures,
+        anchors=frozenset(anchors),
         anchor_re=anchor_re,
         false_friends=false_friends,
+        context_skip=context_skip,
         tariff_noun=tariff_noun,
         places=places,
         place_re=place_re,
@@ -354,10 +364,19 @@ _ACTOR_NOUNS = frozenset(
     tribunal court courts side chancellor secretary representative treasury""".split()
 )
 #: Words right before a country word that make it the one affected ("tariffs on Chinese steel").
-_TARGET_WORDS = frozenset({"on", "against", "from", "targeting", "targets", "into", "to", "toward", "towards",
+_TARGET_WORDS = frozenset({"on", "against", "from", "of", "targeting", "targets", "into", "to", "toward", "towards",
                            "hitting", "hit", "penalising", "penalizing", "for", "over"})  # fmt: skip
 _PARTNER_WORDS = frozenset({"with", "between"})
+#: Nouns after a country name that make it the origin of goods: "U.S. imports", "EU farm goods".
+_TARGET_NOUNS = frozenset(
+    """goods imports exports products companies firms makers producers exporters farmers agricultural farm
+    steel aluminium aluminum cars autos vehicles shipments suppliers entities carriers ships vessels
+    manufacturers industry industries brands beef pork soybeans""".split()
+)
+_GROUP_GAP_RE = re.compile(r"^(?:,|and|&|, and)?(?:\s*(?:the|its))?(?:\s+[A-Z][\w-]*){0,3}$")
 _LOCATION_WORDS = frozenset({"in", "at", "visit", "visited", "visiting", "visits", "via"})
+_ORIGIN_WORDS = frozenset({"made", "built", "produced", "manufactured", "grown", "assembled", "originating",
+                           "mined", "processed", "caught", "raised"})  # fmt: skip
 _POSSESSIVE_RE = re.compile(r"^['’]s\b")
 _WORD_RE = re.compile(r"[\w'’-]+")
 
@@ -391,9 +410,12 @@ def _mentions(sentence: str, trigger: tuple[int, int]) -> list[_Mention]:
         nxt = after_words[0].casefold() if after_words else ""
         if place.guarded and not (possessive or prev in _TARGET_WORDS | _PARTNER_WORDS):
             continue
+        if prev in _LOCATION_WORDS:
+            prev2 = before_words[-2].casefold() if len(before_words) > 1 else ""
+            if prev != "in" or prev2 not in _ORIGIN_WORDS:
+                continue  # a place, not a government: "talks in Washington", "opened in Shanghai"
+            prev = "from"  # "made in China" is where goods come from
         if place.kind == "capital":
-            if prev in _LOCATION_WORDS:
-                continue  # a place, not a government: "talks in Washington"
             if after[:1] == " " and after[1:2].isupper():
                 continue  # part of a longer name: "Washington Post", "Beijing Capital"
         role = _role(place, prev, nxt, possessive, m.start(), trigger, sentence[previous_end : m.start()])
@@ -410,6 +432,8 @@ def _role(
     place: _Place, prev: str, nxt: str, possessive: bool, start: int, trigger: tuple[int, int], gap: str
 ) -> Role:
     if prev == "by":
+        if place.kind == "demonym" and nxt not in _ACTOR_NOUNS:
+            return "target"  # "operated by Chinese companies": the companies are on the receiving end
         return "actor"
     if prev in _PARTNER_WORDS:
         return "partner"
@@ -423,8 +447,11 @@ def _role(
         return "target"
     if place.kind == "actor":
         return "actor"
-    if nxt in _ACTOR_NOUNS and place.kind == "name":
-        return "actor"
+    if place.kind == "name":
+        if nxt in _ACTOR_NOUNS:
+            return "actor"
+        if nxt in _TARGET_NOUNS:
+            return "target"
     return "actor" if start < trigger[0] else "target"
 
 
@@ -456,7 +483,12 @@ _NUM = r"(\d{1,3}(?:,\d{3})*(?:\.\d+)?)"
 _PCT = rf"{_NUM}\s*(?:%|per ?cent\b|percent\b)"
 _CURRENCY = r"(US\$|C\$|A\$|\$|€|£|¥)"
 _UNIT = r"(net tons?|metric tons?|tonnes?|tons?|kg|kilograms?|units?|vehicles?|containers?|barrels?|pairs?|TEUs?)"
-_RANGE_RE = re.compile(rf"\bbetween {_NUM}\s*(?:%|per ?cent|percent)? and {_PCT}", re.IGNORECASE)
+_RANGE_RE = re.compile(
+    rf"\b(?:between {_NUM}\s*(?:%|per ?cent|percent)? and {_PCT}|ranging from {_PCT}(?: \w+){{0,3}}? to {_PCT}"
+    rf"|(?:of|from) {_NUM}\s*(?:%|per ?cent|percent)? to {_PCT}(?! from))",
+    re.IGNORECASE,
+)
+_CHANGE_RE = re.compile(rf"{_PCT}(?: [\w-]+){{1,6}}? to {_PCT}", re.IGNORECASE)
 _FROM_TO_RE = re.compile(rf"\bfrom {_PCT} to {_PCT}|\bfrom {_NUM} to {_PCT}", re.IGNORECASE)
 _TO_FROM_RE = re.compile(rf"\bto {_PCT},? (?:up |down )?from {_PCT}|\bto {_PCT},? (?:up |down )?from {_NUM}\b",
                          re.IGNORECASE)  # fmt: skip
@@ -486,8 +518,13 @@ def _near_duty(sentence: str, start: int, end: int, trigger: tuple[int, int]) ->
     return data.tariff_noun.search(window) is not None
 
 
-def _rates(sentence: str, trigger: tuple[int, int], decrease: bool) -> tuple[Rate | None, Rate | None]:
+def _rates(sentence: str, trigger: tuple[int, int]) -> tuple[Rate | None, Rate | None]:
     """(rate_from, rate_to) stated in a measure's sentence, or None for each."""
+    m = _RANGE_RE.search(sentence)
+    if m and m.group().casefold().startswith(("ranging", "between", "of")):
+        low, high = (g for g in m.groups() if g is not None)
+        if _near_duty(sentence, m.start(), m.end(), trigger):
+            return None, Rate(_num(high), low=_num(low))
     for regex, order in ((_FROM_TO_RE, "from_to"), (_TO_FROM_RE, "to_from")):
         m = regex.search(sentence)
         if m and _near_duty(sentence, m.start(), m.end(), trigger):
@@ -496,7 +533,11 @@ def _rates(sentence: str, trigger: tuple[int, int], decrease: bool) -> tuple[Rat
             return (Rate(a), Rate(b)) if order == "from_to" else (Rate(b), Rate(a))
     m = _RANGE_RE.search(sentence)
     if m and _near_duty(sentence, m.start(), m.end(), trigger):
-        return None, Rate(_num(m.group(2)), low=_num(m.group(1)))
+        low, high = (g for g in m.groups() if g is not None)
+        return None, Rate(_num(high), low=_num(low))
+    m = _CHANGE_RE.search(sentence)  # "halve its 150% tariff on whisky to 75%"
+    if m and _near_duty(sentence, m.start(), m.end(), trigger):
+        return Rate(_num(m.group(1))), Rate(_num(m.group(2)))
     for m in _PCT_RE.finditer(sentence):
         if _NOT_RATE_BEFORE.search(sentence[max(0, m.start() - 20) : m.start()]):
             continue
@@ -513,7 +554,6 @@ def _rates(sentence: str, trigger: tuple[int, int], decrease: bool) -> tuple[Rat
             currency = _CURRENCY_NAMES.get(m.group(1), m.group(1))
             unit = re.sub(r"s$", "", m.group(3).casefold()) if m.group(3).casefold() != "kg" else "kg"
             return None, Rate(_num(m.group(2)), unit=f"{currency}/{unit}")
-    del decrease
     return None, None
 
 
@@ -533,9 +573,10 @@ _DATE_RE = re.compile(
     r"|today|tomorrow|yesterday|tonight)\b"
 )
 _EFFECTIVE_CUE_RE = re.compile(
-    r"\b(?:effective|effect|force|from|starting|starts?|begins?|beginning|as of|kicks? in|kicked in|"
-    r"applies|apply|applied|midnight|until|through)\b",
-    re.IGNORECASE,
+    r"\b(?:effective|effect|force|kicks? in|kicked in|applies|apply|applied|midnight)\b", re.IGNORECASE
+)
+_WEAK_CUE_RE = re.compile(
+    r"\b(?:from|starting|starts?|begins?|beginning|as of|effective|until|through|till)\b", re.IGNORECASE
 )
 _EFFECTIVE_AFTER_RE = re.compile(
     r"^[,\s]*(?:when|as|once)? ?(?:the )?(?:\w+ ){0,3}?(?:take|takes|took|came|come|comes|go|goes|went|enter|enters|entered) "
@@ -592,14 +633,20 @@ def _dates(sentence: str, base: date | None) -> tuple[date | None, date | None, 
     announced: date | None = None
     effective: date | None = None
     announced_phrase = effective_phrase = ""
+    previous_end = -100
     for m in _DATE_RE.finditer(sentence):
         phrase = m.group()
-        before_words = _WORD_RE.findall(sentence[max(0, m.start() - 60) : m.start()])[-DATE_CUE_WORDS:]
+        if m.start() - previous_end < 8:
+            previous_end = m.end()
+            continue  # "from February 15 to June 30": the end of a period
+        previous_end = m.end()
+        before_words = _WORD_RE.findall(sentence[max(0, m.start() - 80) : m.start()])[-DATE_CUE_WORDS:]
         before = " ".join(before_words)
         after = sentence[m.end() : m.end() + 60]
-        cue = _EFFECTIVE_CUE_RE.search(before)
-        if cue and cue.group().casefold() in ("until", "through"):
+        weak = _WEAK_CUE_RE.search(" ".join(before_words[-DATE_WEAK_CUE_WORDS:]))
+        if weak and weak.group().casefold() in ("until", "through", "till"):
             continue  # an end date, not a start
+        cue = weak or _EFFECTIVE_CUE_RE.search(before)
         if cue or _EFFECTIVE_AFTER_RE.match(after):
             if effective is None:
                 prefer: Literal["past", "future"] = "past" if _PAST_EFFECT_RE.search(before) else "future"
@@ -608,7 +655,7 @@ def _dates(sentence: str, base: date | None) -> tuple[date | None, date | None, 
                 effective = _resolve(phrase, base, prefer)
                 effective_phrase = phrase
             continue
-        if _PLAN_CUE_RE.search(before):
+        if _PLAN_CUE_RE.search(" ".join(before_words[-4:])):
             continue  # a meeting or a plan ahead, not the day something was done
         if announced is None:
             announced = _resolve(phrase, base, "past")
@@ -633,10 +680,17 @@ class _Candidate:
     effective: date | None
     evidence: dict[str, str]
     order: int
+    in_title: bool = False
 
 
 _BILATERAL = frozenset({"agreement_signed", "agreement_negotiating", "dispute_filed", "dispute_ruled"})
+#: Talks and disputes are about a measure; the rate quoted in their sentence is the disputed measure's.
+_NO_RATE = frozenset({"agreement_negotiating", "dispute_filed", "dispute_ruled"})
 _SUBJECT_MEASURES = _BILATERAL | {"retaliation"}
+
+
+#: A measure in a clause that gives a reason or a time ("after the US raised tariffs") is background.
+_BACKGROUND_RE = re.compile(r"\b(?:after|since|because|following|amid|before|when)\b[^,;:—–]*$", re.IGNORECASE)
 
 
 def _blank(match: re.Match[str]) -> str:
@@ -647,10 +701,14 @@ def _candidate(sentence: str, order: int, base: date | None) -> _Candidate | Non
     data = _data()
     if not data.anchor_re.search(sentence):
         return None
-    clean = data.false_friends.sub(_blank, sentence)
-    present = {a.casefold() for a in data.anchor_re.findall(clean)}
-    if not present:
+    if data.context_skip.search(sentence):
         return None
+    clean = data.false_friends.sub(_blank, sentence)
+    found = {a.casefold() for a in data.anchor_re.findall(clean)}
+    if not found:
+        return None
+    # The regex returns the longest anchor at each place ("exports"); shorter ones ("export") hold there too.
+    present = {a for a in data.anchors for f in found if f.startswith(a)}
     for measure in data.measures:
         if measure.anchors.isdisjoint(present):
             continue
@@ -660,20 +718,36 @@ def _candidate(sentence: str, order: int, base: date | None) -> _Candidate | Non
     else:
         return None
     trigger = (m.start(), m.end())
+    if _BACKGROUND_RE.search(clean[max(0, m.start() - 70) : m.start()]):
+        return None  # "..., after the United States raised its tariffs": the cause, not the news
     mentions = _mentions(clean, trigger)
     actors = [x for x in mentions if x.role == "actor"]
     before = [x for x in actors if x.start < trigger[0]]
     implementer: list[str] = []
+    partners = [x.code for x in mentions if x.role == "partner"]
     if before:
-        implementer = [before[0].code]
-        for x in before[1:]:
-            if x.code not in implementer and clean[before[0].end : x.start].strip(" ,") in ("and", "and the"):
-                implementer.append(x.code)
+        # The subject nearest the measure acts ("..., Sefcovic said, after the United States raised"), with
+        # the names listed with it ("The US and Japan agreed").
+        group = [before[-1]]
+        for x in reversed(before[:-1]):
+            if _GROUP_GAP_RE.match(clean[x.end : group[0].start].strip()):
+                group.insert(0, x)
+            else:
+                break
+        codes = list(dict.fromkeys(x.code for x in group))
+        implementer = codes[:1]
+        if measure.name in _BILATERAL:
+            partners = codes[1:] + partners  # "Britain and India signed": India is the other party
+        else:
+            implementer = codes
     elif actors:
         implementer = [actors[0].code]
-    partners = [x.code for x in mentions if x.role == "partner"]
     if not implementer and partners and measure.name in _BILATERAL:
         implementer, partners = [partners[0]], partners[1:]
+    if measure.name == "dispute_ruled":
+        # A ruling is made by a panel, not a country: every party named is affected by it.
+        partners = list(dict.fromkeys(implementer + partners))
+        implementer = []
     affected = []
     for x in mentions:
         if x.role in ("target", "partner") and x.code not in implementer and x.code not in affected:
@@ -681,7 +755,7 @@ def _candidate(sentence: str, order: int, base: date | None) -> _Candidate | Non
                 continue
             affected.append(x.code)
     # An actor named only after the measure and not the implementer is affected ("... said Canada").
-    rate_from, rate_to = _rates(clean, trigger, measure.name == "tariff_decrease")
+    rate_from, rate_to = (None, None) if measure.name in _NO_RATE else _rates(clean, trigger)
     announced, effective, _a, _e = _dates(clean, base)
     products = _products(clean)
     subjects = [name for name, rx in _SUBJECTS if measure.name in _SUBJECT_MEASURES and rx.search(clean)]
@@ -713,8 +787,39 @@ def _candidate(sentence: str, order: int, base: date | None) -> _Candidate | Non
     )
 
 
+#: A sentence that goes on about the measure just reported: "The duties take effect on Thursday."
+_CONTINUATION_RE = re.compile(
+    r"^(?:The|These|Those|Its|Their|Such)\s+(?:new\s+|higher\s+|provisional\s+|definitive\s+|additional\s+|"
+    r"extra\s+|\w+\s+)?(?:duty|duties|tariffs?|levy|levies|rates?|measures?|controls|restrictions|ban|fees?|"
+    r"charges|quotas?|rules?|sanctions|deal|agreement|pact|surtax)\b",
+    re.IGNORECASE,
+)
+
+
+def _continue(last: _Candidate, sentence: str, base: date | None) -> None:
+    """Take the dates and rate of a continuation sentence into the event it continues."""
+    m = _CONTINUATION_RE.match(sentence)
+    if m is None or _data().context_skip.search(sentence):
+        return
+    announced, effective, _a, _e = _dates(sentence, base)
+    rate_from, rate_to = (None, None) if last.measure in _NO_RATE else _rates(sentence, (m.start(), m.end()))
+    if effective is not None and last.effective is None:
+        last.effective = effective
+        last.evidence.setdefault("effective", sentence)
+    if announced is not None and last.announced is None:
+        last.announced = announced
+        last.evidence.setdefault("announced", sentence)
+    if rate_to is not None and (last.rate_to is None or last.in_title):
+        last.rate_from, last.rate_to = rate_from, rate_to
+        last.evidence["rate"] = sentence
+
+
 def _merge(into: _Candidate, other: _Candidate) -> None:
-    """Fill what ``into`` lacks from ``other`` (a later sentence about the same measure)."""
+    """Fill what ``into`` lacks from ``other`` (a later sentence about the same measure).
+
+    A rate stated in the body replaces one from the headline: headlines round ("up to 38%") where the
+    body is exact ("between 17.4% and 38.1%").
+    """
     if not into.implementer and other.implementer:
         into.implementer = list(other.implementer)
         into.evidence.setdefault("implementer", other.evidence["implementer"])
@@ -731,9 +836,10 @@ def _merge(into: _Candidate, other: _Candidate) -> None:
         if subject not in into.subjects:
             into.subjects.append(subject)
             into.evidence.setdefault("subjects", other.evidence["subjects"])
-    if into.rate_to is None and other.rate_to is not None:
+    if other.rate_to is not None and (into.rate_to is None or (into.in_title and not other.in_title)):
         into.rate_from, into.rate_to = other.rate_from, other.rate_to
-        into.evidence.setdefault("rate", other.evidence["rate"])
+        into.evidence["rate"] = other.evidence["rate"]
+        into.in_title = other.in_title
     for key in ("announced", "effective"):
         if getattr(into, key) is None and getattr(other, key) is not None:
             setattr(into, key, getattr(other, key))
@@ -764,7 +870,45 @@ def _combine(candidates: Sequence[_Candidate]) -> list[_Candidate]:
             # kind exists yet; a later orphan of the same kind joins it.
             events.append(cand)
     events.sort(key=lambda e: e.order)
-    return events
+    return _fold_generic(events)
+
+
+#: Specific measures that are themselves tariff changes: a plain "tariff increase" (or cut) reported by the
+#: same article about the same parties is the same news told in other words, and joins them.
+_TARIFF_LIKE = ("retaliation", "anti_dumping", "countervailing_duty", "safeguard", "agreement_signed", "quota")
+
+
+def _fold_generic(events: list[_Candidate]) -> list[_Candidate]:
+    kept: list[_Candidate] = []
+    for event in events:
+        if event.measure in ("tariff_increase", "tariff_decrease"):
+            host = next(
+                (
+                    e
+                    for e in events
+                    if e.measure in _TARIFF_LIKE
+                    and (
+                        not event.implementer
+                        or not e.implementer
+                        or set(event.implementer) <= set(e.implementer) | set(e.affected)
+                    )
+                ),
+                None,
+            )
+            if host is not None:
+                if host.measure == "agreement_signed":
+                    event.affected = [c for c in event.affected if c not in host.implementer]
+                    event.implementer = []  # the agreement's parties stay as the agreement names them
+                _merge(host, event)
+                continue
+        kept.append(event)
+    for event in kept:
+        if event.measure == "retaliation" and not event.affected:
+            # Retaliation is against whoever acted first: the article's other implementer.
+            other = next((c for e in kept for c in e.implementer if c not in event.implementer), None)
+            if other is not None:
+                event.affected.append(other)
+    return kept
 
 
 def extract_events(
@@ -781,17 +925,22 @@ def extract_events(
     base = published.date() if isinstance(published, datetime) else published
     candidates: list[_Candidate] = []
     order = 0
-    for part in (title, text):
-        if not part or not data.anchor_re.search(part):
-            order += 1000
+    for in_title, part in ((True, title), (False, text)):
+        if not part:
             continue
         for sentence in split_sentences(part):
             order += 1
             if len(sentence) > 2000:
                 sentence = sentence[:2000]  # a run-on "sentence" (a table, a list) is not prose
             cand = _candidate(sentence, order, base)
+            if cand is not None and candidates and not (cand.implementer or cand.affected or cand.products):
+                if _CONTINUATION_RE.match(sentence):
+                    cand = None  # "The duties will take effect from March 7": more about the last one
             if cand is not None:
+                cand.in_title = in_title
                 candidates.append(cand)
+            elif candidates and not in_title:
+                _continue(candidates[-1], sentence, base)
     return tuple(_event(c) for c in _combine(candidates))
 
 
