@@ -199,7 +199,9 @@ def table(results: list[Result]) -> list[str]:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--split", choices=("dev", "test", "all"), default=None)
     parser.add_argument("-v", "--verbose", action="store_true", help="list every miss and false alarm")
     parser.add_argument("--write", action="store_true", help="rewrite the BENCHMARKS.md section")
@@ -218,8 +220,8 @@ def main() -> None:
     total_chars = sum(len(i.title) + len(i.text) for i in items)
     lines.append("")
     lines.append(
-        f"speed: {docs_per_s:,.0f} documents/s ({ms:.2f} ms per document, median of {SPEED_ROUNDS} passes over "
-        f"{len(items)} documents, {total_chars / len(items):,.0f} characters on average), one core"
+        f"speed: {docs_per_s:,.0f} documents/s ({ms:.2f} ms per document, median of {SPEED_ROUNDS} passes "
+        f"over {len(items)} documents, {total_chars / len(items):,.0f} characters on average), one core"
     )
     print("\n".join(lines))
     if args.verbose:
@@ -232,9 +234,9 @@ def main() -> None:
             "",
             f"Machine: {machine()}; command: `nice -n 10 .venv/bin/python bench/events.py --write`.",
             "",
-            "Labelled set: `bench/data/events_labelled.toml` — wire-style stories written for this benchmark, "
-            "the eight demo articles and the seed article; `dev` was used to tune the patterns, `test` only "
-            "to confirm. Per-field scores are per document (see the script's docstring).",
+            "Labelled set: `bench/data/events_labelled.toml` — wire-style stories written for this "
+            "benchmark, the eight demo articles and the seed article; `dev` was used to tune the patterns, "
+            "`test` only to confirm. Per-field scores are per document (see the script's docstring).",
             "",
         ]
         write_section("Trade events", "\n".join(header + lines))

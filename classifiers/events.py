@@ -288,7 +288,7 @@ MEASURES: dict[str, str] = _measure_labels()
 
 
 def jurisdiction_code(value: str) -> str | None:
-    """A code or name as a user writes it in a rule or a search ("cn", "China", "EU") -> "CN"; None if unknown."""
+    """A code or a name as a user writes it in a rule or a search ("cn", "China", "EU") -> "CN", else None."""
     data = _data()
     upper = value.strip().upper()
     if upper in data.codes:
@@ -357,21 +357,113 @@ def split_sentences(text: str) -> list[str]:
 
 #: Nouns after a country word that make it the actor: "Chinese officials", "China's commerce ministry".
 _ACTOR_NOUNS = frozenset(
-    """government governments officials official authorities authority ministry minister ministers president
-    premier prime leader leaders administration regulators regulator customs commerce trade negotiators
-    negotiator delegation envoy envoys lawmakers parliament senate congress cabinet state commission
-    department agency embassy spokesperson spokesman spokeswoman diplomats foreign finance economy
-    tribunal court courts side chancellor secretary representative treasury""".split()
+    {
+        "government",
+        "governments",
+        "officials",
+        "official",
+        "authorities",
+        "authority",
+        "ministry",
+        "minister",
+        "ministers",
+        "president",
+        "premier",
+        "prime",
+        "leader",
+        "leaders",
+        "administration",
+        "regulators",
+        "regulator",
+        "customs",
+        "commerce",
+        "trade",
+        "negotiators",
+        "negotiator",
+        "delegation",
+        "envoy",
+        "envoys",
+        "lawmakers",
+        "parliament",
+        "senate",
+        "congress",
+        "cabinet",
+        "state",
+        "commission",
+        "department",
+        "agency",
+        "embassy",
+        "spokesperson",
+        "spokesman",
+        "spokeswoman",
+        "diplomats",
+        "foreign",
+        "finance",
+        "economy",
+        "tribunal",
+        "court",
+        "courts",
+        "side",
+        "chancellor",
+        "secretary",
+        "representative",
+        "treasury",
+    }
 )
 #: Words right before a country word that make it the one affected ("tariffs on Chinese steel").
-_TARGET_WORDS = frozenset({"on", "against", "from", "of", "targeting", "targets", "into", "to", "toward", "towards",
-                           "hitting", "hit", "penalising", "penalizing", "for", "over"})  # fmt: skip
+_TARGET_WORDS = frozenset(
+    {
+        "on",
+        "against",
+        "from",
+        "of",
+        "targeting",
+        "targets",
+        "into",
+        "to",
+        "toward",
+        "towards",
+        "hitting",
+        "hit",
+    }
+    | {"penalising", "penalizing", "for", "over"}
+)
 _PARTNER_WORDS = frozenset({"with", "between"})
 #: Nouns after a country name that make it the origin of goods: "U.S. imports", "EU farm goods".
 _TARGET_NOUNS = frozenset(
-    """goods imports exports products companies firms makers producers exporters farmers agricultural farm
-    steel aluminium aluminum cars autos vehicles shipments suppliers entities carriers ships vessels
-    manufacturers industry industries brands beef pork soybeans""".split()
+    {
+        "goods",
+        "imports",
+        "exports",
+        "products",
+        "companies",
+        "firms",
+        "makers",
+        "producers",
+        "exporters",
+        "farmers",
+        "agricultural",
+        "farm",
+        "steel",
+        "aluminium",
+        "aluminum",
+        "cars",
+        "autos",
+        "vehicles",
+        "shipments",
+        "suppliers",
+        "entities",
+        "carriers",
+        "ships",
+        "vessels",
+        "manufacturers",
+        "industry",
+        "industries",
+        "brands",
+        "beef",
+        "pork",
+        "soybeans",
+    }
 )
 _GROUP_GAP_RE = re.compile(r"^(?:,|and|&|, and)?(?:\s*(?:the|its))?(?:\s+[A-Z][\w-]*){0,3}$")
 _LOCATION_WORDS = frozenset({"in", "at", "visit", "visited", "visiting", "visits", "via"})
@@ -415,9 +507,8 @@ def _mentions(sentence: str, trigger: tuple[int, int]) -> list[_Mention]:
             if prev != "in" or prev2 not in _ORIGIN_WORDS:
                 continue  # a place, not a government: "talks in Washington", "opened in Shanghai"
             prev = "from"  # "made in China" is where goods come from
-        if place.kind == "capital":
-            if after[:1] == " " and after[1:2].isupper():
-                continue  # part of a longer name: "Washington Post", "Beijing Capital"
+        if place.kind == "capital" and after[:1] == " " and after[1:2].isupper():
+            continue  # part of a longer name: "Washington Post", "Beijing Capital"
         role = _role(place, prev, nxt, possessive, m.start(), trigger, sentence[previous_end : m.start()])
         if prev == "and" and previous_role in ("target", "partner") and m.start() - previous_end < 40:
             role = previous_role  # a list: "on China and Mexico", "between the US and Japan"
@@ -482,27 +573,32 @@ _SUBJECTS: tuple[tuple[str, re.Pattern[str]], ...] = (
 _NUM = r"(\d{1,3}(?:,\d{3})*(?:\.\d+)?)"
 _PCT = rf"{_NUM}\s*(?:%|per ?cent\b|percent\b)"
 _CURRENCY = r"(US\$|C\$|A\$|\$|€|£|¥)"
-_UNIT = r"(net tons?|metric tons?|tonnes?|tons?|kg|kilograms?|units?|vehicles?|containers?|barrels?|pairs?|TEUs?)"
+_UNIT = (
+    r"(net tons?|metric tons?|tonnes?|tons?|kg|kilograms?|units?|vehicles?|containers?|barrels?|pairs?|TEUs?)"
+)
 _RANGE_RE = re.compile(
-    rf"\b(?:between {_NUM}\s*(?:%|per ?cent|percent)? and {_PCT}|ranging from {_PCT}(?: \w+){{0,3}}? to {_PCT}"
+    rf"\b(?:between {_NUM}\s*(?:%|per ?cent|percent)? and {_PCT}"
+    rf"|ranging from {_PCT}(?: \w+){{0,3}}? to {_PCT}"
     rf"|(?:of|from) {_NUM}\s*(?:%|per ?cent|percent)? to {_PCT}(?! from))",
     re.IGNORECASE,
 )
 _CHANGE_RE = re.compile(rf"{_PCT}(?: [\w-]+){{1,6}}? to {_PCT}", re.IGNORECASE)
 _FROM_TO_RE = re.compile(rf"\bfrom {_PCT} to {_PCT}|\bfrom {_NUM} to {_PCT}", re.IGNORECASE)
-_TO_FROM_RE = re.compile(rf"\bto {_PCT},? (?:up |down )?from {_PCT}|\bto {_PCT},? (?:up |down )?from {_NUM}\b",
-                         re.IGNORECASE)  # fmt: skip
-_PCT_RE = re.compile(_PCT, re.IGNORECASE)
-_AMOUNT_RE = re.compile(
-    rf"{_CURRENCY}\s?{_NUM}(?:\s?(?:a|per|/|for each|each)\s{_UNIT})?", re.IGNORECASE
+_TO_FROM_RE = re.compile(
+    rf"\bto {_PCT},? (?:up |down )?from {_PCT}|\bto {_PCT},? (?:up |down )?from {_NUM}\b", re.IGNORECASE
 )
+_PCT_RE = re.compile(_PCT, re.IGNORECASE)
+_AMOUNT_RE = re.compile(rf"{_CURRENCY}\s?{_NUM}(?:\s?(?:a|per|/|for each|each)\s{_UNIT})?", re.IGNORECASE)
 #: Words right before a number that make it a change or a market move, not a duty rate.
 _NOT_RATE_BEFORE = re.compile(
     r"\b(?:by|fell|fall|falls|rose|rise|rises|dropped|drop|drops|grew|grow|gained|lost|down|up|jumped|"
-    r"slumped|surged|climbed|declined|about|roughly|nearly|some|of)\s+(?:about |around |roughly |nearly |almost )?$",
+    r"slumped|surged|climbed|declined|about|roughly|nearly|some|of)\s+"
+    r"(?:about |around |roughly |nearly |almost )?$",
     re.IGNORECASE,
 )
-_NOT_RATE_AFTER = re.compile(r"^\s*(?:of|in|higher|lower|more|less|stake|share|year|a year|annual)", re.IGNORECASE)
+_NOT_RATE_AFTER = re.compile(
+    r"^\s*(?:of|in|higher|lower|more|less|stake|share|year|a year|annual)", re.IGNORECASE
+)
 _CURRENCY_NAMES = {"US$": "USD", "$": "USD", "C$": "CAD", "A$": "AUD", "€": "EUR", "£": "GBP", "¥": "JPY"}
 
 
@@ -579,13 +675,15 @@ _WEAK_CUE_RE = re.compile(
     r"\b(?:from|starting|starts?|begins?|beginning|as of|effective|until|through|till)\b", re.IGNORECASE
 )
 _EFFECTIVE_AFTER_RE = re.compile(
-    r"^[,\s]*(?:when|as|once)? ?(?:the )?(?:\w+ ){0,3}?(?:take|takes|took|came|come|comes|go|goes|went|enter|enters|entered) "
+    r"^[,\s]*(?:when|as|once)? ?(?:the )?(?:\w+ ){0,3}?"
+    r"(?:take|takes|took|came|come|comes|go|goes|went|enter|enters|entered) "
     r"(?:effect|into force|into effect)",
     re.IGNORECASE,
 )
 _PAST_EFFECT_RE = re.compile(r"\b(?:took|came|went|entered|kicked|started|began|applied)\b", re.IGNORECASE)
 _PLAN_CUE_RE = re.compile(
-    r"\b(?:will|would|expected|scheduled|set to|due|plans?|planned|next|meet|meeting|visit|until|through|by)\b",
+    r"\b(?:will|would|expected|scheduled|set to|due|plans?|planned|next|meet|meeting|visit|until|through"
+    r"|by)\b",
     re.IGNORECASE,
 )
 
@@ -600,7 +698,7 @@ def _parse_date(phrase: str, base: date, prefer: str) -> date | None:
         languages=["en"],
         settings={
             "RELATIVE_BASE": datetime(base.year, base.month, base.day, 12),
-            "PREFER_DATES_FROM": prefer,  # type: ignore[typeddict-item]
+            "PREFER_DATES_FROM": prefer,
             "PREFER_DAY_OF_MONTH": "first",
             "RETURN_AS_TIMEZONE_AWARE": False,
         },
@@ -690,7 +788,9 @@ _SUBJECT_MEASURES = _BILATERAL | {"retaliation"}
 
 
 #: A measure in a clause that gives a reason or a time ("after the US raised tariffs") is background.
-_BACKGROUND_RE = re.compile(r"\b(?:after|since|because|following|amid|before|when)\b[^,;:—–]*$", re.IGNORECASE)
+_BACKGROUND_RE = re.compile(
+    r"\b(?:after|since|because|following|amid|before|when)\b[^,;:—–]*$", re.IGNORECASE
+)
 
 
 def _blank(match: re.Match[str]) -> str:
@@ -754,23 +854,21 @@ def _candidate(sentence: str, order: int, base: date | None) -> _Candidate | Non
             if x.role == "partner" and x.code not in partners:
                 continue
             affected.append(x.code)
-    # An actor named only after the measure and not the implementer is affected ("... said Canada").
     rate_from, rate_to = (None, None) if measure.name in _NO_RATE else _rates(clean, trigger)
     announced, effective, _a, _e = _dates(clean, base)
     products = _products(clean)
     subjects = [name for name, rx in _SUBJECTS if measure.name in _SUBJECT_MEASURES and rx.search(clean)]
     evidence = {"measure": sentence}
-    for key, present in (
-        ("implementer", implementer),
-        ("affected", affected),
-        ("products", products),
-        ("subjects", subjects),
-        ("rate", rate_to is not None),
-        ("announced", announced is not None),
-        ("effective", effective is not None),
-    ):
-        if present:
-            evidence[key] = sentence
+    found_fields = {
+        "implementer": bool(implementer),
+        "affected": bool(affected),
+        "products": bool(products),
+        "subjects": bool(subjects),
+        "rate": rate_to is not None,
+        "announced": announced is not None,
+        "effective": effective is not None,
+    }
+    evidence.update((key, sentence) for key, present in found_fields.items() if present)
     return _Candidate(
         measure=measure.name,
         trigger=sentence[trigger[0] : trigger[1]],
@@ -875,7 +973,14 @@ def _combine(candidates: Sequence[_Candidate]) -> list[_Candidate]:
 
 #: Specific measures that are themselves tariff changes: a plain "tariff increase" (or cut) reported by the
 #: same article about the same parties is the same news told in other words, and joins them.
-_TARIFF_LIKE = ("retaliation", "anti_dumping", "countervailing_duty", "safeguard", "agreement_signed", "quota")
+_TARIFF_LIKE = (
+    "retaliation",
+    "anti_dumping",
+    "countervailing_duty",
+    "safeguard",
+    "agreement_signed",
+    "quota",
+)
 
 
 def _fold_generic(events: list[_Candidate]) -> list[_Candidate]:
@@ -921,7 +1026,8 @@ def extract_events(
     """
     if language not in (None, "en"):
         return ()
-    data = _data()
+    if not _data().anchor_re.search(title) and not _data().anchor_re.search(text):
+        return ()  # most trade articles name a measure; the rest cost one scan
     base = published.date() if isinstance(published, datetime) else published
     candidates: list[_Candidate] = []
     order = 0
@@ -933,9 +1039,13 @@ def extract_events(
             if len(sentence) > 2000:
                 sentence = sentence[:2000]  # a run-on "sentence" (a table, a list) is not prose
             cand = _candidate(sentence, order, base)
-            if cand is not None and candidates and not (cand.implementer or cand.affected or cand.products):
-                if _CONTINUATION_RE.match(sentence):
-                    cand = None  # "The duties will take effect from March 7": more about the last one
+            if (
+                cand is not None
+                and candidates
+                and not (cand.implementer or cand.affected or cand.products)
+                and _CONTINUATION_RE.match(sentence)
+            ):
+                cand = None  # "The duties will take effect from March 7": more about the last one
             if cand is not None:
                 cand.in_title = in_title
                 candidates.append(cand)
@@ -980,5 +1090,3 @@ def events_as_json(events: Iterable[TradeEvent]) -> list[dict[str, object]]:
         }
         for e in events
     ]
-
-
