@@ -1024,7 +1024,7 @@ def extract_events(
     Meant for articles already classified as trade; on other text it still only reports sentences that
     name a measure and a jurisdiction. Non-English text yields nothing (the patterns are English).
     """
-    if language not in (None, "en"):
+    if language and not language.casefold().startswith("en"):
         return ()
     if not _data().anchor_re.search(title) and not _data().anchor_re.search(text):
         return ()  # most trade articles name a measure; the rest cost one scan
