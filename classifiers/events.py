@@ -735,7 +735,15 @@ def _resolve(phrase: str, base: date | None, prefer: Literal["past", "future"]) 
         if prefer == "past":
             return base - timedelta(days=(base.weekday() - wanted) % 7)
         return base + timedelta(days=(wanted - base.weekday()) % 7)
-    return _parse_date(phrase, base, prefer)
+    if re.search(r"\d{4}", phrase):
+        return _parse_date(phrase, base, prefer)
+    # A day without a year is the one nearest the publication date: "take effect from March 7" in a story
+    # of March 8 is yesterday, not next year; "from January 1" on December 31 is tomorrow.
+    preferred = _parse_date(phrase, base, prefer)
+    other = _parse_date(phrase, base, "future" if prefer == "past" else "past")
+    if preferred is None or other is None:
+        return preferred or other
+    return other if abs((other - base).days) < abs((preferred - base).days) else preferred
 
 
 def _dates(sentence: str, base: date | None) -> tuple[date | None, date | None, str, str]:
