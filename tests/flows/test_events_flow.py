@@ -79,6 +79,16 @@ def test_a_rule_on_affected_alerts_for_the_right_article_with_the_event_line(
     assert rows[0]["events"][0]["measure"] == "anti_dumping"
     assert rows[0]["events"][0]["line"].startswith("EU → CN · anti-dumping duty · steel")
 
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
+
+    with get_client(sync_client=True) as client:
+        summaries = client.read_artifacts(
+            artifact_filter=ArtifactFilter(key=ArtifactFilterKey(any_=["ingest-summary"]))
+        )
+    ours = [str(a.data) for a in summaries if summary.line() in str(a.data)]
+    assert any("## Trade events" in data and "US → CN · export controls" in data for data in ours)
+
     again = ingest(config=str(config))
     time.sleep(0.3)
     assert again.alerts_sent == 0
