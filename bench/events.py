@@ -17,6 +17,7 @@ invented on them is reported on its own ("eventless documents with an event").
 from __future__ import annotations
 
 import argparse
+import os
 import re
 import statistics
 import sys
@@ -218,10 +219,18 @@ def main() -> None:
             + (f" ({', '.join(r.eventless_with_event)})" if r.eventless_with_event else "")
         )
     total_chars = sum(len(i.title) + len(i.text) for i in items)
+    long_items = [i for i in items if i.id.startswith("demo-") and i.events]  # full articles, 3-5k characters
+    long_rate, long_ms = speed(long_items)
+    long_chars = sum(len(i.title) + len(i.text) for i in long_items) / len(long_items)
     lines.append("")
     lines.append(
         f"speed: {docs_per_s:,.0f} documents/s ({ms:.2f} ms per document, median of {SPEED_ROUNDS} passes "
         f"over {len(items)} documents, {total_chars / len(items):,.0f} characters on average), one core"
+    )
+    lines.append(
+        f"speed on full articles: {long_rate:,.0f} documents/s ({long_ms:.2f} ms per article) on the "
+        f"{len(long_items)} demo trade articles ({long_chars:,.0f} characters on average); the stage runs "
+        "only for trade articles, in the extraction workers"
     )
     print("\n".join(lines))
     if args.verbose:
@@ -232,7 +241,8 @@ def main() -> None:
         header = [
             "## Trade events (bench/events.py)",
             "",
-            f"Machine: {machine()}; command: `nice -n 10 .venv/bin/python bench/events.py --write`.",
+            f"Machine: {machine()} (shared with other jobs: 1-min load average {os.getloadavg()[0]:.1f} at "
+            "the end); command: `nice -n 10 .venv/bin/python bench/events.py --write`.",
             "",
             "Labelled set: `bench/data/events_labelled.toml` — wire-style stories written for this "
             "benchmark, the eight demo articles and the seed article; `dev` was used to tune the patterns, "

@@ -320,7 +320,7 @@ def check_rule_field(name: str, value: str) -> str | None:
 
 # ------------------------------------------------------------------------------------------- sentences
 
-_SENTENCE_END_RE = re.compile(r"[.!?…]+[\"'”’)\]]*\s+|\n\s*\n|\s*\n(?=[A-Z“\"‘'])")
+_SENTENCE_END_RE = re.compile(r"[.!?…]+[\"'”’)\]]*\s+|\n\s*\n|\n(?=[A-Z“\"‘'])")
 _ABBREVIATIONS = frozenset(
     {"mr", "mrs", "ms", "dr", "st", "no", "vs", "inc", "ltd", "co", "corp", "jr", "sr", "gov", "sen", "rep",
      "jan", "feb", "mar", "apr", "jun", "jul", "aug", "sep", "sept", "oct", "nov", "dec", "approx", "est"}
@@ -333,8 +333,8 @@ def split_sentences(text: str) -> list[str]:
     start = 0
     for m in _SENTENCE_END_RE.finditer(text):
         if "\n" not in m.group():
-            last = text[start : m.start()].rsplit(None, 1)[-1:] or [""]
-            last_word = last[0].rsplit(".", 1)[-1].casefold()
+            space = text.rfind(" ", start, m.start())
+            last_word = text[max(start, space + 1) : m.start()].rsplit(".", 1)[-1].casefold()
             follower = text[m.end() : m.end() + 1]
             if (len(last_word) == 1 and last_word.isalpha()) or last_word in _ABBREVIATIONS:
                 continue
@@ -819,14 +819,14 @@ def _blank(match: re.Match[str]) -> str:
 
 def _candidate(sentence: str, order: int, base: date | None) -> _Candidate | None:
     data = _data()
-    if not data.anchor_re.search(sentence):
+    found = {a.casefold() for a in data.anchor_re.findall(sentence)}
+    if not found or data.context_skip.search(sentence):
         return None
-    if data.context_skip.search(sentence):
-        return None
-    clean = data.false_friends.sub(_blank, sentence)
-    found = {a.casefold() for a in data.anchor_re.findall(clean)}
-    if not found:
-        return None
+    clean, blanked = data.false_friends.subn(_blank, sentence)
+    if blanked:
+        found = {a.casefold() for a in data.anchor_re.findall(clean)}
+        if not found:
+            return None
     present = _anchors_present(frozenset(found))
     for measure in data.measures:
         if measure.anchors.isdisjoint(present):
