@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
@@ -352,120 +352,23 @@ def split_sentences(text: str) -> list[str]:
 
 # ---------------------------------------------------------------------------------------- jurisdictions
 
+
+def _role_words(name: str) -> frozenset[str]:
+    """A word list of ``[roles]`` in the places file (see its comments for what each list does)."""
+    roles = tomllib.loads(PLACES_FILE.read_text(encoding="utf-8"))["roles"]
+    return frozenset(str(w).casefold() for w in roles[name])
+
+
 #: Nouns after a country word that make it the actor: "Chinese officials", "China's commerce ministry".
-_ACTOR_NOUNS = frozenset(
-    {
-        "government",
-        "governments",
-        "officials",
-        "official",
-        "authorities",
-        "authority",
-        "ministry",
-        "minister",
-        "ministers",
-        "president",
-        "premier",
-        "prime",
-        "leader",
-        "leaders",
-        "administration",
-        "regulators",
-        "regulator",
-        "customs",
-        "commerce",
-        "trade",
-        "negotiators",
-        "negotiator",
-        "delegation",
-        "envoy",
-        "envoys",
-        "lawmakers",
-        "parliament",
-        "senate",
-        "congress",
-        "cabinet",
-        "state",
-        "commission",
-        "department",
-        "agency",
-        "embassy",
-        "spokesperson",
-        "spokesman",
-        "spokeswoman",
-        "diplomats",
-        "foreign",
-        "finance",
-        "economy",
-        "tribunal",
-        "court",
-        "courts",
-        "side",
-        "chancellor",
-        "secretary",
-        "representative",
-        "treasury",
-    }
-)
+_ACTOR_NOUNS = _role_words("actor_nouns")
 #: Words right before a country word that make it the one affected ("tariffs on Chinese steel").
-_TARGET_WORDS = frozenset(
-    {
-        "on",
-        "against",
-        "from",
-        "of",
-        "targeting",
-        "targets",
-        "into",
-        "to",
-        "toward",
-        "towards",
-        "hitting",
-        "hit",
-    }
-    | {"penalising", "penalizing", "for", "over"}
-)
-_PARTNER_WORDS = frozenset({"with", "between"})
+_TARGET_WORDS = _role_words("target_words")
+_PARTNER_WORDS = _role_words("partner_words")
 #: Nouns after a country name that make it the origin of goods: "U.S. imports", "EU farm goods".
-_TARGET_NOUNS = frozenset(
-    {
-        "goods",
-        "imports",
-        "exports",
-        "products",
-        "companies",
-        "firms",
-        "makers",
-        "producers",
-        "exporters",
-        "farmers",
-        "agricultural",
-        "farm",
-        "steel",
-        "aluminium",
-        "aluminum",
-        "cars",
-        "autos",
-        "vehicles",
-        "shipments",
-        "suppliers",
-        "entities",
-        "carriers",
-        "ships",
-        "vessels",
-        "manufacturers",
-        "industry",
-        "industries",
-        "brands",
-        "beef",
-        "pork",
-        "soybeans",
-    }
-)
+_TARGET_NOUNS = _role_words("target_nouns")
 _GROUP_GAP_RE = re.compile(r"^(?:,|and|&|, and)?(?:\s*(?:the|its))?(?:\s+[A-Z][\w-]*){0,3}$")
-_LOCATION_WORDS = frozenset({"in", "at", "visit", "visited", "visiting", "visits", "via"})
-_ORIGIN_WORDS = frozenset({"made", "built", "produced", "manufactured", "grown", "assembled", "originating",
-                           "mined", "processed", "caught", "raised"})  # fmt: skip
+_LOCATION_WORDS = _role_words("location_words")
+_ORIGIN_WORDS = _role_words("origin_words")
 _POSSESSIVE_RE = re.compile(r"^['’]s\b")
 _WORD_RE = re.compile(r"[\w'’-]+")
 
@@ -506,7 +409,7 @@ def _mentions(sentence: str, trigger: tuple[int, int]) -> list[_Mention]:
             prev = "from"  # "made in China" is where goods come from
         if place.kind == "capital" and after[:1] == " " and after[1:2].isupper():
             continue  # part of a longer name: "Washington Post", "Beijing Capital"
-        role = _role(place, prev, nxt, possessive, m.start(), trigger, sentence[previous_end : m.start()])
+        role = _role(place, prev, nxt, possessive, m.start(), trigger)
         if prev == "and" and previous_role in ("target", "partner") and m.start() - previous_end < 40:
             role = previous_role  # a list: "on China and Mexico", "between the US and Japan"
         if prev in ("and", "or") and previous_role == "actor" and m.start() - previous_end < 12:
@@ -516,9 +419,7 @@ def _mentions(sentence: str, trigger: tuple[int, int]) -> list[_Mention]:
     return found
 
 
-def _role(
-    place: _Place, prev: str, nxt: str, possessive: bool, start: int, trigger: tuple[int, int], gap: str
-) -> Role:
+def _role(place: _Place, prev: str, nxt: str, possessive: bool, start: int, trigger: tuple[int, int]) -> Role:
     if prev == "by":
         if place.kind == "demonym" and nxt not in _ACTOR_NOUNS:
             return "target"  # "operated by Chinese companies": the companies are on the receiving end
@@ -570,13 +471,10 @@ def _products(sentence: str) -> list[tuple[str, str]]:
     return list(out.items())
 
 
-_SUBJECTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("tariffs", re.compile(r"\b(?:tariffs?|duties|levies)\b", re.IGNORECASE)),
-    ("quotas", re.compile(r"\bquotas?\b", re.IGNORECASE)),
-    ("exchange rates", re.compile(r"\b(?:exchange rates?|currency|currencies)\b", re.IGNORECASE)),
-    ("investment", re.compile(r"\binvestments?\b", re.IGNORECASE)),
-    ("export controls", re.compile(r"\bexport controls?\b", re.IGNORECASE)),
-    ("market access", re.compile(r"\bmarket access\b", re.IGNORECASE)),
+#: What talks, disputes and retaliation are about: subject name -> pattern (event_patterns.toml, [subjects]).
+_SUBJECTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(pattern, re.IGNORECASE))
+    for name, pattern in tomllib.loads(PATTERNS_FILE.read_text(encoding="utf-8"))["subjects"].items()
 )
 
 
@@ -1094,24 +992,3 @@ def _event(c: _Candidate) -> TradeEvent:
         trigger=c.trigger,
         evidence=dict(c.evidence),
     )
-
-
-def events_as_json(events: Iterable[TradeEvent]) -> list[dict[str, object]]:
-    """Events as plain JSON-ready dicts (the CLI's --json and the benchmark's output)."""
-    return [
-        {
-            "measure": e.measure,
-            "implementer": list(e.implementer),
-            "affected": list(e.affected),
-            "products": list(e.products),
-            "hs_chapters": list(e.hs_chapters),
-            "subjects": list(e.subjects),
-            "rate_from": str(e.rate_from) if e.rate_from else None,
-            "rate_to": str(e.rate_to) if e.rate_to else None,
-            "announced": e.announced.isoformat() if e.announced else None,
-            "effective": e.effective.isoformat() if e.effective else None,
-            "line": describe(e),
-            "evidence": e.evidence,
-        }
-        for e in events
-    ]

@@ -612,16 +612,28 @@ def rules_test(
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array, for scripts.")] = False,
 ) -> None:
     """Backtest a rule: which stored articles it would have matched, with the matched sentences."""
-    from alerts.rules import Document, RuleSyntaxError, parse
+    from alerts.rules import Document, EventFacts, RuleSyntaxError, parse
+    from classifiers.events import check_rule_field
 
     try:
-        compiled = parse(query)
+        compiled = parse(query, check_field=check_rule_field)
     except RuleSyntaxError as exc:
         raise _fail(str(exc)) from None
     rows = _article_rows(_settings(config), trade_only=trade_only, limit=None, since=_parse_since(since))
     hits = []
     for row in rows:
-        match = compiled.match(Document(title=row["title"], text=row["text"], source=row["feed"] or ""))
+        events = tuple(
+            EventFacts(
+                measure=e["measure"],
+                implementer=tuple(e["implementer"]),
+                affected=tuple(e["affected"]),
+                products=tuple(e["products"]) + tuple(e["hs_chapters"]),
+                sentence=e["evidence"].get("measure", ""),
+            )
+            for e in row["events"]
+        )
+        document = Document(title=row["title"], text=row["text"], source=row["feed"] or "", events=events)
+        match = compiled.match(document)
         if match is not None:
             hits.append(
                 {

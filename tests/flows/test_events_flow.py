@@ -79,6 +79,14 @@ def test_a_rule_on_affected_alerts_for_the_right_article_with_the_event_line(
     assert rows[0]["events"][0]["measure"] == "anti_dumping"
     assert rows[0]["events"][0]["line"].startswith("EU → CN · anti-dumping duty · steel")
 
+    backtest = CliRunner().invoke(
+        app, ["rules", "test", "affected:CN AND measure:export_control", "-c", str(config), "--json"]
+    )
+    assert backtest.exit_code == 0, backtest.output
+    assert [h["url"].rsplit("/", 1)[-1] for h in json.loads(backtest.output)] == [
+        "us-chip-export-controls.html"
+    ]
+
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
 
