@@ -27,6 +27,7 @@ every message is made to fit before it is sent, never by dropping an article:
 
 from __future__ import annotations
 
+import dataclasses
 import html
 import re
 from collections.abc import Callable, Sequence
@@ -50,6 +51,12 @@ SLACK_TITLE_CHARS = 300
 SLACK_URL_CHARS = 1500
 # Product name at the head of subjects, so alerts can be filtered in a mail client.
 PRODUCT = "tradewatch"
+# Trade-event lines ("US → CA · anti-dumping duty · …") per article: an instant alert lists this many, a
+# digest entry fewer; each line is capped, so a story listing twenty measures stays one screen long and
+# far inside Slack's and e-mail's limits.
+EVENT_LINES = 5
+DIGEST_EVENT_LINES = 2
+EVENT_LINE_CAP = 200
 
 # C0/C1 control characters and the Unicode bidi embedding/override/isolate controls: the latter can make a
 # title display reversed ("Trojan Source" style) and so mislead the reader about what they click.
@@ -67,6 +74,7 @@ class AlertItem:
     published: datetime | None
     trade_score: float | None
     rules: tuple[tuple[str, Match | None], ...]  # (rule name, match)
+    events: tuple[str, ...] = ()  # one line per trade event (classifiers.events.describe)
 
 
 @dataclass(frozen=True)
@@ -225,6 +233,19 @@ def _facts(item: AlertItem) -> str:
     return " · ".join(parts)
 
 
+def _event_lines(item: AlertItem, fmt: _Format, limit: int) -> list[str]:
+    """The article's trade events, one escaped line each; the overflow is counted, not listed."""
+    lines = []
+    for line in item.events[:limit]:
+        text = _clean(line)
+        if len(text) > EVENT_LINE_CAP:
+            text = text[: EVENT_LINE_CAP - 1].rstrip() + "…"
+        lines.append(fmt.escape(f"Event: {text}"))
+    if len(item.events) > limit:
+        lines.append(fmt.escape(f"… and {len(item.events) - limit} more events"))
+    return lines
+
+
 def _quote(match: Match, fmt: _Format) -> str:
     before, hit, after = _sentence_parts(match)
     return fmt.escape(before) + fmt.emphasis(fmt.escape(hit)) + fmt.escape(after)
@@ -243,6 +264,7 @@ def _instant_body(item: AlertItem, fmt: _Format, names: list[str] | None = None)
     facts = _facts(item)
     if facts:
         lines.append(fmt.escape(facts))
+    lines.extend(_event_lines(item, fmt, EVENT_LINES))
     listed = names if names is not None else [_clean(n) for n, _ in item.rules]
     label = "Rule" if len(listed) == 1 else "Rules"
     lines.append(fmt.escape(f"{label}: ") + fmt.escape(", ".join(listed)))
@@ -261,7 +283,7 @@ def _slack_instant(item: AlertItem) -> str:
     rules = item.rules
     while len(body) > SLACK_SECTION_CHARS and rules:
         rules = rules[:-1]
-        shown = AlertItem(item.title, item.url, item.source, item.published, item.trade_score, rules)
+        shown = dataclasses.replace(item, rules=rules)
         left = len(item.rules) - len(rules)
         body = _instant_body(shown, _SLACK, names=_rule_names(item)) + _s(
             f"\n… and {left} more matched sentence{'s' if left > 1 else ''}, not shown here"
@@ -302,6 +324,8 @@ def _digest_entry(item: AlertItem, match: Match | None, fmt: _Format, bullet: st
     facts = _facts(item)
     if facts:
         line += fmt.escape(f" ({facts})")
+    for event in _event_lines(item, fmt, DIGEST_EVENT_LINES):
+        line += fmt.line_break + "   " + event
     if match is not None:
         line += fmt.line_break + "   " + _quote(match, fmt)
     return line
