@@ -24,7 +24,7 @@ from sqlmodel import Session, col, select
 
 from alerts.render import AlertItem, Message, digest_parts, render_digest, render_instant
 from alerts.rules import Match
-from alerts.send import DeliveryError, send, text_limit
+from alerts.send import DeliveryError, digest_limit, send
 from extractors.redact import RedactingFilter
 from storage import repo
 from storage.models import AlertRule, Article, Delivery, Feed, utcnow
@@ -162,7 +162,8 @@ def _messages(
     resolve_url: Callable[[str], str],
 ) -> list[tuple[list[Delivery], Message]]:
     """The messages for one batch, each with the rows it carries: one for an instant alert; for a digest,
-    as many as the channel's size limit needs (a Slack section holds 3,000 characters), each marked sent
+    as many as the channel's size limit needs (a Slack section holds 3,000 characters, an e-mail digest
+    ``EMAIL_DIGEST_CHARS`` of HTML), each marked sent
     on its own, so a part that fails is retried without sending the others again."""
     by_article: dict[int, list[Delivery]] = defaultdict(list)
     for row in rows:
@@ -172,10 +173,11 @@ def _messages(
         return [(list(rows), render_instant(items[0][1]))]
     period_label = period_label or f"{rows[0].mode} digest"
     try:
-        limit = text_limit(resolve_url(channel))
+        limit = digest_limit(resolve_url(channel))
     except Exception:  # an unresolvable channel fails in the send, and its rows stay pending
         limit = None
-    parts = digest_parts([item for _, item in items], limit) if limit else [[item for _, item in items]]
+    articles = [item for _, item in items]
+    parts = digest_parts(articles, limit[1], fmt=limit[0]) if limit else [articles]
     article_of = {id(item): article_id for article_id, item in items}
     out = []
     for n, part in enumerate(parts, 1):

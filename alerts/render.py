@@ -21,8 +21,13 @@ every message is made to fit before it is sent, never by dropping an article:
   are replaced by the names of their rules, and the text is cut at a safe point as a last resort. A
   digest is split by `digest_parts` into several messages, each its own delivery, so that a failure of
   one never re-sends another.
-- E-mail: the subject is at most ``TITLE_CAP`` characters; bodies have no practical limit, so a digest is
-  one e-mail listing every article.
+- E-mail: the subject is one line (stranger text has its line breaks and controls removed, so it can
+  never start a header of its own) of at most ``TITLE_CAP`` characters, which the mail library folds
+  into lines within RFC 5322's limits; bodies go out quoted-printable, whose lines are short whatever
+  the text. A digest is split by `digest_parts` into e-mails of at most ``EMAIL_DIGEST_CHARS`` of HTML:
+  Gmail clips a message past 102 KB ("[Message clipped]", the rest one click away and easy to miss), and
+  SMTP servers refuse messages over their size limit (often 10 MB) with a permanent 552, which would lose
+  the whole digest.
 """
 
 from __future__ import annotations
@@ -49,6 +54,9 @@ SLACK_SECTION_CHARS = 3000
 SLACK_TITLE_CHARS = 300
 # A link is only written when its URL is at most this long; a longer one is shown cut, as text.
 SLACK_URL_CHARS = 1500
+# Characters of HTML in one digest e-mail: under Gmail's 102 KB clipping point once the plain-text
+# alternative and the headers are added, and far under any SMTP server's size limit.
+EMAIL_DIGEST_CHARS = 60_000
 # Product name at the head of subjects, so alerts can be filtered in a mail client.
 PRODUCT = "tradewatch"
 # Trade-event lines ("US → CA · anti-dumping duty · …") per article: an instant alert lists this many, a
@@ -362,39 +370,46 @@ def render_digest(period_label: str, items: Sequence[AlertItem]) -> Message:
 #: Room kept in each digest part for its heading ("tradewatch digest — <period> (part 12 of 30)").
 _DIGEST_HEADING_ROOM = 200
 
+#: The formats a digest can be measured in, for `digest_parts`: Slack's mrkdwn, or the HTML of an e-mail.
+DIGEST_FORMATS: dict[str, _Format] = {"slack": _SLACK, "html": _HTML}
 
-def digest_parts(items: Sequence[AlertItem], limit: int = SLACK_SECTION_CHARS) -> list[list[AlertItem]]:
-    """The digest's articles in consecutive parts whose Slack text fits ``limit``, in order, each article
-    in exactly one part; render each with `render_digest`. An article too big for a part of its own is
-    alone in its part, and `render_digest` cuts it to fit.
+
+def digest_parts(
+    items: Sequence[AlertItem], limit: int = SLACK_SECTION_CHARS, *, fmt: str = "slack"
+) -> list[list[AlertItem]]:
+    """The digest's articles in consecutive parts whose rendering in ``fmt`` ("slack" or "html") fits
+    ``limit`` characters, in order, each article in exactly one part; render each with `render_digest`.
+    An article too big for a part of its own is alone in its part (and `render_digest` cuts its Slack
+    text to fit).
 
     Sizes are measured once per (article, rule) entry and summed, with a rule's heading counted where
     the rule first appears in a part, so splitting a 1,000-article digest costs one rendering of each.
     """
+    form = DIGEST_FORMATS[fmt]
     room = limit - _DIGEST_HEADING_ROOM
+    gap = len(form.line_break)
+
+    def heading(name: str) -> int:  # "*name (count)*" and the blank line before it
+        return len(form.strong(form.escape(f"{name} (99999)"))) + 2 * gap
+
     parts: list[list[AlertItem]] = []
     current: list[AlertItem] = []
     used = 0
     rules_in_part: set[str] = set()
     for item in items:
-        size, rules = 0, set()
+        entries: dict[str, int] = {}
         for name, match in item.rules:
             key = _clean(name)
-            if key in rules:
-                continue
-            rules.add(key)
-            size += len(_digest_entry(item, match, _SLACK, "• ")) + 1
-            if key not in rules_in_part:
-                size += len(_s(key)) + 16  # "*name (count)*" and the blank line before it
+            if key not in entries:
+                entries[key] = len(_digest_entry(item, match, form, "• ")) + gap
+        size = sum(entries.values()) + sum(heading(key) for key in entries if key not in rules_in_part)
         if current and used + size > room:
             parts.append(current)
             current, used, rules_in_part = [], 0, set()
-            size = sum(
-                len(_digest_entry(item, m, _SLACK, "• ")) + len(_s(_clean(n))) + 17 for n, m in item.rules
-            )
+            size = sum(entries.values()) + sum(heading(key) for key in entries)
         current.append(item)
         used += size
-        rules_in_part |= rules
+        rules_in_part |= entries.keys()
     if current or not parts:
         parts.append(current)
     return parts

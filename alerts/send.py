@@ -47,10 +47,10 @@ from urllib.parse import parse_qsl, unquote, urlsplit
 
 import apprise
 
-from alerts.render import SLACK_SECTION_CHARS, Message
+from alerts.render import EMAIL_DIGEST_CHARS, SLACK_SECTION_CHARS, Message
 from extractors.redact import HOST_IS_SERVER, redact_text, redact_url
 
-__all__ = ["DeliveryError", "send", "text_limit"]
+__all__ = ["DeliveryError", "digest_limit", "send"]
 
 # Path segments and query values shorter than this are words like "services" or "yes", not tokens;
 # replacing them would garble log lines without protecting anything. Passwords are scrubbed at any length.
@@ -212,11 +212,16 @@ def _body_for(scheme: str, message: Message) -> tuple[str, str, apprise.NotifyFo
     return message.title, message.body_text, apprise.NotifyFormat.TEXT
 
 
-def text_limit(url: str) -> int | None:
-    """The most characters of text one message to this channel may carry, or None when it has no limit
-    worth splitting for (e-mail). Slack puts our body in one section block: 3,000 characters."""
+def digest_limit(url: str) -> tuple[str, int] | None:
+    """How big one digest message to this channel may be, as (the format it is measured in, the most
+    characters of it), or None when apprise's own splitting is enough. Slack puts our body in one
+    section block: 3,000 characters of mrkdwn. E-mail gets our HTML: ``EMAIL_DIGEST_CHARS`` of it."""
     scheme = urlsplit(url.strip()).scheme.lower() if "://" in url else ""
-    return SLACK_SECTION_CHARS if scheme == "slack" else None
+    if scheme == "slack":
+        return "slack", SLACK_SECTION_CHARS
+    if scheme in ("mailto", "mailtos"):
+        return "html", EMAIL_DIGEST_CHARS
+    return None
 
 
 def send(url: str, message: Message, *, channel: str = "") -> None:

@@ -14,8 +14,9 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult, LoginPassword
+from sqlalchemy.engine import Engine
 
-from alerts.render import AlertItem, render_instant
+from alerts.render import TITLE_CAP, AlertItem, render_instant
 from alerts.rules import Document, parse
 from alerts.send import DeliveryError, send
 
@@ -26,11 +27,13 @@ PASSWORD = "s3cret-Pa55word"
 class _Inbox:
     def __init__(self) -> None:
         self.messages: list[tuple[str, list[str], EmailMessage]] = []
+        self.raw: list[bytes] = []  # each message as it went over the wire
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:
         parsed = email.message_from_bytes(envelope.content, policy=email.policy.default)
         assert isinstance(parsed, EmailMessage)
         self.messages.append((envelope.mail_from, list(envelope.rcpt_tos), parsed))
+        self.raw.append(envelope.content)
         return "250 OK"
 
 
@@ -181,3 +184,108 @@ def test_the_plain_text_part_carries_the_article_link(smtp_server: tuple[int, _I
     text = mail.get_body(preferencelist=("plain",))
     assert text is not None
     assert "https://news.example.com/a?id=1&ref=rss" in text.get_content()
+
+
+# ------------------------------------------------------------------------------------ e-mail's limits
+
+#: RFC 5322 section 2.1.1: a line of a message MUST be at most 998 characters (plus CRLF).
+RFC5322_LINE = 998
+#: Gmail clips a message whose HTML is over 102 KB ("[Message clipped] View entire message").
+GMAIL_CLIP_BYTES = 102 * 1024
+
+
+def test_a_hostile_5500_character_title_makes_one_safe_subject_line(smtp_server: tuple[int, _Inbox]) -> None:
+    """Line breaks in a title must not start headers of their own (a Bcc, a second body), and a title
+    thousands of characters long must not make a subject no client shows or a line RFC 5322 forbids."""
+    from dataclasses import replace
+
+    port, inbox = smtp_server
+    title = "Zölle\r\nBcc: victim@evil.example\r\n\r\n<b>forged body</b>\u2028 " + "tariffs 関税 " * 550
+    assert len(title) > 5500
+    send(_url(port), render_instant(replace(_item(), title=title)), channel="ops-mail")
+
+    ((_from, rcpt, mail),) = inbox.messages
+    assert rcpt == ["ops@example.org"]
+    assert mail["Bcc"] is None
+    assert len(mail.get_all("Subject") or []) == 1
+    subject = str(mail["Subject"])
+    assert subject.startswith("[tradewatch: Tariffs & duties] Zölle Bcc: victim@evil.example <b>forged body")
+    assert len(subject) <= TITLE_CAP
+    assert subject.endswith("…")
+    html_part = mail.get_body(preferencelist=("html",))
+    assert html_part is not None
+    assert ("tariffs 関税 " * 550).strip() in html_part.get_content()  # the body keeps the whole title
+    assert max(len(line) for line in inbox.raw[0].splitlines()) <= RFC5322_LINE
+
+
+def test_a_digest_too_big_for_one_email_is_split_keeping_every_article_once(
+    smtp_server: tuple[int, _Inbox], engine: Engine
+) -> None:
+    """A daily digest of 400 articles: several e-mails, none clipped by Gmail, none with a line over
+    RFC 5322's limit, every article in exactly one of them, every outbox row marked sent."""
+    from sqlmodel import Session, select
+
+    from alerts.deliver import deliver_pending
+    from storage import repo
+    from storage.models import Delivery
+
+    port, inbox = smtp_server
+    body = "Officials said the new tariffs " + "on steel and aluminium imports " * 6 + "would rise."
+    match = parse("tariffs").match(Document("", body))
+    assert match is not None
+    urls = [f"https://news.example.com/2026/{n:04d}/" + "story-with-a-long-slug-" * 3 for n in range(400)]
+    with Session(engine) as session:
+        (feed,) = repo.sync_feeds(session, [repo.FeedSpec("Wire", "https://news.example.com/feed")])
+        (rule,) = repo.sync_rules(
+            session, [repo.RuleSpec("Tariffs", "tariffs", ("ops-mail",), mode="digest")]
+        ).values()
+        ids = repo.insert_articles(
+            session,
+            [
+                repo.NewArticle(
+                    canonical_url=url,
+                    url=url,
+                    entry_key=url,
+                    feed_id=feed.id,
+                    title=f"Ordinary story {n}: ministers meet again over tariffs on steel and aluminium",
+                    text=body,
+                )
+                for n, url in enumerate(urls)
+            ],
+        )
+        for url in urls:
+            assert rule.id is not None
+            repo.enqueue_delivery(
+                session,
+                article_id=ids[url],
+                rule_id=rule.id,
+                channel="ops-mail",
+                mode="digest",
+                match_field=match.field,
+                match_sentence=match.sentence,
+                match_start=match.hit_start,
+                match_end=match.hit_end,
+            )
+        session.commit()
+
+    report = deliver_pending(engine, lambda _name: _url(port), modes=["digest"], period_label="daily digest")
+
+    assert len(inbox.messages) == report.messages > 1
+    htmls = []
+    for (_from, _rcpt, mail), raw in zip(inbox.messages, inbox.raw, strict=True):
+        html_part = mail.get_body(preferencelist=("html",))
+        assert html_part is not None
+        htmls.append(str(html_part.get_content()))
+        assert len(htmls[-1].encode()) < GMAIL_CLIP_BYTES
+        assert max(len(line) for line in raw.splitlines()) <= RFC5322_LINE
+    for url in urls:  # every article in exactly one e-mail (linked from its title and its address)
+        assert [html.count(f'href="{url}"') for html in htmls].count(2) == 1
+        assert sum(html.count(url) for html in htmls) == 3
+    subjects = [str(mail["Subject"]) for _f, _r, mail in inbox.messages]
+    parts = len(subjects)
+    assert [s.split(":")[0] for s in subjects] == [
+        f"[tradewatch digest] daily digest (part {n} of {parts})" for n in range(1, parts + 1)
+    ]
+    with Session(engine) as session:
+        assert {row.status for row in session.exec(select(Delivery))} == {"sent"}
+    assert report.sent == len(urls)
