@@ -25,8 +25,8 @@ One bad entry never costs the feed its other entries. Each entry is converted on
 cannot be (a link such as ``http://[::1`` or a host invalid under NFKC, which make ``urljoin`` raise)
 is skipped and listed in ``ParsedFeed.skipped`` with its reason, and the rest are kept. Dates are
 clamped into a window around now and ``<ttl>`` to a week (``extractors.clamp``) before anyone does
-arithmetic with them. Relative links are resolved against the feed URL *without* its userinfo, so a
-feed's credentials never end up in its articles' URLs.
+arithmetic with them. Relative links are resolved against the feed URL *without* its userinfo and
+query, so a feed's credentials never end up in its articles' URLs.
 """
 
 from __future__ import annotations
@@ -440,12 +440,14 @@ def _skip(what: str | None, failure: Exception) -> _Skipped:
 
 
 def _base_url(url: str) -> str:
-    """The URL relative links are resolved against: the feed URL without its userinfo, which is the
-    feed's credential and must not be copied into every article URL (``urljoin`` would)."""
+    """The URL relative links are resolved against: the feed URL without its userinfo and query, which
+    is where feeds carry their credentials (``?token=``). ``urljoin`` copies the userinfo into every
+    relative link, and the query into a link such as ``#latest`` or ``?`` that names the feed itself;
+    either way the credential would be stored and shown as an article's URL."""
     parts = urlsplit(url)
-    if "@" not in parts.netloc:
+    if "@" not in parts.netloc and not parts.query and not parts.fragment:
         return url
-    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2]))
+    return urlunsplit(parts._replace(netloc=parts.netloc.rpartition("@")[2], query="", fragment=""))
 
 
 #: Characters no URL may contain: C0 controls (NUL would even fail a PostgreSQL INSERT), DEL, and lone

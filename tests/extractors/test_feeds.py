@@ -170,6 +170,28 @@ def test_relative_links_resolve_against_the_feed_url() -> None:
     ]
 
 
+def test_relative_links_never_carry_the_feed_urls_credentials() -> None:
+    """A private feed's userinfo and ``?token=`` stay with the feed: ``urljoin`` would copy the userinfo
+    into every relative link, and the query into a link such as ``#latest`` that names the feed itself."""
+    secret = "https://user:pw@news.example.com/feeds/trade.xml?token=s3cret"
+    xml = rss_items(("a", "y.html", "y"), ("b", "#latest", "self"), ("c", "?page=2", "page"))
+    doc = {
+        "version": "https://jsonfeed.org/version/1.1",
+        "feed_url": secret,
+        "items": [{"id": "1", "url": "#x"}],
+    }
+    links = [e.link for e in parse_feed(xml, secret).entries]
+    links += [
+        e.link for e in parse_feed(json.dumps(doc).encode(), secret, content_type="application/json").entries
+    ]
+    assert links == [
+        "https://news.example.com/feeds/y.html",
+        "https://news.example.com/feeds/trade.xml#latest",
+        "https://news.example.com/feeds/trade.xml?page=2",
+        "https://news.example.com/feeds/trade.xml#x",
+    ]
+
+
 def test_non_url_guid_is_not_used_as_link_and_is_kept_verbatim() -> None:
     feed = parse_feed(
         rss_items(("42", None, "guid only"), ("https://e.org/p/1", None, "permalink")), FEED_URL
