@@ -16,7 +16,8 @@ A worker that dies (the OOM killer, a crash in a C library on a hostile page) br
 does ``ProcessPoolExecutor``: its jobs in flight and every later call fail with ``BrokenProcessPool``,
 and the caller falls back to extracting in its own process.
 
-CPU deadline. A pool built with ``cpu_seconds`` gives each job that much CPU time: the worker arms a
+CPU deadline. A pool built with ``cpu_seconds`` gives each job that much CPU time (a job may bring its own
+deadline instead: ``run(..., cpu_seconds=)``, which a feed's parse does): the worker arms a
 one-shot ``ITIMER_PROF`` timer before the job, and its SIGPROF handler raises :class:`JobTimeout` in the
 job, which goes back to the caller like any other exception while the worker carries on with the next
 one. (A hostile page made trafilatura run for 58 to 149 s.) A signal handler runs between Python
@@ -119,20 +120,22 @@ def serve(
     initializer: Callable[[], None] | None,
     cpu_seconds: float | None = None,
 ) -> None:
-    """A worker's main loop: run each job it is sent, send back ``(ok, value)``, until the pipe closes."""
+    """A worker's main loop: run each job it is sent, send back ``(ok, value)``, until the pipe closes.
+
+    ``cpu_seconds`` is the pool's deadline; a job may come with its own (``ProcessPool.run``).
+    """
     if initializer is not None:
         initializer()
-    if cpu_seconds:
-        signal.signal(signal.SIGPROF, _on_sigprof)
-        with contextlib.suppress(ValueError, OSError):  # a backstop kill must not write a core file
-            resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
+    signal.signal(signal.SIGPROF, _on_sigprof)  # any job may come with a deadline of its own
+    with contextlib.suppress(ValueError, OSError):  # a backstop kill must not write a core file
+        resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     while True:
         try:
             message = jobs.recv_bytes()
         except EOFError:
             return
-        fn, args = pickle.loads(message)  # noqa: S301  (written by the pool that started us)
-        reply = _job_reply(fn, args, cpu_seconds)
+        fn, args, deadline = pickle.loads(message)  # noqa: S301  (written by the pool that started us)
+        reply = _job_reply(fn, args, deadline or cpu_seconds)
         try:
             results.send_bytes(reply)
         except OSError:  # the pool has closed its end (shutting down): nobody is waiting for this
@@ -252,8 +255,9 @@ class ProcessPool:
         """The workers' process ids (tests kill one to check that a dead worker breaks the pool)."""
         return [w.process.pid for w in self._workers if w.process.pid is not None]
 
-    async def run(self, fn: Callable[..., T], *args: Any) -> T:
-        """Run ``fn(*args)`` in a worker and return its result, or raise its exception."""
+    async def run(self, fn: Callable[..., T], *args: Any, cpu_seconds: float | None = None) -> T:
+        """Run ``fn(*args)`` in a worker and return its result, or raise its exception; ``cpu_seconds``
+        overrides the pool's CPU deadline for this job (a feed is given longer than a page)."""
         async with self._capacity:
             if self._broken is not None:
                 raise BrokenProcessPool(self._broken)
@@ -266,7 +270,7 @@ class ProcessPool:
                     self._break(f"could not start the extraction workers: {exc}")
                     raise BrokenProcessPool(self._broken) from exc
             worker = min(self._workers, key=lambda w: len(w.waiting))
-            payload = pickle.dumps((fn, args), pickle.HIGHEST_PROTOCOL)
+            payload = pickle.dumps((fn, args, cpu_seconds), pickle.HIGHEST_PROTOCOL)
             future: asyncio.Future[tuple[bool, Any]] = asyncio.get_running_loop().create_future()
             worker.waiting.append(future)
             if len(payload) < 0x7FFFFFFF:
@@ -316,7 +320,7 @@ class ProcessPool:
                 # The kernel's backstop ended a job stuck in C code: that job was over its deadline.
                 first = worker.waiting.popleft()
                 if not first.done():
-                    first.set_exception(JobTimeout(f"killed by RLIMIT_CPU after {self.cpu_seconds} s of CPU"))
+                    first.set_exception(JobTimeout("killed by RLIMIT_CPU, far over its CPU deadline"))
             detail = f"exit code {worker.process.exitcode}" + (f", {reason}" if reason else "")
             self._break(f"extraction worker {worker.process.pid} died ({detail})")
             return

@@ -47,7 +47,7 @@ from extractors.feeds import FeedEntry, ParsedFeed
 from extractors.http import Fetcher, Response
 from extractors.redact import RedactingFilter, redact_text
 from flows.pool import JobTimeout, ProcessPool, run_in_thread
-from flows.workers import EXTRACTION_CPU_SECONDS, analyse, parse_feed_job
+from flows.workers import EXTRACTION_CPU_SECONDS, FEED_CPU_FACTOR, analyse, parse_feed_job
 from storage import repo
 from storage.models import AlertRule, Feed, utcnow
 
@@ -205,28 +205,30 @@ async def process_feed(ctx: RunContext, feed: Feed) -> FeedOutcome:
 
 
 async def _parse(ctx: RunContext, response: Response) -> ParsedFeed:
-    """``parse_feed`` on the response: inline when small, else off the event loop under the CPU deadline."""
+    """``parse_feed`` on the response: inline when small, else off the event loop under a CPU deadline of
+    ``FEED_CPU_FACTOR`` times a page's."""
     args = (response.content, response.url, response.charset, response.content_type)
     if len(response.content) <= INLINE_PARSE_BYTES:
         return parse_feed_job(*args)
     pool = _usable_pool(ctx)
+    page_limit = _limit(ctx, pool)
+    limit = FEED_CPU_FACTOR * page_limit if page_limit else None
     try:
         try:
             if isinstance(pool, ProcessPool):
-                return await pool.run(parse_feed_job, *args)
+                return await pool.run(parse_feed_job, *args, cpu_seconds=limit)
         except BrokenExecutor:
             ctx.broken_pools.add(id(ctx.extract_pool))
-        return await run_in_thread(
-            None if isinstance(pool, ProcessPool) else pool, ctx.cpu_seconds, parse_feed_job, *args
-        )
+        thread_pool = None if isinstance(pool, ProcessPool) else pool
+        return await run_in_thread(thread_pool, limit, parse_feed_job, *args)
     except JobTimeout as exc:
         size = len(response.content)
-        message = f"parsing {size} bytes took more than the {_limit(ctx, pool):g} s of CPU a feed may use"
+        message = f"parsing {size} bytes took more than the {limit or 0:g} s of CPU a feed may use"
         raise FeedError("too_complex", response.url, message) from exc
 
 
 def _limit(ctx: RunContext, pool: ProcessPool | Executor | None) -> float:
-    """The CPU deadline the job ran under, for messages."""
+    """The CPU deadline a page's extraction runs under (0: none)."""
     return (pool.cpu_seconds if isinstance(pool, ProcessPool) else ctx.cpu_seconds) or 0.0
 
 

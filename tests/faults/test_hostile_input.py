@@ -290,6 +290,28 @@ def test_a_job_over_its_cpu_deadline_fails_and_the_worker_carries_on() -> None:
     assert after == before, "the same worker process ran the next job"
 
 
+def test_a_job_can_carry_its_own_cpu_deadline_longer_or_where_the_pool_has_none() -> None:
+    """A feed's parse is given longer than a page's extraction; a pool without a deadline still stops a
+    job that brings one (the worker's handler is always installed, so the signal never kills it)."""
+
+    async def go() -> tuple[int, int, BaseException | None, int]:
+        async with ProcessPool(1, cpu_seconds=0.2) as strict, ProcessPool(1) as lenient:
+            longer = await strict.run(spin, 0.6, cpu_seconds=2.0)
+            before = await lenient.run(spin, 0.0)
+            try:
+                await lenient.run(spin, 30.0, cpu_seconds=0.2)
+            except JobTimeout as exc:
+                error: BaseException | None = exc
+            else:
+                error = None
+            return longer, before, error, await lenient.run(spin, 0.0)
+
+    longer, before, error, after = asyncio.run(go())
+    assert longer > 0
+    assert isinstance(error, JobTimeout)
+    assert after == before, "the same worker process ran the next job"
+
+
 def test_a_job_stuck_in_c_is_ended_by_the_kernel_backstop_as_over_its_deadline() -> None:
     async def go() -> BaseException | None:
         async with ProcessPool(1, cpu_seconds=0.2) as pool:
@@ -366,8 +388,9 @@ def test_a_big_feed_is_parsed_off_the_event_loop_under_the_cpu_deadline(
     engine: Engine, http_server: HTTPTestServer
 ) -> None:
     """A 50,000-entry feed was parsed on the event loop for ~35 s while other feeds' pages timed out.
-    Now a feed over INLINE_PARSE_BYTES goes to the worker pool: here its deadline is too short for it,
-    so the feed fails as ``too_complex`` while the small feed beside it is polled and stored."""
+    Now a feed over INLINE_PARSE_BYTES goes to the worker pool, with FEED_CPU_FACTOR times a page's
+    deadline: here that is too short for it, so the feed fails as ``too_complex`` while the small feed
+    beside it is polled and stored."""
     huge = rss([(f"https://news.example.com/{n}.html", f"Tariff story {n}") for n in range(20_000)])
     assert len(huge) > INLINE_PARSE_BYTES
     http_server.route("/huge.xml", 200, {"Content-Type": "application/rss+xml"}, huge)
