@@ -78,9 +78,9 @@ class ParsedFeed:
     """A feed's entries plus what the scheduler needs (RSS ``<ttl>``) and what went wrong but was survived.
 
     ``skipped`` lists the entries that could not be converted, as (their link or title, reason):
-    ``bad_link`` (a link that does not parse) or ``bad_entry`` (anything else). An entry that simply has
-    no http(s) link (valid RSS, or a ``javascript:`` link) is only a warning: it is not broken, just not
-    an article we can fetch.
+    ``bad_link`` (a link that does not parse, or one no browser would fetch as a page: ``javascript:``,
+    ``data:``, ``file:``...) or ``bad_entry`` (anything else); the run counts them with those reasons. An
+    entry with no link at all is valid RSS (a note, a status line) and only a warning.
     """
 
     title: str | None
@@ -682,8 +682,13 @@ def _build(
             skipped.append((item.what, item.reason))
             warnings.append(f"entry {item.what[:60]!r} skipped: {item.reason} ({item.detail[:200]})")
             continue
+        if not item.link:
+            warnings.append(f"entry {item.title[:60]!r} skipped: no link")
+            continue
         if not _web_link(item.link):
-            warnings.append(f"entry {item.title[:60]!r} skipped: no http(s) link")
+            what = _SURROGATES.sub("\ufffd", item.link)[:200]
+            skipped.append((what, "bad_link"))
+            warnings.append(f"entry {what[:60]!r} skipped: bad_link (not an http(s) link)")
             continue
         assert item.link is not None
         usable.append((item, item.link, canonicalize_url(item.link)))

@@ -197,7 +197,7 @@ async def process_feed(ctx: RunContext, feed: Feed) -> FeedOutcome:
         ttl=parsed.ttl_seconds,
         items=len(entries),
         keep=not transient and not waiting,
-        title=parsed.title,
+        title=_storable_line(parsed.title) or None if parsed.title else None,
         warning=redact_text("; ".join(parsed.warnings))[:2000] or None,
     )
     _store_feed(ctx, feed, [_prepare(ctx, feed, page) for page in pages], outcome, success)
@@ -379,7 +379,7 @@ def _prepare(ctx: RunContext, feed: Feed, page: _Page) -> _Prepared:
     if events is None:
         language = article.language if article else None
         events = extract_events(title, text, published, language=language) if verdict.is_trade else ()
-    title, text = _storable(title), _storable(text)
+    title, text = _storable_line(title) or entry.link, _storable(text)
     author = (article.author if article else None) or entry.author
     row = repo.NewArticle(
         canonical_url=entry.url,
@@ -387,7 +387,7 @@ def _prepare(ctx: RunContext, feed: Feed, page: _Page) -> _Prepared:
         entry_key=entry.entry_key,
         feed_id=feed.id,
         title=title,
-        author=_storable(author) if author else None,
+        author=_storable_line(author) or None if author else None,
         published_at=published,
         text=text,
         content_hash=content_hash(text) if article else None,
@@ -425,13 +425,27 @@ def _new_event(event: TradeEvent) -> repo.NewEvent:
     )
 
 
-_UNSTORABLE = re.compile(r"[\x00\ud800-\udfff]")
+#: Characters no stored text keeps: NUL (PostgreSQL refuses it), lone surrogates (no driver can encode
+#: them), and every other C0/C1 control but tab and line breaks: ESC in a title would let a stranger
+#: repaint the terminal that `articles list` or `rules test` prints it on.
+_UNSTORABLE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\ud800-\udfff]")
+#: What a one-line field (title, author) loses as well: bidirectional controls, which can show a title
+#: reversed ("Trojan Source"), and invisible characters (zero-width space, word joiner, BOM, Unicode tag
+#: characters) that hide text from the reader but not from a machine. Joiners (U+200C, U+200D) stay:
+#: Persian, Indic scripts and emoji need them.
+_INVISIBLE = re.compile(r"[\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2069\ufeff\U000e0000-\U000e007f]")
+_SPACES = re.compile(r"\s+")
 
 
 def _storable(value: str) -> str:
-    """Text any database accepts: PostgreSQL refuses NUL in text, and no driver can encode a lone surrogate.
-    One such character in one article must not fail the INSERT that carries the feed's whole batch."""
+    """Text any database accepts and any terminal shows as text. One bad character in one article must
+    not fail the INSERT that carries the feed's whole batch."""
     return _UNSTORABLE.sub("", value) if _UNSTORABLE.search(value) else value
+
+
+def _storable_line(value: str) -> str:
+    """A title or author as one line of visible text (line breaks collapsed, see ``_INVISIBLE``)."""
+    return _SPACES.sub(" ", _INVISIBLE.sub("", _storable(value))).strip()
 
 
 def _matches(

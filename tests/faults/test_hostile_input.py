@@ -122,6 +122,8 @@ def test_entry_links_that_do_not_parse_cost_only_their_entry(
                 ("http://[::1", "Broken IPv6 literal"),
                 ("http://a\uff03b.example/story", "Host invalid under NFKC"),
                 ("http://127.0.0.1:99999/story", "Port out of range"),
+                ("javascript:alert(document.cookie)", "Script link"),
+                ("data:text/html,&lt;script&gt;alert(1)&lt;/script&gt;", "Data link"),
                 (good[1], "Steel tariffs story 1"),
             ]
         ),
@@ -129,7 +131,7 @@ def test_entry_links_that_do_not_parse_cost_only_their_entry(
     for attempt in range(2):  # and on the next poll too: nothing is left to fail "forever"
         (outcome,) = run(engine, [http_server.url("/feed.xml")])
         assert outcome.status == "ok", outcome
-        assert sorted(reason for _what, reason in outcome.article_failures) == ["bad_link"] * 3
+        assert sorted(reason for _what, reason in outcome.article_failures) == ["bad_link"] * 5
         assert outcome.new_articles == (2 if attempt == 0 else 0)
     assert sorted(stored(engine)) == sorted(good)
     assert feed_row(engine, http_server.url("/feed.xml")).consecutive_failures == 0
@@ -176,6 +178,33 @@ def test_an_absurd_published_time_in_a_page_does_not_cost_the_feed_its_batch(
     published = stored(engine)[absurd].published_at
     assert published is not None
     assert published.replace(tzinfo=UTC) <= now + timedelta(days=1)
+
+
+def test_control_bidi_and_invisible_characters_never_reach_the_store(
+    engine: Engine, http_server: HTTPTestServer
+) -> None:
+    """A title is shown by `articles list`, `rules test`, reports and alerts: an ESC sequence would repaint
+    the terminal, a bidi override shows it reversed, zero-width and tag characters hide text. Stored
+    titles, authors and the feed's title keep only visible text; article text keeps its line breaks."""
+    nasty = "\x1b[2J\x1b]0;pwned\x07\u202egnirts\u202c\u200b\ufeff\U000e0041\u2066x\u2069\x85"
+    good = page(http_server, "/good", f"Steel tariffs {nasty} rise")  # (a NUL would make it "binary")
+    nasty += "\x00"
+    items = [
+        {"id": "1", "url": good, "title": "unused", "authors": [{"name": f"Ann {nasty}\nLee"}]},
+        {"id": "2", "url": http_server.url("/gone"), "title": f"Tariffs {nasty} fall\nagain"},
+    ]
+    doc = {"version": "https://jsonfeed.org/version/1.1", "title": f"Wire {nasty}", "items": items}
+    http_server.route("/feed.json", 200, {"Content-Type": "application/feed+json"}, json.dumps(doc).encode())
+    (outcome,) = run(engine, [http_server.url("/feed.json")])
+    assert (outcome.status, outcome.new_articles) == ("ok", 2)
+    articles = stored(engine)
+    assert articles[good].title == "Steel tariffs [2J]0;pwnedgnirtsx rise"
+    assert articles[good].author == "Ann [2J]0;pwnedgnirtsx Lee"
+    assert articles[http_server.url("/gone")].title == "Tariffs [2J]0;pwnedgnirtsx fall again"
+    assert feed_row(engine, http_server.url("/feed.json")).title == "Wire [2J]0;pwnedgnirtsx"
+    assert "\n" in articles[good].text
+    for article in articles.values():
+        assert not set(article.text) & set("\x00\x1b\x07\x85")
 
 
 def test_huge_max_age_and_ttl_are_clamped_to_a_week(engine: Engine, http_server: HTTPTestServer) -> None:
