@@ -67,8 +67,13 @@ DIGEST_EVENT_LINES = 2
 EVENT_LINE_CAP = 200
 
 # C0/C1 control characters and the Unicode bidi embedding/override/isolate controls: the latter can make a
-# title display reversed ("Trojan Source" style) and so mislead the reader about what they click.
-_UNSAFE_CHARS_RE = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069\u200e\u200f]")
+# title display reversed ("Trojan Source" style) and so mislead the reader about what they click. Also the
+# invisible ones (zero-width space, word joiner, BOM, Unicode tag characters), which hide text from the
+# reader; the joiners U+200C/U+200D stay, as Persian, Indic scripts and emoji need them.
+_UNSAFE_CHARS_RE = re.compile(
+    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2069\ufeff"
+    r"\U000e0000-\U000e007f]"
+)
 _WS_RE = re.compile(r"\s+")
 
 

@@ -106,13 +106,13 @@ def test_non_http_urls_are_shown_as_text_never_linked(url: str) -> None:
 
 
 def test_control_and_bidi_characters_are_removed_and_newlines_flattened() -> None:
-    title = "Steel\r\nBcc: victim@example.com\x00\x1b[31m \u202eevil\u202c tariffs"
+    title = "Steel\r\nBcc: victim@example.com\x00\x1b[31m \u202eevil\u202c\u200b\ufeff\U000e0041 tariffs"
     msg = render_instant(_item(title=title, source="Feed\x07\nName"))
     assert msg.title == "[tradewatch: Steel] Steel Bcc: victim@example.com[31m evil tariffs"
     for body in (msg.body_text, msg.body_html, msg.body_markdown):
         assert "\x00" not in body
         assert "\x1b" not in body
-        assert "\u202e" not in body
+        assert not set(body) & set("\u202e\u200b\ufeff\U000e0041")
         assert "Feed Name" in body
         assert "\r" not in body
 
