@@ -62,6 +62,8 @@ from extractors.redact import RedactingFilter, redact_url
 
 log = logging.getLogger(__name__)
 log.addFilter(RedactingFilter())
+# httpx logs every request's full URL at INFO ("HTTP Request: GET https://user:pw@host/feed?token=…").
+logging.getLogger("httpx").addFilter(RedactingFilter())
 
 _DATA = Path(__file__).parent / "data"
 

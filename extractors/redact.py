@@ -9,7 +9,8 @@ function to each URL in it. A leaf module with nothing but the standard library,
 it: ``extractors`` for fetch errors, ``alerts`` for channel URLs and apprise's logs, ``flows`` for logs,
 ``feeds status`` and reports. :class:`RedactingFilter` applies it to every record of the loggers it is
 installed on, tracebacks included, so a log line (and Prefect's copy of it) never needs a call site to
-remember.
+remember; :func:`redact_log_records` applies it to every record a process creates, whichever library
+logs it (httpx logs each request's full URL at INFO), and is what the application installs.
 
 What is kept, and why:
 
@@ -22,11 +23,14 @@ What is kept, and why:
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
+from collections.abc import Callable
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-__all__ = ["RedactingFilter", "redact_text", "redact_url"]
+__all__ = ["RedactingFilter", "redact_log_records", "redact_text", "redact_url"]
 
 #: Schemes whose host part names a server (shown); for every other scheme the host is a credential
 #: (apprise's ``slack://TokenA/...``, ``discord://WebhookID/...``) and is hidden.
@@ -90,3 +94,31 @@ class RedactingFilter(logging.Filter):
         if record.exc_info and record.exc_info[1] is not None and not record.exc_text:
             record.exc_text = redact_text(logging.Formatter().formatException(record.exc_info))
         return True
+
+
+class _RedactingFactory:
+    """A log record factory that redacts each record as it is created (see `redact_log_records`)."""
+
+    def __init__(self, wrapped: Callable[..., logging.LogRecord]) -> None:
+        self.wrapped = wrapped
+        self.redact = RedactingFilter()
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = self.wrapped(*args, **kwargs)
+        # A record whose arguments do not format is left as it is: logging reports it when it is emitted.
+        with contextlib.suppress(Exception):
+            self.redact.filter(record)
+        return record
+
+
+def redact_log_records() -> None:
+    """Redact every log record this process creates from now on, whatever logger it comes from.
+
+    A filter on a logger sees only that logger's own records, and a library may log a URL on one we never
+    thought of (httpx: ``HTTP Request: GET https://user:pw@host/feed?token=…`` at INFO). The record
+    factory sees them all, before any handler, Prefect's API handler included. Installed by the
+    application (``flows``), not by a library; calling it again does nothing.
+    """
+    current = logging.getLogRecordFactory()
+    if not isinstance(current, _RedactingFactory):
+        logging.setLogRecordFactory(_RedactingFactory(current))

@@ -45,7 +45,7 @@ from extractors.clamp import clamp_datetime, clamp_delay
 from extractors.errors import ExtractionError, FeedError, StageError
 from extractors.feeds import FeedEntry, ParsedFeed
 from extractors.http import Fetcher, Response
-from extractors.redact import RedactingFilter, redact_text
+from extractors.redact import RedactingFilter, redact_log_records, redact_text
 from flows.pool import JobTimeout, ProcessPool, run_in_thread
 from flows.workers import EXTRACTION_CPU_SECONDS, FEED_CPU_FACTOR, analyse, parse_feed_job
 from storage import repo
@@ -53,6 +53,7 @@ from storage.models import AlertRule, Feed, utcnow
 
 log = logging.getLogger("tradewatch.process")
 log.addFilter(RedactingFilter())  # feed and page URLs can carry tokens
+redact_log_records()  # and so does any library's log line in a process that runs the pipeline
 
 #: Regular poll interval when a feed gives no hint; the scheduled deployment runs every 15 minutes and the
 #: one-minute slack keeps a feed polled at 12:00:03 due again at the 12:15:00 run.

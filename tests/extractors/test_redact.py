@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 
 from extractors.errors import FeedError, FetchError
-from extractors.redact import redact_text, redact_url
+from extractors.redact import redact_log_records, redact_text, redact_url
+from tests.httpserver import HTTPTestServer
 
 
 @pytest.mark.parametrize(
@@ -57,3 +60,41 @@ def test_stage_errors_redact_their_url_and_the_urls_in_their_message() -> None:
     assert error.url == "https://h.example/f?…"
     fetch = FetchError("http_status", None, "HTTP 404")
     assert fetch.url is None
+
+
+def test_httpx_request_lines_lose_the_credentials_of_the_url(
+    http_server: HTTPTestServer, caplog: pytest.LogCaptureFixture
+) -> None:
+    """httpx logs every request at INFO with its full URL; any INFO log setup would have shown a feed's
+    password and token."""
+    import asyncio
+
+    from extractors.http import Fetcher, FetchPolicy
+
+    http_server.route("/feed.xml", 200, {"Content-Type": "application/rss+xml"}, b"<rss/>")
+    secret = f"http://reader:pw-Secret1@127.0.0.1:{http_server.port}/feed.xml?token=tok-Secret2"
+    caplog.set_level(logging.DEBUG)
+
+    async def fetch() -> None:
+        async with Fetcher(FetchPolicy(allow_private_networks=("127.0.0.0/8",))) as fetcher:
+            await fetcher.fetch_feed(secret)
+
+    asyncio.run(fetch())
+    lines = [r.getMessage() for r in caplog.records if r.name == "httpx"]
+    assert any(f"127.0.0.1:{http_server.port}/feed.xml?…" in line for line in lines), lines
+    assert "Secret" not in caplog.text
+
+
+def test_every_log_record_of_the_process_is_redacted_once_installed(caplog: pytest.LogCaptureFixture) -> None:
+    """Whatever library logs a URL, on whatever logger, the pipeline's processes redact it."""
+    caplog.set_level(logging.INFO)
+    redact_log_records()
+    redact_log_records()  # installing twice wraps once
+    logging.getLogger("some.library.nobody.filters").info(
+        "fetching %s", "https://u:pw-Secret3@feeds.example/f?token=tok-Secret4"
+    )
+    assert "https://feeds.example/f?…" in caplog.text
+    assert "Secret" not in caplog.text
+    factory = logging.getLogRecordFactory()  # arguments that do not format are left for logging to report
+    record = factory("x", logging.INFO, __file__, 1, "broken %s %s", ("one",), None)
+    assert record.args == ("one",)
