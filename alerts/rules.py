@@ -907,12 +907,9 @@ class Query:
     def match(self, doc: Document | Prepared) -> Match | None:
         """The match with its quotable sentence, or None."""
         prep = doc if isinstance(doc, Prepared) else prepare(doc)
-        if not self._root.eval(prep, _DEFAULT_FIELDS, None):
-            return None
-        hits: list[_Hit] = []
-        self._root.eval(prep, _DEFAULT_FIELDS, hits)
-        if not hits:  # pragma: no cover - parse() refuses rules that can match without a positive hit
-            return None
+        hits: list[_Hit] = []  # one pass: AND keeps a branch's hits only when the branch holds
+        if not self._root.eval(prep, _DEFAULT_FIELDS, hits) or not hits:
+            return None  # (no hits: parse() refuses rules that can match without a positive hit)
         order = {"body": 0, "title": 1, "source": 2}
         best = min(hits, key=lambda h: (order[h.field], h.start, h.end))
         sentence, hs, he = _quote(prep.fields[best.field], best.start, best.end)
