@@ -39,8 +39,10 @@ HOST_IS_SERVER = frozenset(
 )
 #: What an unparseable URL becomes: nothing of it is shown, since we cannot tell its secrets apart.
 UNPARSEABLE = "<unparseable url>"
-#: A URL inside free text: a scheme, ``://`` and everything up to whitespace, a quote or an angle bracket.
-URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,15}://[^\s'\"<>]+")
+#: A URL inside free text: a scheme, ``://`` and everything up to whitespace, a quote or an angle bracket,
+#: but for the punctuation that ends a sentence or closes a parenthesis ("failed (https://h/f?t=1): 503"),
+#: which stays in the text.
+URL_IN_TEXT = re.compile(r"\b[a-zA-Z][a-zA-Z0-9+.-]{1,15}://[^\s'\"<>]*[^\s'\"<>.,;:!?)\]}]")
 
 
 def redact_url(url: str, *, keep_path: bool = True) -> str:

@@ -45,7 +45,11 @@ def test_channel_urls_keep_scheme_and_server_only(url: str, shown: str) -> None:
 
 def test_urls_inside_text_are_redacted_and_the_rest_is_kept() -> None:
     text = "GET https://u:hunter2@h.example/f?token=s3cret failed; see http://x.example/a?b=c."
-    assert redact_text(text) == "GET https://h.example/f?… failed; see http://x.example/a?…"
+    assert redact_text(text) == "GET https://h.example/f?… failed; see http://x.example/a?…."
+    # The punctuation that closes a parenthesis or a sentence stays in the text, outside the URL.
+    text = "feed 'x' (https://u:pw@h.example/f?token=s3cret) failed: http://h.example/a/(b), see https://h.example/"
+    shown = "feed 'x' (https://h.example/f?…) failed: http://h.example/a/(b), see https://h.example/"
+    assert redact_text(text) == shown
 
 
 def test_stage_errors_redact_their_url_and_the_urls_in_their_message() -> None:
