@@ -93,7 +93,11 @@ def run(
             f"{config or 'configuration'}: no [[feeds]] configured; add at least one feed (name, url)"
         )
     with _progress(enabled=not (quiet or as_json)):
-        summary = _run_flow(str(config) if config else None, feed or [], due_only, dry_run)
+        # A feed given by its URL is passed on by name: Prefect stores and shows flow parameters, and a
+        # feed URL may carry a token.
+        by_url = {f.url: f.name for f in settings.feeds}
+        chosen = [by_url.get(f, f) for f in feed or []]
+        summary = _run_flow(str(config) if config else None, chosen, due_only, dry_run)
     if as_json:
         typer.echo(summary.model_dump_json())
     if not quiet:
