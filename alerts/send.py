@@ -203,6 +203,24 @@ def _reason(scheme: str, records: list[tuple[int, str]]) -> tuple[str, bool]:
     return "notification failed", True
 
 
+#: Slack's own webhook address: apprise takes ``https://hooks.slack.com/services/T/B/C`` (what Slack shows
+#: a user) for a ``slack://T/B/C`` URL, and so must we, or its alerts would go out as unescaped text
+#: with none of Slack's limits applied.
+_SLACK_WEBHOOK_HOST = "hooks.slack.com"
+
+
+def _kind(url: str) -> str:
+    """The channel's kind: its scheme, with Slack's https webhook address counted as ``slack``."""
+    try:
+        parts = urlsplit(url.strip())
+        scheme, host = parts.scheme.lower(), (parts.hostname or "")
+    except ValueError:
+        return ""
+    if scheme in ("http", "https") and host == _SLACK_WEBHOOK_HOST:
+        return "slack"
+    return scheme
+
+
 def _body_for(scheme: str, message: Message) -> tuple[str, str, apprise.NotifyFormat | None]:
     """(title, body, body_format) for a scheme; None means apprise's unconverted pass-through."""
     if scheme in ("mailto", "mailtos"):
@@ -216,7 +234,7 @@ def digest_limit(url: str) -> tuple[str, int] | None:
     """How big one digest message to this channel may be, as (the format it is measured in, the most
     characters of it), or None when apprise's own splitting is enough. Slack puts our body in one
     section block: 3,000 characters of mrkdwn. E-mail gets our HTML: ``EMAIL_DIGEST_CHARS`` of it."""
-    scheme = urlsplit(url.strip()).scheme.lower() if "://" in url else ""
+    scheme = _kind(url)
     if scheme == "slack":
         return "slack", SLACK_SECTION_CHARS
     if scheme in ("mailto", "mailtos"):
@@ -226,7 +244,7 @@ def digest_limit(url: str) -> tuple[str, int] | None:
 
 def send(url: str, message: Message, *, channel: str = "") -> None:
     """Deliver `message` to one apprise URL, or raise `DeliveryError` (which never quotes URL or secret)."""
-    scheme = urlsplit(url.strip()).scheme.lower() if "://" in url else ""
+    scheme = _kind(url)
     with _GUARD.sending(url) as records:
         try:
             plugin = apprise.Apprise.instantiate(url)

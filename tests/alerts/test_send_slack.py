@@ -130,6 +130,22 @@ def test_slack_receives_one_block_message_with_escaped_mrkdwn(slack_server: _Rec
     }
 
 
+def test_slacks_own_https_webhook_address_gets_the_same_escaped_blocks(slack_server: _Recorder) -> None:
+    """The address Slack shows a user is https://hooks.slack.com/services/...: apprise takes it for the
+    Slack plugin, and it must get the escaped mrkdwn block, not the plain text (where <!channel> pings)."""
+    from alerts.send import digest_limit
+
+    native = "https://hooks.slack.com/services/{}/{}/{}?footer=no&image=no".format(*TOKENS)
+    send(SLACK_URL, render_instant(_item()), channel="trade-desk")
+    send(native, render_instant(_item()), channel="trade-desk")
+
+    (_, via_scheme), (path, via_https) = slack_server.requests
+    assert path == "/services/{}/{}/{}".format(*TOKENS)
+    assert via_https == via_scheme
+    assert "&lt;!channel&gt;" in via_https["attachments"][0]["blocks"][0]["text"]["text"]
+    assert digest_limit(native) == digest_limit(SLACK_URL) == ("slack", 3000)
+
+
 def test_javascript_url_is_not_a_link_in_slack(slack_server: _Recorder) -> None:
     send(SLACK_URL, render_instant(_item(url="javascript:alert(1)")), channel="trade-desk")
 
