@@ -347,10 +347,9 @@ def _one_line(base: str) -> bytes:
 
 
 def _tag_links(base: str) -> bytes:
-    tags = "".join(f'<li><a href="{base}/tag/{n}">steel tariff tag number {n}</a></li>' for n in range(3000))
-    return _article(
-        "Tariffs: followed by 3,000 tag links", TRADE_PARAGRAPH * 4, f"<ul class='tags'>{tags}</ul>"
-    )
+    """3,000 tag links in one block after the article: each link's block text was recomputed."""
+    tags = " ".join(f'<a href="{base}/tag/{n}">steel tariff tag number {n}</a>' for n in range(3000))
+    return _article("Tariffs: followed by 3,000 tag links", TRADE_PARAGRAPH * 4, f"<div>Tags: {tags}</div>")
 
 
 def _tiny_paragraphs(base: str) -> bytes:
@@ -566,6 +565,9 @@ def test_the_hostile_corpus_in_one_tradewatch_run(
         assert result.returncode == 0, (name, result.stderr)
         assert "Traceback" not in result.stdout + result.stderr
         outputs[name] = result.stdout + result.stderr
+    report_html = outputs["report html"].lower()
+    assert "<script" not in report_html  # the injection page's title is there, escaped
+    assert 'href="javascript:' not in report_html
     outputs["e-mail"] = mail_text(faulty_sink.handler)
     prefect = wait_for_logs(prefect_server, f"http://127.0.0.1:{http_server.port}/feeds/busy.xml?…")
     assert "Busy private wire" in prefect
