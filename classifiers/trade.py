@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from functools import cache
 from pathlib import Path
 
@@ -48,35 +47,58 @@ class LexiconClassifier:
         self.version = f"lexicon-{self.lexicon.version}"
 
     def classify(self, title: str, text: str) -> Verdict:
-        """Judge one article; never raises on odd input, it returns a verdict with a reason instead."""
+        """Judge one article; never raises on odd input, it returns a verdict with a reason instead.
+
+        The article is read in three zones: the headline, the lede (the body's first words, where news
+        writing states its subject) and the deep body. Each concept counts in each zone it occurs in, at
+        that zone's emphasis, and each combination counts in a zone where its two concepts stand close
+        together; so a trade story is recognised by where its evidence sits, not by how much of it a long
+        text accumulates. A headline with no body is judged against its own, lower bar.
+        """
         reason = reject_reason(title, text)
         if reason:
             return Verdict(is_trade=False, score=0.0, evidence=(), version=self.version, reason=reason)
         lexicon = self.lexicon
-        title_counts, _ = lexicon.count(title)
-        body_counts, body_tokens = lexicon.count(text)
-        focus = lexicon.scoring.focus(body_tokens)
-        found: dict[Field, Counter[int]] = {"title": title_counts, "body": body_counts}
-        present = {lexicon.concepts[i].name for counts in found.values() for i in counts}
+        scoring = lexicon.scoring
+        title_hits, _ = lexicon.find(title)
+        body_hits, body_tokens = lexicon.find(text)
+        lede_end = scoring.lede_tokens
+        cut = next((k for k, (position, _) in enumerate(body_hits) if position >= lede_end), len(body_hits))
+        zones: tuple[tuple[Field, list[tuple[int, int]], float], ...] = (
+            ("title", title_hits, scoring.title_weight),
+            ("lede", body_hits[:cut], scoring.lede_weight),
+            ("body", body_hits[cut:], scoring.focus(body_tokens - lede_end)),
+        )
+        present = {concept for _, concept in title_hits} | {concept for _, concept in body_hits}
+        counted = {
+            concept
+            for concept in present
+            if (not lexicon.needs[concept] or lexicon.needs[concept] & present)
+            and not lexicon.unless[concept] & present
+        }
         evidence: list[Evidence] = []
         raw = 0.0
-        for field, counts in found.items():
-            emphasis = lexicon.scoring.title_weight if field == "title" else focus
-            for index, count in counts.items():
-                concept = lexicon.concepts[index]
-                if concept.needs and not present.intersection(concept.needs):
-                    continue
-                weight = concept.weight * emphasis * repeat_factor(count)
+        for field, hits, emphasis in zones:
+            if not hits:
+                continue
+            positions: dict[int, list[int]] = {}
+            for position, concept in hits:
+                if concept in counted:
+                    positions.setdefault(concept, []).append(position)
+            for concept, found in positions.items():
+                weight = lexicon.concepts[concept].weight * emphasis * repeat_factor(len(found))
                 raw += weight
-                evidence.append(Evidence(concept.name, field, round(weight, 3), count))
-        title_names = {lexicon.concepts[i].name for i in found["title"]}
-        for combo in lexicon.combinations:
-            if present.issuperset(combo.concepts):
-                in_title = bool(title_names.intersection(combo.concepts))
-                weight = combo.weight if in_title else combo.weight * focus
-                raw += weight
-                evidence.append(Evidence(combo.name, "title" if in_title else "body", round(weight, 3)))
-        score = lexicon.scoring.probability(raw)
+                evidence.append(Evidence(lexicon.concepts[concept].name, field, round(weight, 3), len(found)))
+            for combo, (first, second) in zip(lexicon.combinations, lexicon.pairs, strict=True):
+                if (
+                    first in positions
+                    and second in positions
+                    and _nearest(positions[first], positions[second]) <= combo.window
+                ):
+                    weight = combo.weight * emphasis
+                    raw += weight
+                    evidence.append(Evidence(combo.name, field, round(weight, 3)))
+        score = scoring.probability(raw, scoring.threshold_for(body_tokens))
         is_trade = score >= 0.5
         return Verdict(
             is_trade=is_trade,
@@ -85,6 +107,21 @@ class LexiconClassifier:
             version=self.version,
             reason=REASON_ABOVE if is_trade else REASON_BELOW,
         )
+
+
+def _nearest(first: list[int], second: list[int]) -> int:
+    """The fewest words between an occurrence of one concept and one of the other (both lists ascending)."""
+    best = 1 << 30
+    i = j = 0
+    while i < len(first) and j < len(second):
+        gap = first[i] - second[j]
+        if gap < 0:
+            best = min(best, -gap)
+            i += 1
+        else:
+            best = min(best, gap)
+            j += 1
+    return best
 
 
 @cache

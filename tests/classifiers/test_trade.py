@@ -189,12 +189,16 @@ def test_demo_articles_match_their_labels() -> None:
             assert verdict.evidence[0].weight > 0, slug
 
 
-def test_evidence_is_sorted_by_effect_and_title_outweighs_body() -> None:
-    verdict = classify("Tariffs on steel raised", "The government raised tariffs on steel imports.")
+def test_evidence_is_sorted_by_effect_and_title_outweighs_lede_outweighs_deep_body() -> None:
+    filler = "The minister spoke at length about the economy, the budget and the weather. " * 12
+    verdict = classify(
+        "Tariffs on steel raised",
+        f"The government raised tariffs on steel imports. {filler} Tariffs were discussed again.{filler}",
+    )
     weights = [abs(e.weight) for e in verdict.evidence]
     assert weights == sorted(weights, reverse=True)
     tariffs = {e.field: e.weight for e in verdict.evidence if e.phrase == "tariffs"}
-    assert tariffs["title"] > tariffs["body"] > 0
+    assert tariffs["title"] > tariffs["lede"] > tariffs["body"] > 0
 
 
 def test_false_friend_context_lowers_the_score_of_the_same_word() -> None:
