@@ -91,6 +91,7 @@ class Scoring:
     scale: float
     focus_tokens: int
     focus_floor: float
+    deep_cap: float
     combination_window: int
 
     def focus(self, deep_tokens: int) -> float:
@@ -260,6 +261,7 @@ def parse_lexicon(raw: dict[str, Any], source: str) -> Lexicon:
             scale=float(scoring_raw["scale"]),
             focus_tokens=int(scoring_raw["focus_tokens"]),
             focus_floor=float(scoring_raw["focus_floor"]),
+            deep_cap=float(scoring_raw["deep_cap"]),
             combination_window=int(scoring_raw["combination_window"]),
         )
     except (KeyError, TypeError, ValueError) as exc:

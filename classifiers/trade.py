@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -79,6 +80,7 @@ class LexiconClassifier:
         evidence: list[Evidence] = []
         raw = 0.0
         for field, hits, emphasis in zones:
+            before, mark = raw, len(evidence)
             if not hits:
                 continue
             positions: dict[int, list[int]] = {}
@@ -87,6 +89,8 @@ class LexiconClassifier:
                     positions.setdefault(concept, []).append(position)
             for concept, found in positions.items():
                 weight = lexicon.concepts[concept].weight * emphasis * repeat_factor(len(found))
+                if not weight:
+                    continue  # a concept that only places words for combinations ("change verbs")
                 raw += weight
                 evidence.append(Evidence(lexicon.concepts[concept].name, field, round(weight, 3), len(found)))
             for combo, (first, second) in zip(lexicon.combinations, lexicon.pairs, strict=True):
@@ -98,6 +102,12 @@ class LexiconClassifier:
                     weight = combo.weight * emphasis
                     raw += weight
                     evidence.append(Evidence(combo.name, field, round(weight, 3)))
+            if field == "body" and raw - before > scoring.deep_cap:
+                # The deep body alone never decides (see Scoring.deep_cap); its evidence is scaled down
+                # with it, so the evidence still adds up to the score.
+                share = scoring.deep_cap / (raw - before)
+                evidence[mark:] = [replace(e, weight=round(e.weight * share, 3)) for e in evidence[mark:]]
+                raw = before + scoring.deep_cap
         score = scoring.probability(raw, scoring.threshold_for(body_tokens))
         is_trade = score >= 0.5
         return Verdict(

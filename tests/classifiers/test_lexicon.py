@@ -19,6 +19,7 @@ SCORING = {
     "scale": 1.0,
     "focus_tokens": 100,
     "focus_floor": 0.4,
+    "deep_cap": 100.0,
     "combination_window": 12,
 }
 
