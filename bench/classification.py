@@ -41,6 +41,7 @@ import sys
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -108,22 +109,25 @@ def load_news(news_dir: Path) -> list[Document]:
 def news_rows(classifier: Classifier, docs: Sequence[Document]) -> list[tuple[str, Scores]]:
     """The classifier on news_dev: with bodies, then on headlines alone; all, unambiguous, per group."""
     groups = sorted({d.group for d in docs})
+    subsets: list[tuple[str, Callable[[Document], bool]]] = [
+        ("all items", lambda d: True),
+        ("borderline items left out", lambda d: not d.borderline),
+    ]
+    subsets += [(group, partial(_in_group, group)) for group in groups]
     views: list[tuple[str, Scores]] = []
     for mode, headline_only in (("with body", False), ("headline only", True)):
         verdicts = [
             classifier.classify(d.article.title, "" if headline_only else d.article.text).is_trade
             for d in docs
         ]
-
-        def scored(keep: Callable[[Document], bool], verdicts: list[bool] = verdicts) -> Scores:
+        for name, keep in subsets:
             pairs = [(v, d.article.is_trade) for v, d in zip(verdicts, docs, strict=True) if keep(d)]
-            return scores_from([v for v, _ in pairs], [t for _, t in pairs])
-
-        views.append((f"{mode}, all items", scored(lambda d: True)))
-        views.append((f"{mode}, borderline items left out", scored(lambda d: not d.borderline)))
-        for group in groups:
-            views.append((f"{mode}, {group}", scored(lambda d, g=group: d.group == g)))
+            views.append((f"{mode}, {name}", scores_from([v for v, _ in pairs], [t for _, t in pairs])))
     return views
+
+
+def _in_group(group: str, doc: Document) -> bool:
+    return doc.group == group
 
 
 def news_table(views: Sequence[tuple[str, Scores]]) -> str:

@@ -37,7 +37,8 @@ class Concept:
     """A trade idea ("tariffs") with the weight a person gave it and the concepts it needs beside it.
 
     `needs`: counts only when one of these concepts also occurs in the article; `unless`: counts only when
-    none of them does (a commodity-market penalty that must not fire on a story about grain tariffs).
+    none of these concepts or combinations does (a commodity-market penalty that must not fire on a story
+    about grain tariffs or an export halt).
     """
 
     name: str
@@ -136,9 +137,14 @@ class Lexicon:
         self.concepts = tuple(concepts)
         self.combinations = tuple(combinations)
         number = {concept.name: position for position, concept in enumerate(concepts)}
-        #: Each concept's `needs` and `unless` as concept indices, and each combination's two concepts.
+        combined = {combination.name: position for position, combination in enumerate(combinations)}
+        #: Each concept's `needs` and `unless` as concept (and combination) indices, and each combination's
+        #: two concepts.
         self.needs = tuple(frozenset(number[name] for name in c.needs) for c in concepts)
-        self.unless = tuple(frozenset(number[name] for name in c.unless) for c in concepts)
+        self.unless = tuple(frozenset(number[name] for name in c.unless if name in number) for c in concepts)
+        self.unless_combinations = tuple(
+            frozenset(combined[name] for name in c.unless if name in combined) for c in concepts
+        )
         self.pairs = tuple((number[c.concepts[0]], number[c.concepts[1]]) for c in combinations)
         self._exact: dict[str, list[_Term]] = {}
         self._wild: dict[str, list[_Term]] = {}
@@ -308,9 +314,9 @@ def parse_lexicon(raw: dict[str, Any], source: str) -> Lexicon:
         unknown = set(concept.needs) - names
         if unknown:
             raise LexiconError(f"{source}: concept {concept.name!r} needs unknown {sorted(unknown)}")
-        unknown = set(concept.unless) - names
+        unknown = set(concept.unless) - names - {combo.name for combo in combinations}
         if unknown:
-            raise LexiconError(f"{source}: concept {concept.name!r} is unless unknown {sorted(unknown)}")
+            raise LexiconError(f"{source}: concept {concept.name!r}: unless names unknown {sorted(unknown)}")
     for combo in combinations:
         unknown = set(combo.concepts) - names
         if unknown:

@@ -71,37 +71,48 @@ class LexiconClassifier:
             ("body", body_hits[cut:], scoring.focus(body_tokens - lede_end)),
         )
         present = {concept for _, concept in title_hits} | {concept for _, concept in body_hits}
+        usable = {c for c in present if not lexicon.needs[c] or lexicon.needs[c] & present}
+        # Where each usable concept stands in each zone, and which combinations form there: first, because
+        # a concept's `unless` may name a combination ("a restriction verb beside exports").
+        placed: list[dict[int, list[int]]] = []
+        formed: list[list[int]] = []
+        for _, hits, _ in zones:
+            positions: dict[int, list[int]] = {}
+            for position, concept in hits:
+                if concept in usable:
+                    positions.setdefault(concept, []).append(position)
+            placed.append(positions)
+            formed.append(
+                [
+                    index
+                    for index, (first, second) in enumerate(lexicon.pairs)
+                    if first in positions
+                    and second in positions
+                    and _nearest(positions[first], positions[second]) <= lexicon.combinations[index].window
+                ]
+            )
+        combinations = {index for indices in formed for index in indices}
         counted = {
-            concept
-            for concept in present
-            if (not lexicon.needs[concept] or lexicon.needs[concept] & present)
-            and not lexicon.unless[concept] & present
+            c
+            for c in usable
+            if not lexicon.unless[c] & present and not lexicon.unless_combinations[c] & combinations
         }
         evidence: list[Evidence] = []
         raw = 0.0
-        for field, hits, emphasis in zones:
+        for (field, _, emphasis), positions, indices in zip(zones, placed, formed, strict=True):
             before, mark = raw, len(evidence)
-            if not hits:
-                continue
-            positions: dict[int, list[int]] = {}
-            for position, concept in hits:
-                if concept in counted:
-                    positions.setdefault(concept, []).append(position)
             for concept, found in positions.items():
+                if concept not in counted:
+                    continue
                 weight = lexicon.concepts[concept].weight * emphasis * repeat_factor(len(found))
                 if not weight:
                     continue  # a concept that only places words for combinations ("change verbs")
                 raw += weight
                 evidence.append(Evidence(lexicon.concepts[concept].name, field, round(weight, 3), len(found)))
-            for combo, (first, second) in zip(lexicon.combinations, lexicon.pairs, strict=True):
-                if (
-                    first in positions
-                    and second in positions
-                    and _nearest(positions[first], positions[second]) <= combo.window
-                ):
-                    weight = combo.weight * emphasis
-                    raw += weight
-                    evidence.append(Evidence(combo.name, field, round(weight, 3)))
+            for index in indices:
+                weight = lexicon.combinations[index].weight * emphasis
+                raw += weight
+                evidence.append(Evidence(lexicon.combinations[index].name, field, round(weight, 3)))
             if field == "body" and raw - before > scoring.deep_cap:
                 # The deep body alone never decides (see Scoring.deep_cap); its evidence is scaled down
                 # with it, so the evidence still adds up to the score.
