@@ -107,6 +107,36 @@ def test_needs_and_combinations_apply_only_together() -> None:
     assert {e.phrase for e in together.evidence} == {"dumping", "imports", "both"}
 
 
+def test_unless_lifts_a_concept_when_a_named_concept_or_combination_occurs() -> None:
+    c = lexicon(
+        {"name": "grain", "weight": -1.0, "terms": ["wheat"], "unless": ["tariffs", "ban + exports"]},
+        {"name": "tariffs", "weight": 3.0, "terms": ["tariffs"]},
+        {"name": "ban", "weight": 0.5, "terms": ["bans"]},
+        {"name": "exports", "weight": 0.5, "terms": ["exports"]},
+        combinations=({"name": "ban + exports", "concepts": ["ban", "exports"], "weight": 2.0, "window": 2},),
+    )
+
+    def phrases(text: str) -> set[str]:
+        return {e.phrase for e in c.classify("", text).evidence}
+
+    assert "grain" in phrases("Wheat prices rose.")
+    assert "grain" not in phrases("Wheat tariffs rose.")
+    assert "grain" not in phrases("India bans wheat exports.")
+    assert "grain" in phrases("India bans smoking. Wheat exports rose.")
+
+
+def test_a_combination_counts_where_its_concepts_stand_within_its_window() -> None:
+    c = lexicon(
+        {"name": "ban", "weight": 0.5, "terms": ["bans"]},
+        {"name": "exports", "weight": 0.5, "terms": ["exports"]},
+        combinations=({"name": "both", "concepts": ["ban", "exports"], "weight": 2.0, "window": 3},),
+    )
+    near = c.classify("", "India bans rice exports.")
+    far = c.classify("", "India bans smoking in public places; its exports rose.")
+    assert ("both", "lede") in {(e.phrase, e.field) for e in near.evidence}
+    assert "both" not in {e.phrase for e in far.evidence}
+
+
 def test_lede_evidence_keeps_its_weight_and_deep_body_evidence_fades_with_length() -> None:
     c = lexicon({"name": "tariffs", "weight": 3.0, "terms": ["tariffs"]})
     lede = "New tariffs announced. "
@@ -153,6 +183,23 @@ def test_lede_evidence_keeps_its_weight_and_deep_body_evidence_fades_with_length
                 "concept": [{"name": "a", "weight": 1, "terms": ["x"], "needs": ["z"]}],
             },
             "needs unknown",
+        ),
+        (
+            {
+                "version": "x",
+                "scoring": SCORING,
+                "concept": [{"name": "a", "weight": 1, "terms": ["x"], "unless": ["z"]}],
+            },
+            "unless names unknown",
+        ),
+        (
+            {
+                "version": "x",
+                "scoring": SCORING,
+                "concept": [{"name": "a", "weight": 1, "terms": ["x"]}],
+                "combination": [{"name": "c", "concepts": ["a", "a", "a"], "weight": 1}],
+            },
+            "pairs exactly two",
         ),
     ],
 )
