@@ -50,7 +50,8 @@ class Concept:
 @dataclass(frozen=True)
 class Combination:
     """Extra weight when two concepts occur close together: "curbs" beside "exports" is a trade measure,
-    the same two words three paragraphs apart are not. `window` is the most words allowed between them."""
+    the same two words three paragraphs apart are not. `window`: how many word positions apart their
+    matches may start (1 = adjacent), within one zone of the article."""
 
     name: str
     concepts: tuple[str, str]
@@ -81,7 +82,10 @@ class _Term:
 class Scoring:
     """How raw evidence becomes a score: where it sits (headline, lede, deep body) and the threshold.
 
-    The numbers live in the lexicon file's [scoring] table, with the measurements that chose them.
+    Emphasis per zone: `title_weight`, `lede_weight` for the body's first `lede_tokens` words, `focus` for
+    the rest (the deep body), whose total is capped at `deep_cap` so that it cannot reach `threshold` on
+    its own. A headline alone needs `title_threshold`. The numbers live in the lexicon file's [scoring]
+    table, with the measurements that chose them.
     """
 
     title_weight: float

@@ -131,7 +131,8 @@ class LexiconClassifier:
 
 
 def _nearest(first: list[int], second: list[int]) -> int:
-    """The fewest words between an occurrence of one concept and one of the other (both lists ascending)."""
+    """How close the nearest occurrences of two concepts stand, in word positions (1 = adjacent); both
+    lists ascending."""
     best = 1 << 30
     i = j = 0
     while i < len(first) and j < len(second):

@@ -45,6 +45,12 @@ TRADE_HEADLINES = [
     ("China lifts ban on Australian barley imports", "restriction + imports or exports"),
     ("Customs data show record Chinese exports in March", "customs and shipping"),
     ("China's imports of US soybeans jump after trade truce", "imports or exports + change"),
+    ("EU bans Russian oil imports in new sanctions package", "restriction + imports or exports"),
+    ("Ukraine and Turkey revive Black Sea grain deal", "transit of goods"),
+    ("China retaliates with levies on US farm goods", "duties on goods"),
+    ("Chipmaker barred from selling AI chips to China", "export controls"),
+    ("Seoul removes Tokyo from its export whitelist", "export controls"),
+    ("Online retailers hit by end of duty-free exemption", "de minimis"),
 ]
 
 # (headline, the false friend that must be named against it, or None when nothing trade-like is found)
@@ -76,6 +82,11 @@ FALSE_FRIEND_HEADLINES = [
     ("Pokemon trading card sells for record sum", "trading cards and games"),
     ("Court sanctions lawyer for fake citations", None),
     ("US budget deficit hits record", "budget deficits"),
+    ("Emissions trading prices hit record", "securities trading"),
+    ("Gold trades near record high", "securities trading"),
+    ("Horse-trading in parliament over the budget", "other trades and traders"),
+    ("Pay-TV group raises broadband and TV tariffs", "consumer prices and bills"),
+    ("Taxi fares and tariffs rise in Mumbai", "consumer prices and bills"),
 ]
 
 
