@@ -150,7 +150,7 @@ class _Measure:
 @dataclass(frozen=True)
 class _Place:
     code: str
-    kind: Literal["name", "demonym", "capital", "actor"]
+    kind: Literal["name", "demonym", "capital", "actor", "anaphor"]
     guarded: bool = False
 
 
@@ -165,6 +165,8 @@ class _Data:
     tariff_noun: re.Pattern[str]
     places: dict[str, _Place]
     place_re: re.Pattern[str]
+    blocs: frozenset[str]  # bloc codes ("EU", "MERCOSUR"): what "the bloc" can stand for
+    bloc_re: re.Pattern[str]  # the blocs' names, to follow which bloc an article last named
     products: dict[str, tuple[str, str]]  # folded words -> (product name, HS chapter)
     product_words: int  # the longest product name, in words
     codes: frozenset[str]
@@ -216,13 +218,14 @@ def _data() -> _Data:
                     places[name] = _Place(country.alpha_2, "name", guarded=True)
                 continue
             places.setdefault(name, _Place(country.alpha_2, "name"))
-    tables: list[tuple[str, Literal["name", "demonym", "capital", "actor"]]] = [
+    tables: list[tuple[str, Literal["name", "demonym", "capital", "actor", "anaphor"]]] = [
         ("names", "name"),
         ("blocs", "name"),
         ("blocs_demonym", "demonym"),
         ("demonyms", "demonym"),
         ("capitals", "capital"),
         ("actors", "actor"),
+        ("anaphors", "anaphor"),
     ]
     for table, kind in tables:
         for code, aliases in places_raw[table].items():
@@ -244,6 +247,7 @@ def _data() -> _Data:
             for form in _plural_forms(word.casefold()):
                 products.setdefault(form, (name, spec.get("hs", "")))
     codes = frozenset(p.code for p in places.values() if p.code)
+    bloc_names = sorted((a for aliases in places_raw["blocs"].values() for a in aliases), key=len, reverse=True)
     return _Data(
         version=str(raw["version"]),
         measures=measures,
@@ -254,6 +258,8 @@ def _data() -> _Data:
         tariff_noun=tariff_noun,
         places=places,
         place_re=place_re,
+        blocs=frozenset(places_raw["blocs"]),
+        bloc_re=re.compile(rf"(?<![\w-])(?:{'|'.join(re.escape(a) for a in bloc_names)})(?!\w)"),
         products=products,
         product_words=max(len(p.split()) for p in products),
         codes=codes,
@@ -381,7 +387,7 @@ class _Mention:
     role: Role
 
 
-def _mentions(sentence: str, trigger: tuple[int, int]) -> list[_Mention]:
+def _mentions(sentence: str, trigger: tuple[int, int], last_bloc: str | None = None) -> list[_Mention]:
     data = _data()
     found: list[_Mention] = []
     previous_role: Role | None = None
@@ -390,6 +396,10 @@ def _mentions(sentence: str, trigger: tuple[int, int]) -> list[_Mention]:
         place = data.places[m.group()]
         if not place.code:
             continue
+        if place.code in data.blocs and place.kind != "anaphor":
+            last_bloc = place.code
+        elif place.kind == "anaphor":
+            place = _Place(last_bloc or place.code, "name")  # "the bloc": the one named last
         before_words = _WORD_RE.findall(sentence[max(0, m.start() - 40) : m.start()])
         prev = before_words[-1].casefold() if before_words else ""
         if prev == "the" and len(before_words) > 1:
@@ -715,7 +725,17 @@ def _blank(match: re.Match[str]) -> str:
     return " " * len(match.group())
 
 
-def _candidate(sentence: str, order: int, base: date | None) -> _Candidate | None:
+def _last_bloc(sentence: str, last: str | None) -> str | None:
+    """The bloc a sentence names last (what a later "the bloc" stands for), else ``last``."""
+    data = _data()
+    for m in data.bloc_re.finditer(sentence):
+        last = data.places[m.group()].code
+    return last
+
+
+def _candidate(
+    sentence: str, order: int, base: date | None, last_bloc: str | None = None
+) -> _Candidate | None:
     data = _data()
     found = {a.casefold() for a in data.anchor_re.findall(sentence)}
     if not found or data.context_skip.search(sentence):
@@ -737,7 +757,7 @@ def _candidate(sentence: str, order: int, base: date | None) -> _Candidate | Non
     trigger = (m.start(), m.end())
     if _BACKGROUND_RE.search(clean[max(0, m.start() - 70) : m.start()]):
         return None  # "..., after the United States raised its tariffs": the cause, not the news
-    mentions = _mentions(clean, trigger)
+    mentions = _mentions(clean, trigger, last_bloc)
     actors = [x for x in mentions if x.role == "actor"]
     before = [x for x in actors if x.start < trigger[0]]
     implementer: list[str] = []
@@ -765,12 +785,12 @@ def _candidate(sentence: str, order: int, base: date | None) -> _Candidate | Non
         # A ruling is made by a panel, not a country: every party named is affected by it.
         partners = list(dict.fromkeys(implementer + partners))
         implementer = []
-    affected = []
-    for x in mentions:
-        if x.role in ("target", "partner") and x.code not in implementer and x.code not in affected:
-            if x.role == "partner" and x.code not in partners:
-                continue
-            affected.append(x.code)
+    # The other side: the parties named with the subject ("Britain and India signed") or after a partner
+    # word ("talks with Japan"), and those on the receiving end ("duties on Chinese steel").
+    wanted = set(partners) | {x.code for x in mentions if x.role == "target"}
+    if measure.name == "dispute_ruled":
+        wanted |= {x.code for x in mentions}  # "in a case brought by the EU": every party is affected
+    affected = list(dict.fromkeys(x.code for x in mentions if x.code in wanted and x.code not in implementer))
     rate_from, rate_to = (None, None) if measure.name in _NO_RATE else _rates(clean, trigger)
     announced, effective, _a, _e = _dates(clean, base)
     products = _products(clean)
@@ -939,6 +959,15 @@ def _fold_generic(events: list[_Candidate]) -> list[_Candidate]:
     return kept
 
 
+#: A wire dateline opening the body: "OTTAWA, Aug 26 (Reuters) - ", "NYON, Switzerland (AP) — ",
+#: "BEIJING, July 4 (Xinhua) -- ". Its date is the filing day and its place where the reporter sits: neither
+#: says when a measure was announced or who took it.
+_DATELINE_RE = re.compile(
+    r"^\s*[A-Z][A-Z.'’/ -]+[A-Z.](?:,\s*(?:[A-Z][a-z]{2,4}\.?\s\d{1,2}|[A-Z][\w.]*(?:\s[A-Z][\w.]*){0,2}))*"
+    r"(?:\s*\([A-Z][\w .-]{1,30}\))?\s*(?:--|—|–|-)\s+"
+)
+
+
 def extract_events(
     title: str, text: str, published: datetime | date | None = None, *, language: str | None = "en"
 ) -> tuple[TradeEvent, ...]:
@@ -952,8 +981,10 @@ def extract_events(
     if not _data().anchor_re.search(title) and not _data().anchor_re.search(text):
         return ()  # most trade articles name a measure; the rest cost one scan
     base = published.date() if isinstance(published, datetime) else published
+    text = _DATELINE_RE.sub("", text, count=1)
     candidates: list[_Candidate] = []
     order = 0
+    last_bloc: str | None = None
     for in_title, part in ((True, title), (False, text)):
         if not part:
             continue
@@ -961,7 +992,8 @@ def extract_events(
             order += 1
             if len(sentence) > 2000:
                 sentence = sentence[:2000]  # a run-on "sentence" (a table, a list) is not prose
-            cand = _candidate(sentence, order, base)
+            cand = _candidate(sentence, order, base, last_bloc)
+            last_bloc = _last_bloc(sentence, last_bloc)
             if (
                 cand is not None
                 and candidates
