@@ -28,7 +28,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
 from pathlib import Path
@@ -52,6 +52,9 @@ PRODUCTS_FILE = DATA / "event_products.toml"
 #: Rates further than this many characters from a duty word or the measure's own words are about
 #: something else in the sentence (a market move, a share of imports).
 RATE_REACH = 70
+#: Characters before a measure searched for a clause that makes it the cause of the news, not the news:
+#: "... since President Trump raised tariffs on Chinese imports to 145% and Beijing retaliated".
+BACKGROUND_REACH = 160
 #: Words before a date phrase searched for "take effect", "in force" (strong effective-date cues); the weak
 #: cues ("from", "starting") must stand right before it, since "imports from China on Monday" is no start.
 DATE_CUE_WORDS = 8
@@ -247,7 +250,9 @@ def _data() -> _Data:
             for form in _plural_forms(word.casefold()):
                 products.setdefault(form, (name, spec.get("hs", "")))
     codes = frozenset(p.code for p in places.values() if p.code)
-    bloc_names = sorted((a for aliases in places_raw["blocs"].values() for a in aliases), key=len, reverse=True)
+    bloc_names = sorted(
+        (a for aliases in places_raw["blocs"].values() for a in aliases), key=len, reverse=True
+    )
     return _Data(
         version=str(raw["version"]),
         measures=measures,
@@ -372,7 +377,11 @@ _TARGET_WORDS = _role_words("target_words")
 _PARTNER_WORDS = _role_words("partner_words")
 #: Nouns after a country name that make it the origin of goods: "U.S. imports", "EU farm goods".
 _TARGET_NOUNS = _role_words("target_nouns")
-_GROUP_GAP_RE = re.compile(r"^(?:,|and|&|, and)?(?:\s*(?:the|its))?(?:\s+[A-Z][\w-]*){0,3}$")
+#: What may stand between two names listed as one subject: "Britain and India", "the EU, Japan and Canada",
+#: "The European Free Trade Association and South American trade bloc Mercosur".
+_GROUP_GAP_RE = re.compile(
+    r"^(?:(?:, )?(?:and|&)(?:\s+[\w'’-]+){0,4}|(?:,|and|&|, and)?(?:\s*(?:the|its))?(?:\s+[A-Z][\w-]*){0,3})$"
+)
 _LOCATION_WORDS = _role_words("location_words")
 _ORIGIN_WORDS = _role_words("origin_words")
 _POSSESSIVE_RE = re.compile(r"^['’]s\b")
@@ -491,10 +500,11 @@ _SUBJECTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 # ------------------------------------------------------------------------------------------------ rates
 
 _NUM = r"(\d{1,3}(?:,\d{3})*(?:\.\d+)?)"
-_PCT = rf"{_NUM}\s*(?:%|per ?cent\b|percent\b)"
+_PCT = rf"{_NUM}\s*(?:%|per ?cent\b|percent\b|percentage points?\b)"
 _CURRENCY = r"(US\$|C\$|A\$|\$|€|£|¥)"
 _UNIT = (
-    r"(net tons?|metric tons?|tonnes?|tons?|kg|kilograms?|units?|vehicles?|containers?|barrels?|pairs?|TEUs?)"
+    r"(net tons?|metric tons?|tonnes?|tons?|kg|kilograms?|units?|vehicles?|containers?|barrels?|pairs?|TEUs?"
+    r"|parcels?|packages?|items?|voyages?|litres?|liters?)"
 )
 _RANGE_RE = re.compile(
     rf"\b(?:between {_NUM}\s*(?:%|per ?cent|percent)? and {_PCT}"
@@ -503,12 +513,30 @@ _RANGE_RE = re.compile(
     re.IGNORECASE,
 )
 _CHANGE_RE = re.compile(rf"{_PCT}(?: [\w-]+){{1,6}}? to {_PCT}", re.IGNORECASE)
-_FROM_TO_RE = re.compile(rf"\bfrom {_PCT} to {_PCT}|\bfrom {_NUM} to {_PCT}", re.IGNORECASE)
+_ZERO = r"(zero|nil)\b"
+_FROM_TO_RE = re.compile(
+    rf"\bfrom {_PCT} to {_PCT}|\bfrom {_NUM} to {_PCT}|\bfrom {_ZERO} to {_PCT}", re.IGNORECASE
+)
+#: "to 32% from as much as 64%", "to 3.5% of the customs value from 2%", "to 20% from zero".
 _TO_FROM_RE = re.compile(
-    rf"\bto {_PCT},? (?:up |down )?from {_PCT}|\bto {_PCT},? (?:up |down )?from {_NUM}\b", re.IGNORECASE
+    rf"\bto {_PCT}(?:,? (?:of|on) (?:the )?[\w-]+(?: [\w-]+){{0,2}})?,? (?:up |down )?from "
+    rf"(?:(?:as much as|as high as|up to|about|around|nearly|roughly) )?(?:{_PCT}|{_NUM}\b|{_ZERO})",
+    re.IGNORECASE,
 )
 _PCT_RE = re.compile(_PCT, re.IGNORECASE)
-_AMOUNT_RE = re.compile(rf"{_CURRENCY}\s?{_NUM}(?:\s?(?:a|per|/|for each|each)\s{_UNIT})?", re.IGNORECASE)
+#: Currencies written after the number ("400 yuan per net ton"), with the code where the word names one.
+_CURRENCY_WORDS = {
+    "yuan": "CNY", "renminbi": "CNY", "rupiah": "IDR", "euro": "EUR", "euros": "EUR", "yen": "JPY", "won": "KRW",
+    "ringgit": "MYR", "baht": "THB", "dong": "VND", "rand": "ZAR", "lira": "TRY", "reais": "BRL",
+    "roubles": "RUB", "rubles": "RUB", "rupees": "rupees", "pesos": "pesos", "dollars": "dollars",
+}  # fmt: skip
+_CURRENCY_WORD = r"(" + "|".join(_CURRENCY_WORDS) + r")"
+#: A duty amount per unit: "$50 per net ton", "400 yuan ($56) per net ton", "2 euros on each small parcel".
+_AMOUNT_RE = re.compile(
+    rf"(?:{_CURRENCY}\s?{_NUM}|{_NUM}\s?{_CURRENCY_WORD}\b)(?:\s?\([^)]{{1,20}}\))?"
+    rf"(?:\s?(?:a|an|per|/|for each|each|on each)\s(?:(?!per\b)[\w-]+\s)?{_UNIT})?",
+    re.IGNORECASE,
+)
 #: Words right before a number that make it a change or a market move, not a duty rate.
 _NOT_RATE_BEFORE = re.compile(
     r"\b(?:by|fell|fall|falls|rose|rise|rises|dropped|drop|drops|grew|grow|gained|lost|down|up|jumped|"
@@ -523,7 +551,7 @@ _CURRENCY_NAMES = {"US$": "USD", "$": "USD", "C$": "CAD", "A$": "AUD", "€": "E
 
 
 def _num(text: str) -> float:
-    return float(text.replace(",", ""))
+    return 0.0 if text.casefold() in ("zero", "nil") else float(text.replace(",", ""))
 
 
 def _near_duty(sentence: str, start: int, end: int, trigger: tuple[int, int]) -> bool:
@@ -561,16 +589,29 @@ def _rates(sentence: str, trigger: tuple[int, int]) -> tuple[Rate | None, Rate |
             continue
         if _near_duty(sentence, m.start(), m.end(), trigger):
             return None, Rate(_num(m.group(1)))
-    for m in _AMOUNT_RE.finditer(sentence):
-        if m.group(3) is None:
-            continue  # "$2 billion of goods" is trade value, not a duty: a duty amount is per unit
+    amounts = [m for m in _AMOUNT_RE.finditer(sentence) if m.group(5) is not None]
+    # (No unit: "$2 billion of goods" is trade value, not a duty; a duty amount is per unit.)
+    for i, m in enumerate(amounts):
         if _NOT_RATE_BEFORE.search(sentence[max(0, m.start() - 20) : m.start()]):
             continue
         if _near_duty(sentence, m.start(), m.end(), trigger):
-            currency = _CURRENCY_NAMES.get(m.group(1), m.group(1))
-            unit = re.sub(r"s$", "", m.group(3).casefold()) if m.group(3).casefold() != "kg" else "kg"
-            return None, Rate(_num(m.group(2)), unit=f"{currency}/{unit}")
+            nxt = amounts[i + 1] if i + 1 < len(amounts) else None
+            if nxt is not None and re.fullmatch(r",? (?:up |down )?from ", sentence[m.end() : nxt.start()]):
+                return _amount(nxt), _amount(m)  # "to $375 a tonne from $175 a tonne"
+            if nxt is not None and re.fullmatch(r" to ", sentence[m.end() : nxt.start()]):
+                return _amount(m), _amount(nxt)  # "from $175 a tonne to $375 a tonne"
+            return None, _amount(m)
     return None, None
+
+
+def _amount(m: re.Match[str]) -> Rate:
+    if m.group(1):
+        currency, value = _CURRENCY_NAMES.get(m.group(1), m.group(1)), m.group(2)
+    else:
+        currency, value = _CURRENCY_WORDS[m.group(4).casefold()], m.group(3)
+    unit = m.group(5).casefold()
+    unit = unit if unit == "kg" else re.sub(r"s$", "", unit)
+    return Rate(_num(value), unit=f"{currency}/{unit}")
 
 
 # ------------------------------------------------------------------------------------------------ dates
@@ -600,6 +641,12 @@ _EFFECTIVE_AFTER_RE = re.compile(
     r"(?:effect|into force|into effect)",
     re.IGNORECASE,
 )
+#: Words after which a date says when something was said, whatever came before them ("... with immediate
+#: effect, the ministry said in a notification late on Friday").
+_REPORT_WORDS = frozenset(
+    {"said", "says", "announced", "told", "stated", "confirmed", "declared", "added", "statement",
+     "notification", "announcement", "reported", "wrote", "showed", "immediately", "immediate"}
+)  # fmt: skip
 _PAST_EFFECT_RE = re.compile(r"\b(?:took|came|went|entered|kicked|started|began|applied)\b", re.IGNORECASE)
 _PLAN_CUE_RE = re.compile(
     r"\b(?:will|would|expected|scheduled|set to|due|plans?|planned|next|meet|meeting|visit|until|through"
@@ -667,6 +714,12 @@ def _dates(sentence: str, base: date | None) -> tuple[date | None, date | None, 
             continue  # "from February 15 to June 30": the end of a period
         previous_end = m.end()
         before_words = _WORD_RE.findall(sentence[max(0, m.start() - 80) : m.start()])[-DATE_CUE_WORDS:]
+        for k in range(len(before_words) - 1, -1, -1):
+            if before_words[k].casefold() in _REPORT_WORDS:
+                # "effective immediately, Trudeau said on Tuesday": the cue is spent before the date, which
+                # says when it was said.
+                before_words = before_words[k + 1 :]
+                break
         before = " ".join(before_words)
         after = sentence[m.end() : m.end() + 60]
         weak = _WEAK_CUE_RE.search(" ".join(before_words[-DATE_WEAK_CUE_WORDS:]))
@@ -716,6 +769,20 @@ _SUBJECT_MEASURES = _BILATERAL | {"retaliation"}
 
 
 #: A measure in a clause that gives a reason or a time ("after the US raised tariffs") is background.
+#: A clause after the measure that gives its cause, setting or company: "..., amid U.S. tariff hikes",
+#: "... in the face of sweeping U.S. tariffs", "..., as the country seeks to avoid U.S. tariffs".
+_ASIDE_RE = re.compile(
+    r"(?:,\s*|\s)(?:amid|after|following|since|because|despite|even as|in the face of|as part of|the latest)\b"
+    r"|,\s*(?:as|while|joining|seeking|hoping)\b|\bas the\b",
+    re.IGNORECASE,
+)
+_CLAUSE_BREAK_RE = re.compile(r"[,;:—–(]|\b(?:that|which|who|after|because|but|although|while|when)\b")
+#: "had ordered", "had already imposed" right before the measure, unless reported ("said it had launched").
+_PAST_PERFECT_RE = re.compile(
+    r"^(?:(?!\b(?:said|says|announced|confirmed|told|stated|added)\b).)*\bhad(?: (?:been|already|previously|long|"
+    r"also|first|earlier))?\s+$",
+    re.IGNORECASE | re.DOTALL,
+)
 _BACKGROUND_RE = re.compile(
     r"\b(?:after|since|because|following|amid|before|when)\b[^,;:—–]*$", re.IGNORECASE
 )
@@ -738,7 +805,7 @@ def _candidate(
 ) -> _Candidate | None:
     data = _data()
     found = {a.casefold() for a in data.anchor_re.findall(sentence)}
-    if not found or data.context_skip.search(sentence):
+    if not found:
         return None
     clean, blanked = data.false_friends.subn(_blank, sentence)
     if blanked:
@@ -755,9 +822,23 @@ def _candidate(
     else:
         return None
     trigger = (m.start(), m.end())
-    if _BACKGROUND_RE.search(clean[max(0, m.start() - 70) : m.start()]):
+    for skip in data.context_skip.finditer(sentence):
+        if skip.start() < trigger[1] or not _CLAUSE_BREAK_RE.search(sentence, trigger[1], skip.start()):
+            # "could impose", "denied it would ban", "tariffs on pork were likely": said of the measure.
+            # ("China imposed duties, which analysts said could hurt exports" still reports the duties.)
+            return None
+    before = clean[max(0, m.start() - BACKGROUND_REACH) : m.start()]
+    if _BACKGROUND_RE.search(before):
         return None  # "..., after the United States raised its tariffs": the cause, not the news
+    if _PAST_PERFECT_RE.search(before):
+        return None  # "Brazil had exempted electric cars from import duties": what came before the news
     mentions = _mentions(clean, trigger, last_bloc)
+    if measure.name != "retaliation":
+        # "..., amid U.S. tariff hikes": a clause after the measure that gives its cause or setting names
+        # parties of another story. (Retaliation names the one it answers in just such a clause.)
+        aside = _ASIDE_RE.search(clean, trigger[1])
+        if aside is not None:
+            mentions = [x for x in mentions if x.start < aside.start()]
     actors = [x for x in mentions if x.role == "actor"]
     before = [x for x in actors if x.start < trigger[0]]
     implementer: list[str] = []
@@ -822,31 +903,116 @@ def _candidate(
     )
 
 
+_MEASURE_NOUNS = (
+    r"(?:duty|duties|tariffs?|levy|levies|rates?|measures?|controls|restrictions|ban|fees?|charges|quotas?|"
+    r"rules?|sanctions|deal|agreement|pact|surtax(?:es)?|surcharges?|increases?|hikes?|cuts?|reductions?|"
+    r"curbs?|limits?|caps?)"
+)
+_GENERIC_NOUNS = r"(?:changes?|decision|move|decree|order|orders|regulation|list|step|steps|policy|ruling)"
 #: A sentence that goes on about the measure just reported: "The duties take effect on Thursday."
 _CONTINUATION_RE = re.compile(
     r"^(?:The|These|Those|Its|Their|Such)\s+(?:new\s+|higher\s+|provisional\s+|definitive\s+|additional\s+|"
-    r"extra\s+|\w+\s+)?(?:duty|duties|tariffs?|levy|levies|rates?|measures?|controls|restrictions|ban|fees?|"
-    r"charges|quotas?|rules?|sanctions|deal|agreement|pact|surtax)\b",
+    rf"extra\s+|\w+\s+)?{_MEASURE_NOUNS}\b",
+    re.IGNORECASE,
+)
+#: ... or about the decision that took it: "The decision will take effect within 30 days." (dates only: "the
+#: move sent futures up 5%" is no rate).
+_CONTINUATION_DATES_RE = re.compile(
+    rf"^(?:The|These|Those|Its|Their|This|That)\s+(?:\w+\s+)?{_GENERIC_NOUNS}\b", re.IGNORECASE
+)
+#: ... or says when it takes effect with the measure further in: "The ministry said the rules, most of which
+#: take effect on Dec. 1, ..." (the effective date only).
+_REFERENCE_RE = re.compile(
+    rf"\b(?:the|these|those|its|their|such)\s+(?:[\w-]+\s+){{0,2}}(?:{_MEASURE_NOUNS}|{_GENERIC_NOUNS})\b",
+    re.IGNORECASE,
+)
+_TAKES_EFFECT_RE = re.compile(
+    r"\b(?:take|takes|took|taking|come|comes|came|go|goes|went|enter|enters|entered) (?:effect|into force|into "
+    r"effect)|\beffective (?:from|on|as of)\b",
     re.IGNORECASE,
 )
 
 
-def _continue(last: _Candidate, sentence: str, base: date | None) -> None:
-    """Take the dates and rate of a continuation sentence into the event it continues."""
+def _continue(group: Sequence[_Candidate], sentence: str, base: date | None) -> None:
+    """Take the dates and rate of a continuation sentence into the events of the sentence it continues."""
     m = _CONTINUATION_RE.match(sentence)
-    if m is None or _data().context_skip.search(sentence):
+    dates_only = effective_only = False
+    if m is None:
+        m = _CONTINUATION_DATES_RE.match(sentence)
+        dates_only = True
+    if m is None:
+        if not (_TAKES_EFFECT_RE.search(sentence) and _REFERENCE_RE.search(sentence)):
+            return
+        effective_only = True
+    if _data().context_skip.search(sentence):
         return
     announced, effective, _a, _e = _dates(sentence, base)
-    rate_from, rate_to = (None, None) if last.measure in _NO_RATE else _rates(sentence, (m.start(), m.end()))
-    if effective is not None and last.effective is None:
-        last.effective = effective
-        last.evidence.setdefault("effective", sentence)
-    if announced is not None and last.announced is None:
-        last.announced = announced
-        last.evidence.setdefault("announced", sentence)
-    if rate_to is not None and (last.rate_to is None or last.in_title):
-        last.rate_from, last.rate_to = rate_from, rate_to
-        last.evidence["rate"] = sentence
+    for last in group:
+        if effective is not None and last.effective is None:
+            last.effective = effective
+            last.evidence.setdefault("effective", sentence)
+        if effective_only:
+            continue
+        if announced is not None and last.announced is None:
+            last.announced = announced
+            last.evidence.setdefault("announced", sentence)
+        if dates_only or m is None or last.measure in _NO_RATE:
+            continue
+        rate_from, rate_to = _rates(sentence, (m.start(), m.end()))
+        if rate_to is not None and (last.rate_to is None or last.in_title):
+            last.rate_from, last.rate_to = rate_from, rate_to
+            last.evidence["rate"] = sentence
+
+
+#: Trade-defence instruments imposed together: "final anti-dumping and countervailing duties" is two events.
+_REMEDIES = ("anti_dumping", "countervailing_duty", "safeguard")
+#: Where one sentence reports two sides' measures: "The US will cut ... to 30%, while China will cut ...".
+_CLAUSE_RE = re.compile(r",\s+(?:while|whereas)\s+|;\s+")
+
+
+def _sentence_candidates(
+    sentence: str, order: int, base: date | None, last_bloc: str | None
+) -> list[_Candidate]:
+    """The events of one sentence: usually none or one; one per clause when its clauses report each their
+    own measure; one per trade-defence instrument when several are named together."""
+    clauses = _CLAUSE_RE.split(sentence)
+    if len(clauses) > 1:
+        found = [_candidates(clause, order, base, last_bloc) for clause in clauses]
+        if sum(1 for f in found if f) > 1:
+            announced, effective, _a, _e = _dates(sentence, base)
+            out = [c for f in found for c in f]
+            for c in out:
+                c.evidence = dict.fromkeys(c.evidence, sentence)
+                if c.announced is None and announced is not None:
+                    c.announced = announced
+                    c.evidence["announced"] = sentence
+                if c.effective is None and effective is not None:
+                    c.effective = effective
+                    c.evidence["effective"] = sentence
+            return out
+    return _candidates(sentence, order, base, last_bloc)
+
+
+def _candidates(sentence: str, order: int, base: date | None, last_bloc: str | None) -> list[_Candidate]:
+    first = _candidate(sentence, order, base, last_bloc)
+    if first is None:
+        return []
+    out = [first]
+    if first.measure in _REMEDIES:
+        data = _data()
+        clean = data.false_friends.sub(_blank, sentence)
+        for measure in data.measures:
+            if measure.name in _REMEDIES and measure.name != first.measure and measure.pattern.search(clean):
+                out.append(
+                    replace(
+                        first,
+                        measure=measure.name,
+                        rate_from=None,
+                        rate_to=None,
+                        evidence=dict(first.evidence),
+                    )
+                )
+    return out
 
 
 @lru_cache(maxsize=1024)
@@ -983,6 +1149,7 @@ def extract_events(
     base = published.date() if isinstance(published, datetime) else published
     text = _DATELINE_RE.sub("", text, count=1)
     candidates: list[_Candidate] = []
+    group: list[_Candidate] = []  # the events of the last sentence that reported any
     order = 0
     last_bloc: str | None = None
     for in_title, part in ((True, title), (False, text)):
@@ -992,20 +1159,22 @@ def extract_events(
             order += 1
             if len(sentence) > 2000:
                 sentence = sentence[:2000]  # a run-on "sentence" (a table, a list) is not prose
-            cand = _candidate(sentence, order, base, last_bloc)
+            cands = _sentence_candidates(sentence, order, base, last_bloc)
             last_bloc = _last_bloc(sentence, last_bloc)
             if (
-                cand is not None
+                cands
                 and candidates
-                and not (cand.implementer or cand.affected or cand.products)
+                and not any(c.implementer or c.affected or c.products for c in cands)
                 and _CONTINUATION_RE.match(sentence)
             ):
-                cand = None  # "The duties will take effect from March 7": more about the last one
-            if cand is not None:
-                cand.in_title = in_title
-                candidates.append(cand)
-            elif candidates and not in_title:
-                _continue(candidates[-1], sentence, base)
+                cands = []  # "The duties will take effect from March 7": more about the last one
+            if cands:
+                for cand in cands:
+                    cand.in_title = in_title
+                candidates.extend(cands)
+                group = cands
+            elif group and not in_title:
+                _continue(group, sentence, base)
     return tuple(_event(c) for c in _combine(candidates))
 
 
