@@ -148,6 +148,7 @@ class _Measure:
     label: str
     pattern: re.Pattern[str]
     anchors: frozenset[str]
+    requires: re.Pattern[str] | None = None  # also needed somewhere in the sentence (its trade context)
 
 
 @dataclass(frozen=True)
@@ -165,6 +166,8 @@ class _Data:
     anchor_re: re.Pattern[str]
     false_friends: re.Pattern[str]
     context_skip: re.Pattern[str]
+    context_past: re.Pattern[str]
+    context_future: re.Pattern[str]
     tariff_noun: re.Pattern[str]
     places: dict[str, _Place]
     place_re: re.Pattern[str]
@@ -194,6 +197,7 @@ def _data() -> _Data:
             m["label"],
             re.compile("|".join(f"(?:{_expand(p, macros)})" for p in m["patterns"]), re.IGNORECASE),
             frozenset(a.casefold() for a in m["anchors"]),
+            re.compile(_expand(m["requires"], macros), re.IGNORECASE) if "requires" in m else None,
         )
         for m in raw["measure"]
     )
@@ -260,6 +264,8 @@ def _data() -> _Data:
         anchor_re=anchor_re,
         false_friends=false_friends,
         context_skip=context_skip,
+        context_past=re.compile("|".join(f"(?:{p})" for p in raw["context"]["past"]), re.IGNORECASE),
+        context_future=re.compile(raw["context"]["future"], re.IGNORECASE),
         tariff_noun=tariff_noun,
         places=places,
         place_re=place_re,
@@ -421,6 +427,10 @@ def _mentions(sentence: str, trigger: tuple[int, int], last_bloc: str | None = N
         nxt = after_words[0].casefold() if after_words else ""
         if place.guarded and not (possessive or prev in _TARGET_WORDS | _PARTNER_WORDS):
             continue
+        if place.kind == "actor" and found and re.fullmatch(r"(?:['’]s)?\s+", sentence[previous_end : m.start()]):
+            continue  # "Brazil's Congress", "Mexican Senate": the institution of the country just named
+        if prev == "of" and place.kind != "demonym":
+            continue  # "the invasion of Ukraine", "the people of Taiwan": a name in passing, not a party
         if prev in _LOCATION_WORDS:
             prev2 = before_words[-2].casefold() if len(before_words) > 1 else ""
             if prev != "in" or prev2 not in _ORIGIN_WORDS:
@@ -773,18 +783,19 @@ _SUBJECT_MEASURES = _BILATERAL | {"retaliation"}
 #: "... in the face of sweeping U.S. tariffs", "..., as the country seeks to avoid U.S. tariffs".
 _ASIDE_RE = re.compile(
     r"(?:,\s*|\s)(?:amid|after|following|since|because|despite|even as|in the face of|as part of|the latest)\b"
-    r"|,\s*(?:as|while|joining|seeking|hoping)\b|\bas the\b",
+    r"|,\s*(?:as|while|joining|seeking|hoping)\b|\bas (?:the|it|they|he|she)\b"
+    r"|,\s*(?:a|in a) (?:move|blow|boost|win|setback|step|sign|decision|response)\b"
+    r"|\b(?:responding|in response|reacting|in reaction|retaliating) (?:to|against)\b",
     re.IGNORECASE,
 )
 _CLAUSE_BREAK_RE = re.compile(r"[,;:—–(]|\b(?:that|which|who|after|because|but|although|while|when)\b")
 #: "had ordered", "had already imposed" right before the measure, unless reported ("said it had launched").
 _PAST_PERFECT_RE = re.compile(
-    r"^(?:(?!\b(?:said|says|announced|confirmed|told|stated|added)\b).)*\bhad(?: (?:been|already|previously|long|"
-    r"also|first|earlier))?\s+$",
+    r"^(?:(?!\b(?:said|says|announced|confirmed|told|stated|added)\b).)*\bhad(?: [\w-]+){0,2}\s+$",
     re.IGNORECASE | re.DOTALL,
 )
 _BACKGROUND_RE = re.compile(
-    r"\b(?:after|since|because|following|amid|before|when)\b[^,;:—–]*$", re.IGNORECASE
+    r"\b(?:after|since|because|following|amid|before|when|even as|despite)\b[^,;:—–]*$", re.IGNORECASE
 )
 
 
@@ -817,12 +828,22 @@ def _candidate(
         if measure.anchors.isdisjoint(present):
             continue
         m = measure.pattern.search(clean)
-        if m is not None:
+        if m is not None and (measure.requires is None or measure.requires.search(clean)):
             break
     else:
         return None
+    for rival_name in _YIELDS_TO_EARLIER.get(measure.name, ()):
+        rival = next(x for x in data.measures if x.name == rival_name)
+        r = rival.pattern.search(clean, 0, m.start())
+        if r is not None and r.end() <= m.start():
+            # "raised tariffs on aluminum ... and ended duty-free quotas for steel": the first verb is the news
+            measure, m = rival, r
+            break
     trigger = (m.start(), m.end())
-    for skip in data.context_skip.finditer(sentence):
+    skips = list(data.context_skip.finditer(sentence))
+    if not data.context_future.search(sentence):
+        skips += data.context_past.finditer(sentence)
+    for skip in skips:
         if skip.start() < trigger[1] or not _CLAUSE_BREAK_RE.search(sentence, trigger[1], skip.start()):
             # "could impose", "denied it would ban", "tariffs on pork were likely": said of the measure.
             # ("China imposed duties, which analysts said could hurt exports" still reports the duties.)
@@ -964,6 +985,8 @@ def _continue(group: Sequence[_Candidate], sentence: str, base: date | None) -> 
             last.evidence["rate"] = sentence
 
 
+#: A quota named after a tariff change in the same sentence is part of it, not the news.
+_YIELDS_TO_EARLIER = {"quota": ("tariff_increase", "tariff_decrease")}
 #: Trade-defence instruments imposed together: "final anti-dumping and countervailing duties" is two events.
 _REMEDIES = ("anti_dumping", "countervailing_duty", "safeguard")
 #: Where one sentence reports two sides' measures: "The US will cut ... to 30%, while China will cut ...".
@@ -1092,9 +1115,20 @@ _TARIFF_LIKE = (
 )
 
 
+#: Bans and controls a sanctions package includes ("including a ban on imports of Russian aluminium").
+_SANCTION_PARTS = ("import_ban", "export_ban", "export_control")
+
+
 def _fold_generic(events: list[_Candidate]) -> list[_Candidate]:
     kept: list[_Candidate] = []
     for event in events:
+        if event.measure in _SANCTION_PARTS:
+            package = next(
+                (e for e in events if e.measure == "sanctions" and e.implementer == event.implementer), None
+            )
+            if package is not None and event.implementer:
+                _merge(package, event)
+                continue
         if event.measure in ("tariff_increase", "tariff_decrease"):
             host = next(
                 (
