@@ -522,7 +522,8 @@ _RANGE_RE = re.compile(
     rf"|(?:of|from) {_NUM}\s*(?:%|per ?cent|percent)? to {_PCT}(?! from))",
     re.IGNORECASE,
 )
-_CHANGE_RE = re.compile(rf"{_PCT}(?: [\w-]+){{1,6}}? to {_PCT}", re.IGNORECASE)
+#: "halve its 150% tariff on whisky to 75%" (but "120% and on alcoholic drinks to 140%" is a list).
+_CHANGE_RE = re.compile(rf"{_PCT}(?: (?!(?:and|or|but|while)\b)[\w-]+){{1,6}}? to {_PCT}", re.IGNORECASE)
 _ZERO = r"(zero|nil)\b"
 _FROM_TO_RE = re.compile(
     rf"\bfrom {_PCT} to {_PCT}|\bfrom {_NUM} to {_PCT}|\bfrom {_ZERO} to {_PCT}", re.IGNORECASE
@@ -881,7 +882,7 @@ def _candidate(
             implementer = codes
     elif actors:
         implementer = [actors[0].code]
-    if not implementer and partners and measure.name in _BILATERAL:
+    if not implementer and partners and measure.name in ("agreement_signed", "agreement_negotiating"):
         implementer, partners = [partners[0]], partners[1:]
     if measure.name == "dispute_ruled":
         # A ruling is made by a panel, not a country: every party named is affected by it.
@@ -986,7 +987,10 @@ def _continue(group: Sequence[_Candidate], sentence: str, base: date | None) -> 
 
 
 #: A quota named after a tariff change in the same sentence is part of it, not the news.
-_YIELDS_TO_EARLIER = {"quota": ("tariff_increase", "tariff_decrease")}
+_YIELDS_TO_EARLIER = {
+    "quota": ("tariff_increase", "tariff_decrease"),
+    "tariff_decrease": ("tariff_increase",),  # "raises aluminum tariff to 25%, ends exemptions on steel"
+}
 #: Trade-defence instruments imposed together: "final anti-dumping and countervailing duties" is two events.
 _REMEDIES = ("anti_dumping", "countervailing_duty", "safeguard")
 #: Where one sentence reports two sides' measures: "The US will cut ... to 30%, while China will cut ...".
@@ -1124,9 +1128,14 @@ def _fold_generic(events: list[_Candidate]) -> list[_Candidate]:
     for event in events:
         if event.measure in _SANCTION_PARTS:
             package = next(
-                (e for e in events if e.measure == "sanctions" and e.implementer == event.implementer), None
+                (
+                    e
+                    for e in events
+                    if e.measure == "sanctions" and (e.implementer == event.implementer or not event.implementer)
+                ),
+                None,
             )
-            if package is not None and event.implementer:
+            if package is not None:
                 _merge(package, event)
                 continue
         if event.measure in ("tariff_increase", "tariff_decrease"):
