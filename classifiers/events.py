@@ -208,7 +208,7 @@ def _data() -> _Data:
     )
     context_skip = re.compile("|".join(f"(?:{p})" for p in raw["context"]["skip"]), re.IGNORECASE)
     tariff_noun = re.compile(
-        r"\b(?:" + macros["TARIFF"] + r"|rates?|margins?|fees?|charges?)\b", re.IGNORECASE
+        r"\b(?:" + macros["TARIFF"] + r"|rates?|margins?|fees?|charges?|deposits?)\b", re.IGNORECASE
     )
 
     places_raw = tomllib.loads(PLACES_FILE.read_text(encoding="utf-8"))
@@ -427,7 +427,11 @@ def _mentions(sentence: str, trigger: tuple[int, int], last_bloc: str | None = N
         nxt = after_words[0].casefold() if after_words else ""
         if place.guarded and not (possessive or prev in _TARGET_WORDS | _PARTNER_WORDS):
             continue
-        if place.kind == "actor" and found and re.fullmatch(r"(?:['’]s)?\s+", sentence[previous_end : m.start()]):
+        if (
+            place.kind == "actor"
+            and found
+            and re.fullmatch(r"(?:['’]s)?\s+", sentence[previous_end : m.start()])
+        ):
             continue  # "Brazil's Congress", "Mexican Senate": the institution of the country just named
         if prev == "of" and place.kind != "demonym":
             continue  # "the invasion of Ukraine", "the people of Taiwan": a name in passing, not a party
@@ -439,6 +443,15 @@ def _mentions(sentence: str, trigger: tuple[int, int], last_bloc: str | None = N
         if place.kind == "capital" and after[:1] == " " and after[1:2].isupper():
             continue  # part of a longer name: "Washington Post", "Beijing Capital"
         role = _role(place, prev, nxt, possessive, m.start(), trigger)
+        if (
+            role == "actor"
+            and possessive
+            and nxt not in _ACTOR_NOUNS
+            and after_words
+            and after_words[0][:1].isupper()
+            and any(x.role == "actor" for x in found)
+        ):
+            role = "target"  # "Taiwan has added China's Huawei to its list": the company's country
         if prev == "and" and previous_role in ("target", "partner") and m.start() - previous_end < 40:
             role = previous_role  # a list: "on China and Mexico", "between the US and Japan"
         if prev in ("and", "or") and previous_role == "actor" and m.start() - previous_end < 12:
@@ -522,6 +535,11 @@ _RANGE_RE = re.compile(
     rf"|(?:of|from) {_NUM}\s*(?:%|per ?cent|percent)? to {_PCT}(?! from))",
     re.IGNORECASE,
 )
+_PHASED_RE = re.compile(
+    rf"\b(?:starting|beginning|initially) at {_PCT},?(?: and)? (?:\w+ )?"
+    rf"(?:rising|increasing|climbing|going up) to {_PCT}",
+    re.IGNORECASE,
+)
 #: "halve its 150% tariff on whisky to 75%" (but "120% and on alcoholic drinks to 140%" is a list).
 _CHANGE_RE = re.compile(rf"{_PCT}(?: (?!(?:and|or|but|while)\b)[\w-]+){{1,6}}? to {_PCT}", re.IGNORECASE)
 _ZERO = r"(zero|nil)\b"
@@ -535,12 +553,8 @@ _TO_FROM_RE = re.compile(
     re.IGNORECASE,
 )
 _PCT_RE = re.compile(_PCT, re.IGNORECASE)
-#: Currencies written after the number ("400 yuan per net ton"), with the code where the word names one.
-_CURRENCY_WORDS = {
-    "yuan": "CNY", "renminbi": "CNY", "rupiah": "IDR", "euro": "EUR", "euros": "EUR", "yen": "JPY", "won": "KRW",
-    "ringgit": "MYR", "baht": "THB", "dong": "VND", "rand": "ZAR", "lira": "TRY", "reais": "BRL",
-    "roubles": "RUB", "rubles": "RUB", "rupees": "rupees", "pesos": "pesos", "dollars": "dollars",
-}  # fmt: skip
+#: Currencies written after the number ("400 yuan per net ton"): event_patterns.toml, [currencies].
+_CURRENCY_WORDS: dict[str, str] = tomllib.loads(PATTERNS_FILE.read_text(encoding="utf-8"))["currencies"]
 _CURRENCY_WORD = r"(" + "|".join(_CURRENCY_WORDS) + r")"
 #: A duty amount per unit: "$50 per net ton", "400 yuan ($56) per net ton", "2 euros on each small parcel".
 _AMOUNT_RE = re.compile(
@@ -590,6 +604,9 @@ def _rates(sentence: str, trigger: tuple[int, int]) -> tuple[Rate | None, Rate |
     if m and _near_duty(sentence, m.start(), m.end(), trigger):
         low, high = (g for g in m.groups() if g is not None)
         return None, Rate(_num(high), low=_num(low))
+    m = _PHASED_RE.search(sentence)  # "starting at 10% and rising to 35% by July 2026": the rate it reaches
+    if m and _near_duty(sentence, m.start(), m.end(), trigger):
+        return None, Rate(_num(m.group(2)))
     m = _CHANGE_RE.search(sentence)  # "halve its 150% tariff on whisky to 75%"
     if m and _near_duty(sentence, m.start(), m.end(), trigger):
         return Rate(_num(m.group(1))), Rate(_num(m.group(2)))
@@ -648,8 +665,10 @@ _WEAK_CUE_RE = re.compile(
 )
 _EFFECTIVE_AFTER_RE = re.compile(
     r"^[,\s]*(?:when|as|once)? ?(?:the )?(?:\w+ ){0,3}?"
-    r"(?:take|takes|took|came|come|comes|go|goes|went|enter|enters|entered) "
-    r"(?:effect|into force|into effect)",
+    r"(?:(?:take|takes|took|came|come|comes|go|goes|went|enter|enters|entered) "
+    r"(?:effect|into force|into effect)"
+    r"|(?:began|begins|begin|started|starts|start) (?:to )?"
+    r"(?:collect|charg|apply|levy|levi|impos|enforc)\w*)",
     re.IGNORECASE,
 )
 #: Words after which a date says when something was said, whatever came before them ("... with immediate
@@ -783,7 +802,8 @@ _SUBJECT_MEASURES = _BILATERAL | {"retaliation"}
 #: A clause after the measure that gives its cause, setting or company: "..., amid U.S. tariff hikes",
 #: "... in the face of sweeping U.S. tariffs", "..., as the country seeks to avoid U.S. tariffs".
 _ASIDE_RE = re.compile(
-    r"(?:,\s*|\s)(?:amid|after|following|since|because|despite|even as|in the face of|as part of|the latest)\b"
+    r"(?:,\s*|\s)(?:amid|after|following|since|because|despite|even as|in the face of|as part of"
+    r"|the latest)\b"
     r"|,\s*(?:as|while|joining|seeking|hoping)\b|\bas (?:the|it|they|he|she)\b"
     r"|,\s*(?:a|in a) (?:move|blow|boost|win|setback|step|sign|decision|response)\b"
     r"|\b(?:responding|in response|reacting|in reaction|retaliating) (?:to|against)\b",
@@ -837,7 +857,7 @@ def _candidate(
         rival = next(x for x in data.measures if x.name == rival_name)
         r = rival.pattern.search(clean, 0, m.start())
         if r is not None and r.end() <= m.start():
-            # "raised tariffs on aluminum ... and ended duty-free quotas for steel": the first verb is the news
+            # "raised tariffs on aluminum ... and ended duty-free quotas for steel": the first verb is news
             measure, m = rival, r
             break
     trigger = (m.start(), m.end())
@@ -849,10 +869,10 @@ def _candidate(
             # "could impose", "denied it would ban", "tariffs on pork were likely": said of the measure.
             # ("China imposed duties, which analysts said could hurt exports" still reports the duties.)
             return None
-    before = clean[max(0, m.start() - BACKGROUND_REACH) : m.start()]
-    if _BACKGROUND_RE.search(before):
+    preceding = clean[max(0, m.start() - BACKGROUND_REACH) : m.start()]
+    if _BACKGROUND_RE.search(preceding):
         return None  # "..., after the United States raised its tariffs": the cause, not the news
-    if _PAST_PERFECT_RE.search(before):
+    if _PAST_PERFECT_RE.search(preceding):
         return None  # "Brazil had exempted electric cars from import duties": what came before the news
     mentions = _mentions(clean, trigger, last_bloc)
     if measure.name != "retaliation":
@@ -949,8 +969,8 @@ _REFERENCE_RE = re.compile(
     re.IGNORECASE,
 )
 _TAKES_EFFECT_RE = re.compile(
-    r"\b(?:take|takes|took|taking|come|comes|came|go|goes|went|enter|enters|entered) (?:effect|into force|into "
-    r"effect)|\beffective (?:from|on|as of)\b",
+    r"\b(?:take|takes|took|taking|come|comes|came|go|goes|went|enter|enters|entered) "
+    r"(?:effect|into force|into effect)|\beffective (?:from|on|as of)\b",
     re.IGNORECASE,
 )
 
@@ -991,6 +1011,53 @@ _YIELDS_TO_EARLIER = {
     "quota": ("tariff_increase", "tariff_decrease"),
     "tariff_decrease": ("tariff_increase",),  # "raises aluminum tariff to 25%, ends exemptions on steel"
 }
+
+
+def _restate(group: Sequence[_Candidate], sentence: str, base: date | None) -> None:
+    """The lead under a headline tells the headline's news in other words ("China will require importers of
+    EU brandy to pay deposits of 30.6% to 39.0% from Oct. 11"): when it names one of the headline event's
+    parties but no measure of its own, its dates and rate complete the headline's events."""
+    data = _data()
+    codes = {data.places[m.group()].code for m in data.place_re.finditer(sentence)}
+    if not any(c in codes for e in group for c in (*e.implementer, *e.affected)):
+        return
+    if data.context_skip.search(sentence):
+        return
+    clean = data.false_friends.sub(_blank, sentence)
+    announced, effective, _a, _e = _dates(clean, base)
+    rate_from, rate_to = _rates(clean, (-RATE_REACH * 2, -RATE_REACH * 2))
+    for event in group:
+        if event.measure in _NO_RATE:
+            continue
+        for key, value in (("announced", announced), ("effective", effective)):
+            if value is not None and getattr(event, key) is None:
+                setattr(event, key, value)
+                event.evidence[key] = sentence
+        if rate_to is not None:
+            event.rate_from, event.rate_to = rate_from, rate_to
+            event.evidence["rate"] = sentence
+
+
+#: "Goods on the list include soybeans, motorcycles and orange juice": the goods of the measure just told.
+_LIST_CUE_RE = re.compile(
+    r"\b(?:include|includes|including|included|such as|covers?|covering|will face|faces?|affects?|affected|"
+    r"appl(?:y|ies) to)\b",
+    re.IGNORECASE,
+)
+
+
+def _list_products(group: Sequence[_Candidate], sentence: str) -> None:
+    """Products listed in a sentence after a measure's, when it names no other party or measure."""
+    if not _LIST_CUE_RE.search(sentence) or _data().place_re.search(sentence):
+        return
+    products = _products(sentence)
+    for event in group:
+        for product in products:
+            if product not in event.products:
+                event.products.append(product)
+                event.evidence.setdefault("products", sentence)
+
+
 #: Trade-defence instruments imposed together: "final anti-dumping and countervailing duties" is two events.
 _REMEDIES = ("anti_dumping", "countervailing_duty", "safeguard")
 #: Where one sentence reports two sides' measures: "The US will cut ... to 30%, while China will cut ...".
@@ -1131,7 +1198,8 @@ def _fold_generic(events: list[_Candidate]) -> list[_Candidate]:
                 (
                     e
                     for e in events
-                    if e.measure == "sanctions" and (e.implementer == event.implementer or not event.implementer)
+                    if e.measure == "sanctions"
+                    and (e.implementer == event.implementer or not event.implementer)
                 ),
                 None,
             )
@@ -1195,9 +1263,12 @@ def extract_events(
     group: list[_Candidate] = []  # the events of the last sentence that reported any
     order = 0
     last_bloc: str | None = None
+    title_sentences = 0
     for in_title, part in ((True, title), (False, text)):
         if not part:
             continue
+        if not in_title:
+            title_sentences = order
         for sentence in split_sentences(part):
             order += 1
             if len(sentence) > 2000:
@@ -1217,7 +1288,10 @@ def extract_events(
                 candidates.extend(cands)
                 group = cands
             elif group and not in_title:
+                if group[0].in_title and candidates[-1] is group[-1] and order == title_sentences + 1:
+                    _restate(group, sentence, base)
                 _continue(group, sentence, base)
+                _list_products(group, sentence)
     return tuple(_event(c) for c in _combine(candidates))
 
 
