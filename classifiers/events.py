@@ -178,6 +178,9 @@ class _Data:
     codes: frozenset[str]
 
 
+_ORIGIN_SUFFIX = r"-(?:made|built|owned|flagged|produced|manufactured|origin|sourced|grown|based)"
+
+
 def _expand(pattern: str, macros: dict[str, str]) -> str:
     for name, value in macros.items():
         pattern = pattern.replace("{" + name + "}", value)
@@ -245,7 +248,8 @@ def _data() -> _Data:
     alternatives = "|".join(re.escape(a) for a in sorted(places, key=len, reverse=True))
     # Case-sensitive: names are capitalised in running text. A hyphen followed by a lower-case letter
     # continues the word ("China-made" is listed on its own); "U.S.-China" is two names.
-    place_re = re.compile(rf"(?<![\w-])(?:{alternatives})(?!\w)(?!-[a-z])")
+    # "US-built", "Japan-flagged": any name with an origin suffix is used as a demonym.
+    place_re = re.compile(rf"(?<![\w-])({alternatives})({_ORIGIN_SUFFIX})?(?!\w)(?!-[a-z])")
 
     products_raw = tomllib.loads(PRODUCTS_FILE.read_text(encoding="utf-8"))["products"]
     products: dict[str, tuple[str, str]] = {}
@@ -408,7 +412,9 @@ def _mentions(sentence: str, trigger: tuple[int, int], last_bloc: str | None = N
     previous_role: Role | None = None
     previous_end = -1
     for m in data.place_re.finditer(sentence):
-        place = data.places[m.group()]
+        place = data.places[m.group(1)]
+        if m.group(2) and place.code:
+            place = _Place(place.code, "demonym")
         if not place.code:
             continue
         if place.code in data.blocs and place.kind != "anaphor":
@@ -559,7 +565,7 @@ _CURRENCY_WORD = r"(" + "|".join(_CURRENCY_WORDS) + r")"
 #: A duty amount per unit: "$50 per net ton", "400 yuan ($56) per net ton", "2 euros on each small parcel".
 _AMOUNT_RE = re.compile(
     rf"(?:{_CURRENCY}\s?{_NUM}|{_NUM}\s?{_CURRENCY_WORD}\b)(?:\s?\([^)]{{1,20}}\))?"
-    rf"(?:\s?(?:a|an|per|/|for each|each|on each)\s(?:(?!per\b)[\w-]+\s)?{_UNIT})?",
+    rf"(?:\s?(?:a|an|per|/|for each|each|on each)\s(?:{_UNIT}|(?!per\b)[\w-]+\s{_UNIT}))?",
     re.IGNORECASE,
 )
 #: Words right before a number that make it a change or a market move, not a duty rate.
@@ -617,11 +623,12 @@ def _rates(sentence: str, trigger: tuple[int, int]) -> tuple[Rate | None, Rate |
             continue
         if _near_duty(sentence, m.start(), m.end(), trigger):
             return None, Rate(_num(m.group(1)))
-    amounts = [m for m in _AMOUNT_RE.finditer(sentence) if m.group(5) is not None]
+    amounts = [m for m in _AMOUNT_RE.finditer(sentence) if (m.group(5) or m.group(6)) is not None]
     # (No unit: "$2 billion of goods" is trade value, not a duty; a duty amount is per unit.)
     for i, m in enumerate(amounts):
-        if _NOT_RATE_BEFORE.search(sentence[max(0, m.start() - 20) : m.start()]):
-            continue
+        not_rate = _NOT_RATE_BEFORE.search(sentence[max(0, m.start() - 20) : m.start()])
+        if not_rate and not not_rate.group().casefold().startswith("of"):
+            continue  # ("fees of 300 yuan per net ton" is a rate all the same)
         if _near_duty(sentence, m.start(), m.end(), trigger):
             nxt = amounts[i + 1] if i + 1 < len(amounts) else None
             if nxt is not None and re.fullmatch(r",? (?:up |down )?from ", sentence[m.end() : nxt.start()]):
@@ -637,7 +644,7 @@ def _amount(m: re.Match[str]) -> Rate:
         currency, value = _CURRENCY_NAMES.get(m.group(1), m.group(1)), m.group(2)
     else:
         currency, value = _CURRENCY_WORDS[m.group(4).casefold()], m.group(3)
-    unit = m.group(5).casefold()
+    unit = (m.group(5) or m.group(6)).casefold()
     unit = unit if unit == "kg" else re.sub(r"s$", "", unit)
     return Rate(_num(value), unit=f"{currency}/{unit}")
 
@@ -1018,7 +1025,7 @@ def _restate(group: Sequence[_Candidate], sentence: str, base: date | None) -> N
     EU brandy to pay deposits of 30.6% to 39.0% from Oct. 11"): when it names one of the headline event's
     parties but no measure of its own, its dates and rate complete the headline's events."""
     data = _data()
-    codes = {data.places[m.group()].code for m in data.place_re.finditer(sentence)}
+    codes = {data.places[m.group(1)].code for m in data.place_re.finditer(sentence)}
     if not any(c in codes for e in group for c in (*e.implementer, *e.affected)):
         return
     if data.context_skip.search(sentence):
@@ -1069,7 +1076,8 @@ def _sentence_candidates(
 ) -> list[_Candidate]:
     """The events of one sentence: usually none or one; one per clause when its clauses report each their
     own measure; one per trade-defence instrument when several are named together."""
-    clauses = _CLAUSE_RE.split(sentence)
+    whole = _candidates(sentence, order, base, last_bloc)
+    clauses = _CLAUSE_RE.split(sentence) if whole else []
     if len(clauses) > 1:
         found = [_candidates(clause, order, base, last_bloc) for clause in clauses]
         if sum(1 for f in found if f) > 1:
@@ -1084,7 +1092,7 @@ def _sentence_candidates(
                     c.effective = effective
                     c.evidence["effective"] = sentence
             return out
-    return _candidates(sentence, order, base, last_bloc)
+    return whole
 
 
 def _candidates(sentence: str, order: int, base: date | None, last_bloc: str | None) -> list[_Candidate]:
