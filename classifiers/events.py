@@ -393,6 +393,8 @@ _GROUP_GAP_RE = re.compile(
     r"^(?:(?:, )?(?:and|&)(?:\s+[\w'’-]+){0,4}|(?:,|and|&|, and)?(?:\s*(?:the|its))?(?:\s+[A-Z][\w-]*){0,3})$"
 )
 _LOCATION_WORDS = _role_words("location_words")
+#: Words before "to" that make the country after it where goods go: "cars shipped to the US".
+_DESTINATION_WORDS = _role_words("destination_words")
 _ORIGIN_WORDS = _role_words("origin_words")
 _POSSESSIVE_RE = re.compile(r"^['’]s\b")
 _WORD_RE = re.compile(r"[\w'’-]+")
@@ -404,6 +406,7 @@ class _Mention:
     end: int
     code: str
     role: Role
+    destination: bool = False  # "imports into Mexico", "cars shipped to the US": where goods go
 
 
 def _mentions(sentence: str, trigger: tuple[int, int], last_bloc: str | None = None) -> list[_Mention]:
@@ -462,7 +465,9 @@ def _mentions(sentence: str, trigger: tuple[int, int], last_bloc: str | None = N
             role = previous_role  # a list: "on China and Mexico", "between the US and Japan"
         if prev in ("and", "or") and previous_role == "actor" and m.start() - previous_end < 12:
             role = "actor"  # "the US and the EU imposed ..."
-        found.append(_Mention(m.start(), m.end(), place.code, role))
+        lead = [w.casefold() for w in before_words[-3:] if w.casefold() != "the"]
+        destination = prev == "into" or (prev == "to" and len(lead) > 1 and lead[-2] in _DESTINATION_WORDS)
+        found.append(_Mention(m.start(), m.end(), place.code, role, destination))
         previous_role, previous_end = role, m.end()
     return found
 
@@ -617,8 +622,12 @@ def _rates(sentence: str, trigger: tuple[int, int]) -> tuple[Rate | None, Rate |
     if m and _near_duty(sentence, m.start(), m.end(), trigger):
         return Rate(_num(m.group(1))), Rate(_num(m.group(2)))
     for m in _PCT_RE.finditer(sentence):
-        if _NOT_RATE_BEFORE.search(sentence[max(0, m.start() - 20) : m.start()]):
-            continue
+        not_rate = _NOT_RATE_BEFORE.search(sentence[max(0, m.start() - 20) : m.start()])
+        if not_rate and not (
+            not_rate.group().casefold().startswith("of")
+            and _data().tariff_noun.search(sentence[max(0, not_rate.start() - 12) : not_rate.start()])
+        ):
+            continue  # ("a market share of 20%" is no rate; "duties of 58.3%" is)
         if _NOT_RATE_AFTER.match(sentence[m.end() :]):
             continue
         if _near_duty(sentence, m.start(), m.end(), trigger):
@@ -882,12 +891,17 @@ def _candidate(
     if _PAST_PERFECT_RE.search(preceding):
         return None  # "Brazil had exempted electric cars from import duties": what came before the news
     mentions = _mentions(clean, trigger, last_bloc)
+    goods_end = len(clean)
+    if measure.name in _IMPORT_SIDE:
+        # A duty on goods entering a country is that country's: "imports of Chinese steel into Mexico".
+        mentions = [replace(x, role="actor") if x.destination else x for x in mentions]
     if measure.name != "retaliation":
         # "..., amid U.S. tariff hikes": a clause after the measure that gives its cause or setting names
         # parties of another story. (Retaliation names the one it answers in just such a clause.)
         aside = _ASIDE_RE.search(clean, trigger[1])
         if aside is not None:
             mentions = [x for x in mentions if x.start < aside.start()]
+            goods_end = aside.start()  # its goods are the other story's too
     actors = [x for x in mentions if x.role == "actor"]
     before = [x for x in actors if x.start < trigger[0]]
     implementer: list[str] = []
@@ -923,7 +937,7 @@ def _candidate(
     affected = list(dict.fromkeys(x.code for x in mentions if x.code in wanted and x.code not in implementer))
     rate_from, rate_to = (None, None) if measure.name in _NO_RATE else _rates(clean, trigger)
     announced, effective, _a, _e = _dates(clean, base)
-    products = _products(clean)
+    products = _products(clean[:goods_end])
     subjects = [name for name, rx in _SUBJECTS if measure.name in _SUBJECT_MEASURES and rx.search(clean)]
     evidence = {"measure": sentence}
     found_fields = {
@@ -1013,6 +1027,11 @@ def _continue(group: Sequence[_Candidate], sentence: str, base: date | None) -> 
             last.evidence["rate"] = sentence
 
 
+#: Measures a country takes on goods entering it (the destination of the goods is the implementer).
+_IMPORT_SIDE = frozenset(
+    {"tariff_increase", "tariff_decrease", "anti_dumping", "countervailing_duty", "safeguard", "quota",
+     "import_ban", "fee_increase", "retaliation"}
+)  # fmt: skip
 #: A quota named after a tariff change in the same sentence is part of it, not the news.
 _YIELDS_TO_EARLIER = {
     "quota": ("tariff_increase", "tariff_decrease"),
