@@ -393,6 +393,10 @@ _GROUP_GAP_RE = re.compile(
     r"^(?:(?:, )?(?:and|&)(?:\s+[\w'’-]+){0,4}|(?:,|and|&|, and)?(?:\s*(?:the|its))?(?:\s+[A-Z][\w-]*){0,3})$"
 )
 _LOCATION_WORDS = _role_words("location_words")
+#: Before "of X": a name in passing ("the invasion of Ukraine"), or the name of the state itself ("the
+#: Kingdom of Saudi Arabia"); after any other word, X is on the receiving end ("in favour of the EU").
+_OF_PASSING = _role_words("of_passing")
+_OF_ACTOR = _role_words("of_actor")
 #: Words before "to" that make the country after it where goods go: "cars shipped to the US".
 _DESTINATION_WORDS = _role_words("destination_words")
 _ORIGIN_WORDS = _role_words("origin_words")
@@ -443,7 +447,11 @@ def _mentions(sentence: str, trigger: tuple[int, int], last_bloc: str | None = N
         ):
             continue  # "Brazil's Congress", "Mexican Senate": the institution of the country just named
         if prev == "of" and place.kind != "demonym":
-            continue  # "the invasion of Ukraine", "the people of Taiwan": a name in passing, not a party
+            before_of = before_words[-2].casefold() if len(before_words) > 1 else ""
+            if before_of in _OF_PASSING:
+                continue  # "the invasion of Ukraine", "the people of Taiwan": a name in passing, not a party
+            if before_of in _OF_ACTOR:
+                prev = ""  # "the Gulf state of Qatar imposed": the name itself, in its place in the sentence
         if prev in _LOCATION_WORDS:
             prev2 = before_words[-2].casefold() if len(before_words) > 1 else ""
             if prev != "in" or prev2 not in _ORIGIN_WORDS:
@@ -546,6 +554,9 @@ _RANGE_RE = re.compile(
     rf"|(?:of|from) {_NUM}\s*(?:%|per ?cent|percent)? to {_PCT}(?! from))",
     re.IGNORECASE,
 )
+_BY_TO_RE = re.compile(
+    rf"\bby (?:an? )?(?:additional |further |extra |another )?{_PCT} to {_PCT}", re.IGNORECASE
+)
 _PHASED_RE = re.compile(
     rf"\b(?:starting|beginning|initially) at {_PCT},?(?: and)? (?:\w+ )?"
     rf"(?:rising|increasing|climbing|going up) to {_PCT}",
@@ -615,6 +626,9 @@ def _rates(sentence: str, trigger: tuple[int, int]) -> tuple[Rate | None, Rate |
     if m and _near_duty(sentence, m.start(), m.end(), trigger):
         low, high = (g for g in m.groups() if g is not None)
         return None, Rate(_num(high), low=_num(low))
+    m = _BY_TO_RE.search(sentence)  # "by an additional 50 percentage points to 84%": the rate it reaches
+    if m and _near_duty(sentence, m.start(), m.end(), trigger):
+        return None, Rate(_num(m.group(2)))
     m = _PHASED_RE.search(sentence)  # "starting at 10% and rising to 35% by July 2026": the rate it reaches
     if m and _near_duty(sentence, m.start(), m.end(), trigger):
         return None, Rate(_num(m.group(2)))
