@@ -55,6 +55,8 @@ RATE_REACH = 70
 #: Characters before a measure searched for a clause that makes it the cause of the news, not the news:
 #: "... since President Trump raised tariffs on Chinese imports to 145% and Beijing retaliated".
 BACKGROUND_REACH = 160
+#: Sentences after a measure's in which a list of goods ("The list includes soybeans ...") is still its list.
+LIST_REACH = 3
 #: Words before a date phrase searched for "take effect", "in force" (strong effective-date cues); the weak
 #: cues ("from", "starting") must stand right before it, since "imports from China on Monday" is no start.
 DATE_CUE_WORDS = 8
@@ -173,6 +175,7 @@ class _Data:
     place_re: re.Pattern[str]
     blocs: frozenset[str]  # bloc codes ("EU", "MERCOSUR"): what "the bloc" can stand for
     bloc_re: re.Pattern[str]  # the blocs' names, to follow which bloc an article last named
+    anaphor_re: re.Pattern[str]  # "the bloc": whether an article needs that
     products: dict[str, tuple[str, str]]  # folded words -> (product name, HS chapter)
     product_words: int  # the longest product name, in words
     codes: frozenset[str]
@@ -275,6 +278,11 @@ def _data() -> _Data:
         place_re=place_re,
         blocs=frozenset(places_raw["blocs"]),
         bloc_re=re.compile(rf"(?<![\w-])(?:{'|'.join(re.escape(a) for a in bloc_names)})(?!\w)"),
+        anaphor_re=re.compile(
+            r"(?<![\w-])(?:"
+            + "|".join(re.escape(a) for aliases in places_raw["anaphors"].values() for a in aliases)
+            + r")(?!\w)"
+        ),
         products=products,
         product_words=max(len(p.split()) for p in products),
         codes=codes,
@@ -892,8 +900,9 @@ def _candidate(
             break
     trigger = (m.start(), m.end())
     skips = list(data.context_skip.finditer(sentence))
-    if not data.context_future.search(sentence):
-        skips += data.context_past.finditer(sentence)
+    past = list(data.context_past.finditer(sentence))
+    if past and not data.context_future.search(sentence):
+        skips += past
     for skip in skips:
         if skip.start() < trigger[1] or not _CLAUSE_BREAK_RE.search(sentence, trigger[1], skip.start()):
             # "could impose", "denied it would ban", "tariffs on pork were likely": said of the measure.
@@ -1088,9 +1097,11 @@ _LIST_CUE_RE = re.compile(
 
 def _list_products(group: Sequence[_Candidate], sentence: str) -> None:
     """Products listed in a sentence after a measure's, when it names no other party or measure."""
-    if not _LIST_CUE_RE.search(sentence) or _data().place_re.search(sentence):
+    if not _LIST_CUE_RE.search(sentence):
         return
     products = _products(sentence)
+    if not products or _data().place_re.search(sentence):
+        return
     for event in group:
         for product in products:
             if product not in event.products:
@@ -1302,6 +1313,8 @@ def extract_events(
     text = _DATELINE_RE.sub("", text, count=1)
     candidates: list[_Candidate] = []
     group: list[_Candidate] = []  # the events of the last sentence that reported any
+    # Only "the bloc" needs the bloc named last: other articles skip following it.
+    follow_blocs = any(_data().anaphor_re.search(part) for part in (title, text))
     order = 0
     last_bloc: str | None = None
     title_sentences = 0
@@ -1315,7 +1328,8 @@ def extract_events(
             if len(sentence) > 2000:
                 sentence = sentence[:2000]  # a run-on "sentence" (a table, a list) is not prose
             cands = _sentence_candidates(sentence, order, base, last_bloc)
-            last_bloc = _last_bloc(sentence, last_bloc)
+            if follow_blocs:
+                last_bloc = _last_bloc(sentence, last_bloc)
             if (
                 cands
                 and candidates
@@ -1332,7 +1346,8 @@ def extract_events(
                 if group[0].in_title and candidates[-1] is group[-1] and order == title_sentences + 1:
                     _restate(group, sentence, base)
                 _continue(group, sentence, base)
-                _list_products(group, sentence)
+                if order - group[-1].order <= LIST_REACH:
+                    _list_products(group, sentence)
     return tuple(_event(c) for c in _combine(candidates))
 
 
