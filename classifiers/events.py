@@ -6,15 +6,24 @@ module — ``data/event_patterns.toml`` (measure patterns and false friends), ``
 (aliases, demonyms, capitals and offices on top of pycountry's ISO 3166 names) and
 ``data/event_products.toml`` (product words and their HS chapters) — and the algorithm is this sequence:
 
-1. cut the title and body into sentences; blank the false friends ("feed-in tariffs", "stamp duty");
-2. a sentence with a measure pattern becomes a candidate event (one per sentence, the most specific
-   measure first), with the jurisdictions, products, rates and dates *of that sentence*;
+1. drop the wire dateline ("OTTAWA, Aug 26 (Reuters) -"); cut the title and body into sentences; blank the
+   false friends ("feed-in tariffs", "stamp duty");
+2. a sentence with a measure pattern becomes a candidate event (the most specific measure first; one per
+   clause of ", while"; one per trade-defence instrument named together), with the jurisdictions,
+   products, rates and dates *of that sentence*, unless speculation, a threat, a denial or background is
+   said of the measure ("could impose", "had imposed", "in May") or it sits in a clause giving the cause
+   ("after the US raised tariffs");
 3. each jurisdiction gets a role from the words around it: "by the EU" and "Beijing said it would" act
    (implementer), "on Chinese steel", "imports from Canada" and "talks with Japan" are on the receiving end
-   (affected); otherwise a name before the measure acts and one after it is affected;
-4. candidates of one measure and implementer are merged into one event per article (the headline and
+   (affected), "imports into Mexico" makes Mexico the one taxing them; otherwise a name before the measure
+   acts and one after it is affected; names in an aside after the measure ("..., amid U.S. tariffs") take
+   no part;
+4. sentences without a measure of their own complete the last one: the lead under a headline restating it,
+   "The duties take effect on ...", "The list includes soybeans ...";
+5. candidates of one measure and implementer are merged into one event per article (the headline and
    the lead usually state the same measure twice); a candidate with no jurisdiction at all joins such an
-   event or is dropped, so background talk of "tariffs" invents nothing.
+   event or is dropped, so background talk of "tariffs" invents nothing; a generic tariff change joins the
+   specific measure it is part of, and bans join the sanctions package that contains them.
 
 Dates are kept only where the text states one, resolved against the publication date: weekdays and
 "today"/"yesterday" here (news means the most recent Wednesday, including today, which dateparser's
