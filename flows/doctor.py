@@ -27,7 +27,7 @@ from typing import Annotated
 
 import typer
 
-from flows.settings import ConfigError, Settings, load_settings
+from flows.settings import ConfigError, Settings, load_settings, require_config
 
 __all__ = ["Check", "register", "run_checks"]
 
@@ -215,6 +215,7 @@ def register(app: typer.Typer) -> None:
 
         source = str(config or os.environ.get(ENV_CONFIG) or DEFAULT_CONFIG)
         try:
+            require_config(config)
             settings = load_settings(config)
         except ConfigError as exc:
             rows = [Check("config", source, "failed", str(exc))]

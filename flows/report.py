@@ -25,14 +25,15 @@ import sys
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
 import typer
-from sqlmodel import Session
 
-from storage import stats
-from storage.stats import RuleCount, TradeArticle
+if TYPE_CHECKING:  # imported where used, so that `tradewatch --help` does not load SQLAlchemy
+    from sqlmodel import Session
+
+    from storage.stats import RuleCount, TradeArticle
 
 #: How many headlines the report lists, and how many rules and sources the tables show.
 HEADLINES = 25
@@ -140,6 +141,8 @@ class ReportData:
 
 def build_report(session: Session, since: datetime, now: datetime) -> ReportData:
     """Query the store for the period [since, now)."""
+    from storage import stats
+
     trade = stats.trade_articles(session, since, now)
     troubled = [
         FeedTrouble(
@@ -169,6 +172,8 @@ def build_report(session: Session, since: datetime, now: datetime) -> ReportData
 
 def report_for(database_url: str, since: datetime, now: datetime) -> ReportData:
     """Open the store, build the report, close the store (the engine is never shared or global)."""
+    from sqlmodel import Session
+
     from storage.db import init_db, make_engine
 
     engine = make_engine(database_url)
@@ -631,13 +636,14 @@ def report_command(
     ] = False,
 ) -> None:
     """A self-contained HTML report: trade articles per day and source, top rules, feeds in trouble."""
-    from flows.settings import ConfigError, load_settings
+    from flows.settings import ConfigError, load_settings, require_config
 
     try:
         window = parse_window(since)
     except ValueError as exc:
         raise _fail(str(exc)) from None
     try:
+        require_config(config)
         settings = load_settings(config)
     except ConfigError as exc:
         raise _fail(str(exc)) from None
@@ -651,8 +657,11 @@ def report_command(
     if str(target) == "-":
         sys.stdout.write(text)
         return
+    if not target.parent.is_dir():  # a mistyped --output must not create folders
+        raise _fail(
+            f"--output {target}: the folder {target.parent} does not exist; create it or fix the path"
+        )
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise _fail(f"{target}: cannot write the report: {exc}", code=1) from None
