@@ -92,7 +92,7 @@ def _channel_checks(settings: Settings, send_test: bool) -> list[Check]:
         except ConfigError as exc:
             rows.append(Check("channel", name, "failed", str(exc)))
             continue
-        shown = redact(url)
+        shown = _with_port(redact(url), url)
         if not send_test:
             rows.append(
                 Check("channel", name, "ok", f"{shown}; resolved (use --send-test to send a message)")
@@ -166,6 +166,17 @@ def render_table(rows: list[Check]) -> str:
             "  ".join(cell.ljust(width) for cell, width in zip(row[:3], widths, strict=True)) + "  " + row[3]
         )
     return "\n".join(line.rstrip() for line in lines)
+
+
+def _with_port(shown: str, url: str) -> str:
+    """The redacted channel with its port: ``mailto://127.0.0.1:8025`` says which server was tried."""
+    from urllib.parse import urlsplit
+
+    try:
+        port = urlsplit(url.strip()).port
+    except ValueError:
+        return shown
+    return f"{shown}:{port}" if port and not shown.endswith("***") else shown
 
 
 def _one_line(text: str) -> str:
