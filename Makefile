@@ -8,7 +8,8 @@ export UV_PROJECT_ENVIRONMENT := .venv
 VENV_STAMP := .venv/.synced
 RUN := .venv/bin
 
-.PHONY: demo test lint typecheck unit e2e test-e2e chromium install clean bench bench-scale bench-latency
+.PHONY: demo test lint typecheck unit e2e test-e2e chromium install clean bench bench-scale bench-latency \
+	test-install test-lowest ci
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -44,6 +45,15 @@ e2e: test-e2e
 
 test: lint typecheck unit test-e2e
 
+# What CI adds to `make test`: the install without the lock, and the lowest allowed versions.
+test-install:
+	scripts/check-pip-install.sh
+
+test-lowest: $(UV)
+	scripts/check-lowest.sh
+
+ci: test test-install test-lowest
+
 bench: install
 	$(RUN)/python bench/extraction.py
 	$(RUN)/python bench/classification.py
@@ -56,4 +66,4 @@ bench-latency: install
 	$(RUN)/python bench/pipeline.py --runs 3 --latency-sweep 0,25,50
 
 clean:
-	rm -rf .venv .uv data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .venv-lowest .uv data .pytest_cache .mypy_cache .ruff_cache
