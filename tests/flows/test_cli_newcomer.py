@@ -500,3 +500,57 @@ def test_no_subcommand_prints_a_traceback_on_a_broken_configuration_or_a_dead_ap
             assert "error" in result.stderr + result.stdout or "failed" in result.stdout, (broken, command)
         elif command[0] in ("run", "serve"):
             pytest.fail(f"{command} succeeded against a dead API ({broken}): {result.stdout}")
+
+
+# --- 9. articles search: the rule language, the same on SQLite and PostgreSQL -------------------------
+
+ARTICLES = {
+    "a": ("Tariffs on steel rise", "Washington raised tariffs on steel from China on Monday."),
+    "b": ("Steel output falls", "Japanese mills cut steel output as demand slowed."),
+    "c": ("Trade talks resume", "Officials said the trade talks would resume. Much later, a deal was near."),
+    "d": ("Quota on rice", "A new tariff-rate quota on rice takes effect."),
+}
+
+
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("tariff", {"a", "d"}),
+        ("tariff*", {"a", "d"}),
+        ("tariffs", {"a", "d"}),
+        ("steel OR rice", {"a", "b", "d"}),
+        ("steel -china", {"b"}),
+        ('"trade talks"', {"c"}),
+        ('"talks deal"', set()),
+        ("title:steel", {"a", "b"}),
+    ],
+)
+def test_articles_search_speaks_the_rule_language_on_both_databases(
+    engine: object, database_url: str, tmp_path: Path, query: str, expected: set[str]
+) -> None:
+    from sqlalchemy.engine import Engine
+
+    assert isinstance(engine, Engine)
+    with Session(engine) as session:
+        feed = repo.sync_feeds(session, [repo.FeedSpec(name="Desk", url="https://desk.example/rss")])[0]
+        session.commit()
+        repo.insert_articles(
+            session,
+            [
+                repo.NewArticle(
+                    canonical_url=f"https://desk.example/{key}",
+                    url=f"https://desk.example/{key}",
+                    entry_key=key,
+                    feed_id=feed.id,
+                    title=title,
+                    text=text,
+                )
+                for key, (title, text) in ARTICLES.items()
+            ],
+        )
+        session.commit()
+    config = tmp_path / "tw.toml"
+    config.write_text(f'[database]\nurl = "{database_url}"\n', encoding="utf-8")
+    result = tw("articles", "search", query, "--json", "--config", str(config))
+    assert result.returncode == 0, result.stderr
+    assert {row["url"].rsplit("/", 1)[-1] for row in json.loads(result.stdout)} == expected
