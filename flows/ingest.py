@@ -149,8 +149,8 @@ def send_alerts(settings: Settings, modes: list[str], period_label: str = "") ->
     """Send due outbox rows for the given modes; failures stay queued for a later run."""
     engine = _open_store(settings)
     report = deliver_pending(engine, settings.channel_url, modes=modes, period_label=period_label)
-    for error in report.errors:
-        get_run_logger().warning("delivery failed: %s", error)
+    if report.errors:  # each failure was logged once as a warning by tradewatch.deliver (an extra logger)
+        get_run_logger().info("%d delivery error(s); the rows stay queued for a retry", len(report.errors))
     engine.dispose()
     return report
 

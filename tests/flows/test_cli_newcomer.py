@@ -554,3 +554,46 @@ def test_articles_search_speaks_the_rule_language_on_both_databases(
     result = tw("articles", "search", query, "--json", "--config", str(config))
     assert result.returncode == 0, result.stderr
     assert {row["url"].rsplit("/", 1)[-1] for row in json.loads(result.stdout)} == expected
+
+
+# --- 6 and 12: the summary line, --json, warnings once, --dry-run: one real run of the demo ----------
+
+
+@pytest.mark.usefixtures("prefect_harness")
+def test_a_run_shows_waiting_alerts_prints_pure_json_and_warns_once(demo_site: str, tmp_path: Path) -> None:
+    from prefect.settings import PREFECT_API_URL
+
+    from flows.demo import render_demo_config
+
+    config = render_demo_config(demo_site, 1, f"sqlite:///{tmp_path / 'tw.db'}", tmp_path / "tw.toml")
+    text = config.read_text(encoding="utf-8")
+    start = text.index("[channels]")
+    end = text.index("\n[", start + 1)
+    # The channel reads its URL from a variable that is not set: its alert waits in the outbox.
+    config.write_text(
+        text[:start] + '[channels]\ndesk-email = "env:TRADEWATCH_TEST_UNSET_URL"\n' + text[end:],
+        encoding="utf-8",
+    )
+    env = {"PREFECT_API_URL": str(PREFECT_API_URL.value())}
+
+    dry = tw("run", "--dry-run", "--config", str(config), env=env, timeout=240)
+    assert dry.returncode == 0, dry.stderr
+    assert dry.stdout.strip().splitlines()[-1].endswith("(dry run: nothing stored or sent)")
+    engine = make_engine(f"sqlite:///{tmp_path / 'tw.db'}")
+    with engine.connect() as connection:
+        from sqlalchemy import text as sql
+
+        counts = {
+            t: connection.execute(sql(f"SELECT count(*) FROM {t}")).scalar() for t in ("feed", "article")
+        }
+    engine.dispose()
+    assert counts == {"feed": 0, "article": 0}, "a dry run writes no rows"
+
+    result = tw("run", "--json", "--config", str(config), env=env, timeout=240)
+    assert result.returncode == 0, result.stderr
+    summary = json.loads(result.stdout)  # stdout is the JSON document and nothing else
+    assert summary["alerts_sent"] == 0
+    assert summary["alerts_waiting"] == 1
+    assert "alerts_sent=0 alerts_waiting=1" in result.stderr
+    warnings = [line for line in result.stderr.splitlines() if "TRADEWATCH_TEST_UNSET_URL" in line]
+    assert len(warnings) == 1, result.stderr
