@@ -11,7 +11,7 @@ import json
 import os
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -293,46 +293,37 @@ def demo(
         typer.echo("=" * 72)
 
     database = database or _demo_database(port)
-    try:
-        site = demo_site.serve_site(port=port)
-        base_url = site.__enter__()
-    except OSError as exc:
-        raise _fail(
-            f"127.0.0.1:{port} is in use ({exc.strerror}): another `tradewatch demo --site-only`, or another "
-            f"program; stop it, or pick another port with --port N (that demo keeps its own database)",
-            code=1,
-        ) from None
-    try:
+    with ExitStack() as stack:
+        try:
+            base_url = stack.enter_context(demo_site.serve_site(port=port))
+        except OSError as exc:
+            raise _fail(
+                f"127.0.0.1:{port} is in use ({exc.strerror}): another `tradewatch demo --site-only`, or "
+                "another program; stop it, or pick another port with --port N (that demo keeps its own "
+                "database)",
+                code=1,
+            ) from None
+        typer.echo(f"demo site: {base_url}/  (feeds: {base_url}/feeds/rss.xml, {base_url}/feeds/atom.xml)")
         if site_only:
-            typer.echo(
-                f"demo site: {base_url}/  (feeds: {base_url}/feeds/rss.xml, {base_url}/feeds/atom.xml)"
-            )
             typer.echo("serving until Ctrl-C ...")
-            try:
+            with suppress(KeyboardInterrupt):
                 while True:
                     time.sleep(3600)
-            except KeyboardInterrupt:
-                return
+            return
         _prefect_env(quiet_console=True)
-        _prefect_api(announce=False)
-        with demo_site.smtp_sink(on_message=show) as sink:
-            config = demo_site.render_demo_config(
-                base_url, sink.port, database, Path("data/demo/tradewatch.toml")
-            )
-            typer.echo(
-                f"demo site: {base_url}/  (feeds: {base_url}/feeds/rss.xml, {base_url}/feeds/atom.xml)"
-            )
-            typer.echo(f"SMTP sink: 127.0.0.1:{sink.port}   configuration: {config}   database: {database}")
-            settings = _settings(config)
-            _prefect_api(announce=True)
-            with _progress(enabled=True):
-                summary = _run_flow(str(config), [], False, False)
-            deadline = time.monotonic() + 5
-            while len(sink.messages) < summary.alerts_sent and time.monotonic() < deadline:
-                time.sleep(0.05)
-            _print_articles_table(settings)
-    finally:
-        site.__exit__(None, None, None)
+        sink = stack.enter_context(demo_site.smtp_sink(on_message=show))
+        config = demo_site.render_demo_config(
+            base_url, sink.port, database, Path("data/demo/tradewatch.toml")
+        )
+        typer.echo(f"SMTP sink: 127.0.0.1:{sink.port}   configuration: {config}   database: {database}")
+        settings = _settings(config)
+        _prefect_api(announce=True)
+        with _progress(enabled=True):
+            summary = _run_flow(str(config), [], False, False)
+        deadline = time.monotonic() + 5
+        while len(sink.messages) < summary.alerts_sent and time.monotonic() < deadline:
+            time.sleep(0.05)
+        _print_articles_table(settings)
     _print_failures(summary)
     typer.echo(summary.line())
 

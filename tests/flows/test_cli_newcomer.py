@@ -621,3 +621,19 @@ def test_demo_succeeds_beside_two_cpu_burners_and_says_what_it_waits_for(tmp_pat
     assert last == "summary: feeds=2 new_articles=8 trade=4 alerts_sent=1 alerts_waiting=0 failures=0"
     assert "=== alert received by the demo SMTP sink" in result.stdout
     assert (tmp_path / "data" / "demo" / f"tradewatch-{port}.db").is_file()
+
+
+def test_alerts_status_names_the_digest_times_the_served_deployments_use() -> None:
+    """`alerts status` computes when a digest goes; it must agree with the schedules `serve` registers."""
+    import importlib.util
+
+    from flows import cli
+    from flows.demo import PROJECT_ROOT
+
+    spec = importlib.util.spec_from_file_location("serve_entry", PROJECT_ROOT / "deployments" / "serve.py")
+    assert spec is not None
+    assert spec.loader is not None
+    serve = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(serve)
+    assert f"{cli.HOURLY_DIGEST_MINUTE} * * * *" == serve.HOURLY_DIGEST_CRON
+    assert f"0 {cli.DAILY_DIGEST_HOUR} * * *" == serve.DAILY_DIGEST_CRON
