@@ -674,7 +674,7 @@ def report_command(
 def register(app: typer.Typer) -> None:
     """Add `init`, `config check` and `report` to the tradewatch CLI."""
     app.command("init")(init_command)
-    config_app = typer.Typer(help="Check a configuration file.", no_args_is_help=True)
+    config_app = typer.Typer(help="Check a configuration file.", no_args_is_help=True, rich_markup_mode=None)
     config_app.command("check")(config_check_command)
     app.add_typer(config_app, name="config")
     app.command("report")(report_command)

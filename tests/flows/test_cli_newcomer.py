@@ -396,10 +396,11 @@ def test_help_and_config_check_load_no_database_http_or_prefect_code(
 
 
 def test_help_is_plain_text_that_keeps_brackets_and_shows_flags_without_a_type() -> None:
-    run_help = tw("run", "--help", env={"COLUMNS": "80"}).stdout
-    assert "<bool>" not in run_help
-    assert "--json" in run_help
-    assert max(len(line) for line in run_help.splitlines()) <= 80
+    for command in (["run"], ["config", "check"], ["alerts", "status"], ["doctor"]):
+        text = tw(*command, "--help", env={"COLUMNS": "80"}).stdout
+        assert "<bool>" not in text, command
+        assert "--json" in text, command
+        assert max(len(line) for line in text.splitlines()) <= 80, command
     train_help = tw("classifier", "train", "--help").stdout
     assert "[classifier]" in " ".join(train_help.split())
     version = tw("--version")
