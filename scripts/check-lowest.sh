@@ -2,7 +2,7 @@
 # The lowest versions pyproject.toml allows for each direct dependency (uv's lowest-direct resolution),
 # in their own venv, must pass the unit tests: a lower bound that is not tested is a guess.
 # Covered: every test package except tests/faults (crash and fault injection: our own reliability, not
-# a dependency's API) and tests/bench, and not the browser tests. That keeps this run to ~10 minutes.
+# a dependency's API) and tests/bench, and not the browser tests: 20-25 minutes on the loaded 2-core machine.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 UV=${UV:-.uv/bin/uv}
