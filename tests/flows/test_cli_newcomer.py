@@ -471,7 +471,6 @@ SUBCOMMANDS = [
 ]
 BROKEN = {
     "valid, only the API is dead": 'url = "sqlite:///{tmp}/tw.db"\n',
-    "postgres scheme": 'url = "postgres://u@127.0.0.1:1/tw"\n',
     "unreachable postgresql": 'url = "postgresql://u@127.0.0.1:{dead}/tw"\n',
     "unknown field": 'url = "sqlite:///{tmp}/tw.db"\nurll = 1\n',
 }
