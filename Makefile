@@ -9,7 +9,7 @@ VENV_STAMP := .venv/.synced
 RUN := .venv/bin
 
 .PHONY: demo test lint typecheck unit e2e test-e2e chromium install clean bench bench-scale bench-latency \
-	test-install test-lowest ci
+	test-slow test-install test-lowest ci
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -32,7 +32,11 @@ typecheck: install
 	$(RUN)/mypy
 
 unit: install
-	$(RUN)/python -m pytest -q -m "not browser"
+	$(RUN)/python -m pytest -q -m "not browser and not slow"
+
+# Minutes-long acceptance checks (make demo beside CPU burners, every subcommand against broken setups).
+test-slow: install
+	$(RUN)/python -m pytest -q -m slow
 
 # Browser tests need Debian's Chromium (installed with apt as root when missing; never a Playwright download).
 chromium:
@@ -52,7 +56,7 @@ test-install:
 test-lowest: $(UV)
 	scripts/check-lowest.sh
 
-ci: test test-install test-lowest
+ci: test test-slow test-install test-lowest
 
 bench: install
 	$(RUN)/python bench/extraction.py

@@ -13,4 +13,4 @@ VIRTUAL_ENV="$VENV" "$UV" pip install --quiet --resolution lowest-direct . --gro
 echo "check-lowest: direct dependencies at their lower bounds:"
 VIRTUAL_ENV="$VENV" "$UV" pip freeze | grep -iE '^(prefect|typer|lxml|lxml-html-clean|apprise|trafilatura|sqlmodel|httpx|pydantic|psycopg|alembic|feedparser)==' | tr '\n' ' '
 echo
-"$VENV/bin/python" -m pytest -q -m "not browser" --ignore=tests/faults --ignore=tests/bench -p no:cacheprovider
+"$VENV/bin/python" -m pytest -q -m "not browser and not slow" --ignore=tests/faults --ignore=tests/bench -p no:cacheprovider

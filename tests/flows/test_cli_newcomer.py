@@ -476,6 +476,7 @@ BROKEN = {
 }
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("broken", sorted(BROKEN))
 def test_no_subcommand_prints_a_traceback_on_a_broken_configuration_or_a_dead_api(
     tmp_path: Path, broken: str
@@ -602,6 +603,7 @@ def test_a_run_shows_waiting_alerts_prints_pure_json_and_warns_once(demo_site: s
 # --- make demo on a loaded machine -------------------------------------------------------------------
 
 
+@pytest.mark.slow
 def test_demo_succeeds_beside_two_cpu_burners_and_says_what_it_waits_for(tmp_path: Path) -> None:
     """Prefect's temporary server needed 35-40 s on a busy 2-core machine against its 20 s default."""
     burners = [subprocess.Popen(["yes"], stdout=subprocess.DEVNULL) for _ in range(2)]
