@@ -50,15 +50,30 @@ class RunSummary(BaseModel):
     alerts_sent: int = 0
     alerts_failed: int = 0
     alerts_retrying: int = 0
+    alerts_waiting: int = 0
     failures: int = 0
     failures_by_reason: dict[str, int] = {}
     dry_run: bool = False
 
     def line(self) -> str:
-        return (
+        """``alerts_waiting`` counts every outbox row not yet sent (a retry, a digest, a channel whose
+        variable is unset): ``alerts_sent=0`` alone read as "nothing matched"."""
+        line = (
             f"summary: feeds={self.feeds} new_articles={self.new_articles} trade={self.trade} "
-            f"alerts_sent={self.alerts_sent} failures={self.failures}"
+            f"alerts_sent={self.alerts_sent} alerts_waiting={self.alerts_waiting} failures={self.failures}"
         )
+        return line + " (dry run: nothing stored or sent)" if self.dry_run else line
+
+
+def _waiting_alerts(settings: Settings) -> int:
+    """Outbox rows still to send, whatever their mode, for the summary line."""
+    engine = make_engine(settings.database.url)
+    try:
+        with Session(engine) as session:
+            counts = repo.delivery_counts(session)
+    finally:
+        engine.dispose()
+    return counts.get("pending", 0) + counts.get("sending", 0)
 
 
 def _open_store(settings: Settings) -> Any:
@@ -87,9 +102,15 @@ def poll_feeds(settings: Settings, feed_names: list[str], due_only: bool, dry_ru
     with Session(engine) as session:
         repo.sync_feeds(session, settings.feed_specs())
         rules = repo.sync_rules(session, settings.rule_specs())
-        session.commit()
+        if dry_run:  # stores nothing, not even the feed and rule rows: select, then roll them back
+            session.flush()
+        else:
+            session.commit()
         feeds = repo.due_feeds(session, utcnow(), names=feed_names, force=not due_only)
         compiled = compile_rules(list(rules.values()))
+        if dry_run:
+            session.expunge_all()  # detached with their loaded values, which the rollback leaves alone
+            session.rollback()
     logger.info("polling %d feed(s) with %d rule(s)", len(feeds), len(compiled))
     classifier = load_classifier(settings.classifier.model)
 
@@ -129,8 +150,8 @@ def send_alerts(settings: Settings, modes: list[str], period_label: str = "") ->
     """Send due outbox rows for the given modes; failures stay queued for a later run."""
     engine = _open_store(settings)
     report = deliver_pending(engine, settings.channel_url, modes=modes, period_label=period_label)
-    for error in report.errors:
-        get_run_logger().warning("delivery failed: %s", error)
+    if report.errors:  # each failure was logged once as a warning by tradewatch.deliver (an extra logger)
+        get_run_logger().info("%d delivery error(s); the rows stay queued for a retry", len(report.errors))
     engine.dispose()
     return report
 
@@ -237,6 +258,7 @@ def _fan_out(
         alerts_sent=report.messages,
         alerts_failed=report.failed,
         alerts_retrying=report.retrying,
+        alerts_waiting=_waiting_alerts(settings),
         failures=sum(reasons.values()),
         failures_by_reason=reasons,
         dry_run=dry_run,
@@ -337,6 +359,7 @@ def ingest(
         alerts_sent=report.messages,
         alerts_failed=report.failed,
         alerts_retrying=report.retrying,
+        alerts_waiting=_waiting_alerts(settings),
         failures=sum(reasons.values()),
         failures_by_reason=dict(reasons),
         dry_run=dry_run,

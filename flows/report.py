@@ -25,15 +25,17 @@ import sys
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
 import typer
-from sqlmodel import Session
 
 from flows.events_report import events_html, events_json, events_markdown
-from storage import stats
-from storage.stats import CountryPair, EventRow, RuleCount, TradeArticle
+
+if TYPE_CHECKING:  # imported where used, so that `tradewatch --help` does not load SQLAlchemy
+    from sqlmodel import Session
+
+    from storage.stats import CountryPair, EventRow, RuleCount, TradeArticle
 
 #: How many headlines the report lists, and how many rules and sources the tables show.
 HEADLINES = 25
@@ -144,6 +146,8 @@ class ReportData:
 
 def build_report(session: Session, since: datetime, now: datetime) -> ReportData:
     """Query the store for the period [since, now)."""
+    from storage import stats
+
     trade = stats.trade_articles(session, since, now)
     events = stats.trade_events(session, since, now)
     troubled = [
@@ -176,6 +180,8 @@ def build_report(session: Session, since: datetime, now: datetime) -> ReportData
 
 def report_for(database_url: str, since: datetime, now: datetime) -> ReportData:
     """Open the store, build the report, close the store (the engine is never shared or global)."""
+    from sqlmodel import Session
+
     from storage.db import init_db, make_engine
 
     engine = make_engine(database_url)
@@ -641,13 +647,14 @@ def report_command(
     ] = False,
 ) -> None:
     """A self-contained HTML report: trade articles per day and source, top rules, feeds in trouble."""
-    from flows.settings import ConfigError, load_settings
+    from flows.settings import ConfigError, load_settings, require_config
 
     try:
         window = parse_window(since)
     except ValueError as exc:
         raise _fail(str(exc)) from None
     try:
+        require_config(config)
         settings = load_settings(config)
     except ConfigError as exc:
         raise _fail(str(exc)) from None
@@ -661,8 +668,11 @@ def report_command(
     if str(target) == "-":
         sys.stdout.write(text)
         return
+    if not target.parent.is_dir():  # a mistyped --output must not create folders
+        raise _fail(
+            f"--output {target}: the folder {target.parent} does not exist; create it or fix the path"
+        )
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise _fail(f"{target}: cannot write the report: {exc}", code=1) from None
@@ -675,7 +685,7 @@ def report_command(
 def register(app: typer.Typer) -> None:
     """Add `init`, `config check` and `report` to the tradewatch CLI."""
     app.command("init")(init_command)
-    config_app = typer.Typer(help="Check a configuration file.", no_args_is_help=True)
+    config_app = typer.Typer(help="Check a configuration file.", no_args_is_help=True, rich_markup_mode=None)
     config_app.command("check")(config_check_command)
     app.add_typer(config_app, name="config")
     app.command("report")(report_command)

@@ -8,12 +8,12 @@ winner atomically; no read-then-write races. Callers own the transaction (``sess
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Insert, exists, func, or_, text, update
+from sqlalchemy import Insert, exists, func, or_, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
@@ -589,39 +589,37 @@ def list_deliveries(
     return [DeliveryView(d, rule, title, url) for d, rule, title, url in session.exec(query)]
 
 
-def search_articles(session: Session, query: str, *, limit: int = 50) -> list[tuple[Article, Feed | None]]:
-    """Full-text search, best matches first: SQLite FTS5 or PostgreSQL tsvector (see the migration).
+#: Articles read per query while searching: bounded memory on a large store, few round trips on a small one.
+SEARCH_BATCH = 500
 
-    The user's words are passed as data, never as query syntax: on SQLite each word becomes a quoted
-    FTS5 string (so ``AND``/``"``/``*`` typed by a user cannot raise a syntax error), on PostgreSQL
-    ``websearch_to_tsquery`` accepts anything.
+
+def search_articles(
+    session: Session, matches: Callable[[str, str, str], bool], *, limit: int = 50
+) -> list[tuple[Article, Feed | None]]:
+    """Stored articles for which ``matches(title, text, feed name)`` holds, most recently stored first.
+
+    The caller passes a compiled rule (``alerts.rules``), so `articles search` speaks the documented rule
+    language and finds exactly what a rule would: SQLite's FTS5 and PostgreSQL's text search tokenise
+    and stem differently (``tariff`` did not find ``tariffs`` on one, ``-china`` required china on the
+    other), and neither knows ``NEAR`` or field scopes. Articles are read newest first in batches and the
+    scan stops at ``limit`` hits, so a search for something recent touches little of a large store.
     """
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        words = [w.replace('"', '""') for w in query.split()]
-        if not words:
-            return []
-        fts = " ".join(f'"{w}"' for w in words)
-        ids_sql = text("SELECT rowid FROM article_fts WHERE article_fts MATCH :q ORDER BY rank LIMIT :n")
-    elif dialect == "postgresql":
-        fts = query
-        vector = "to_tsvector('english', coalesce(title, '') || ' ' || coalesce(text, ''))"
-        ids_sql = text(
-            f"SELECT id FROM article WHERE {vector} @@ websearch_to_tsquery('english', :q) "
-            f"ORDER BY ts_rank({vector}, websearch_to_tsquery('english', :q)) DESC LIMIT :n"
-        )
-    else:
-        raise NotImplementedError(f"full-text search is not available on {dialect!r}")
-    ids = [int(row[0]) for row in session.execute(ids_sql, {"q": fts, "n": limit})]
-    if not ids:
-        return []
-    rows = session.exec(
-        select(Article, Feed)
-        .join(Feed, col(Article.feed_id) == col(Feed.id), isouter=True)
-        .where(col(Article.id).in_(ids))
-    ).all()
-    order = {article_id: rank for rank, article_id in enumerate(ids)}
-    return sorted(((a, f) for a, f in rows), key=lambda pair: order[pair[0].id or 0])
+    found: list[tuple[Article, Feed | None]] = []
+    last_id: int | None = None
+    while len(found) < limit:
+        query = select(Article, Feed).join(Feed, col(Article.feed_id) == col(Feed.id), isouter=True)
+        if last_id is not None:
+            query = query.where(col(Article.id) < last_id)
+        batch = list(session.exec(query.order_by(col(Article.id).desc()).limit(SEARCH_BATCH)))
+        for article, feed in batch:
+            if matches(article.title or "", article.text or "", feed.name if feed else ""):
+                found.append((article, feed))
+                if len(found) == limit:
+                    break
+        if len(batch) < SEARCH_BATCH:
+            break
+        last_id = batch[-1][0].id
+    return found
 
 
 @dataclass(frozen=True)
