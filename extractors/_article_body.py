@@ -1,21 +1,23 @@
 """Find the article body in a parsed page and turn it into clean paragraphs.
 
 The sequence, each stage working on the one tree parsed by ``extractors.article``:
-1. site rules: remove known junk blocks; if the site's body selector matches, extract from that block only;
-2. trafilatura's own extractor (precision mode, no comments, no readability/justext comparison) over the
-   tree, giving a small XML body of p/head/list/quote;
-3. rescue when that looks truncated: the densest text containers of the page (and their same-class
-   siblings) hold far more text than it returned, so extract again from those containers only. This one
-   check replaces trafilatura's comparison with its bundled fallbacks: it scored better on the Zyte pages and
-   costs a fraction of the time;
-4. render that body as paragraphs (a list item, a quoted paragraph, a table row: one paragraph each);
-5. drop boilerplate paragraphs by phrase data, and cut the text at an end-of-article marker
-   ("Leave a Comment", "Related Stories", ...) found in its last part.
+1. structure guard: a page with more than MAX_ELEMENTS elements is refused as ``too_complex`` before any
+   extractor runs (trafilatura's cost grows faster than the page; a real article has a few thousand);
+2. site rules: remove known junk blocks; if the site's body selector matches, extract from that block only;
+3. candidate bodies (see ``extractors._article_choice``): trafilatura's own extractor in precision mode over
+   the page; the densest text container of the page and its same-styled siblings, read on their own; and,
+   only when those two leave no credible body, trafilatura with its bundled readability/justext fallback;
+4. each candidate rendered as paragraphs (a list item, a quoted paragraph, a table row: one paragraph each),
+   runs of link-only paragraphs dropped, boilerplate paragraphs dropped by phrase data, and the text cut at
+   an end-of-article marker ("Leave a Comment", "Related Stories", ...) found in its last part;
+5. the choice between the candidates, on agreement and on independent evidence (the feed entry's title and
+   summary, the page's headline and description), never on size alone.
 """
 
 from __future__ import annotations
 
 import re
+from collections import Counter
 from copy import deepcopy
 from urllib.parse import urlsplit
 
@@ -23,18 +25,24 @@ import trafilatura
 from lxml import etree, html
 from trafilatura.settings import Document
 
+from extractors._article_choice import Candidate, Choice, Evidence, Judge, choose, shingles
 from extractors._article_data import SiteRule, boilerplate_regex, default_rule, site_rule, tail_regex
+from extractors.errors import ExtractionError
 
 # An end-of-article marker only cuts when it sits past this share of the text: a "Related" heading in the
 # first half is an inline box (its links were already removed), and cutting there would lose the article.
 TAIL_START_SHARE = 0.5
 
-# The truncation rescue (see _dense_containers): text runs shorter than this are captions and buttons,
-# containers with less than this are asides; the rescue runs only when the dense containers hold this many
-# times the text trafilatura returned.
+# Pages with more elements than this are refused as too_complex: the largest of 743 real news pages in the
+# benchmark sets has 2,214, and trafilatura took 4 s on 50,000 one-word paragraphs (14 s on 100,000).
+MAX_ELEMENTS = 30_000
+
+# The dense block (see _dense_containers): text runs shorter than this are captions and buttons, containers
+# with less than this are asides. When trafilatura reads the block back with less than 1/PLAIN_RATIO of its
+# running text, the text sits loose between images and links, and is read as it is (_plain_paragraphs).
 DENSE_MIN_RUN_CHARS = 40
 DENSE_MIN_CONTAINER_CHARS = 400
-RESCUE_RATIO = 1.5
+PLAIN_RATIO = 1.5
 
 # Link-only paragraphs (see _drop_link_runs): links shorter than this are "Home" or "PDF", not headlines; a
 # run this long is a list of other stories.
@@ -92,7 +100,11 @@ _NOT_TEXT = frozenset(
     ["script", "style", "noscript", "template", "textarea", "option", "select", "title", "head"]
 )
 _FIND_LINKS = etree.XPath(f"//a[@href][string-length(normalize-space(.)) >= {LINK_MIN_CHARS}]")
-_FIND_TEXT_RUNS = etree.XPath(f"//text()[string-length(normalize-space(.)) >= {DENSE_MIN_RUN_CHARS}]")
+# Link text is not running text: a list of 5,000 headline links can be a page's largest block, never its body.
+_FIND_TEXT_RUNS = etree.XPath(
+    f"//text()[string-length(normalize-space(.)) >= {DENSE_MIN_RUN_CHARS}][not(ancestor::a)]"
+)
+_FIND_ALL_LINKS = etree.XPath("//a[@href]")
 # Inline spans that trafilatura's precision mode would discard as page chrome because of their class or
 # style ("link", "bottom", a border), although inside a sentence they hold words of it: CBS wraps in-text
 # links in <span class="link">, and the sentence lost "the NFL will fine Rudolph".
@@ -267,19 +279,48 @@ def _link_only_texts(tree: html.HtmlElement) -> frozenset[str]:
     """Texts of blocks (list items, paragraphs, headings) that consist of one link and nothing else.
 
     Such blocks in a row are a list of other stories ("Moon Rush: Private Lunar Lander Plans" ...) that
-    trafilatura passes through as paragraphs once the links are flattened to text.
+    trafilatura passes through as paragraphs once the links are flattened to text. Linear in the page: a
+    block is compared with its link only when both hold as many non-space characters, counted once for the
+    whole tree (rebuilding the block's text for each of 5,000 links in it took minutes).
     """
+    links = [link for link in _FIND_LINKS(tree) if len(_normalise(link.text_content())) >= LINK_MIN_CHARS]
+    if not links:
+        return frozenset()
+    sizes = _non_space_sizes(tree)
     texts: set[str] = set()
-    for link in _FIND_LINKS(tree):
-        text = _normalise(link.text_content())
-        if len(text) < LINK_MIN_CHARS:
-            continue
+    for link in links:
         block = link.getparent()
         while block is not None and block.tag in _INLINE_TAGS:
             block = block.getparent()
-        if block is not None and _normalise(block.text_content()) == text:
+        if block is None or sizes.get(block) != sizes.get(link):
+            continue
+        text = _normalise(link.text_content())
+        if _normalise(block.text_content()) == text:
             texts.add(text)
     return frozenset(texts)
+
+
+def _non_space(text: str | None) -> int:
+    return len("".join(text.split())) if text else 0
+
+
+def _non_space_sizes(tree: html.HtmlElement) -> dict[etree._Element, int]:
+    """Non-space characters of every element's text content, children counted before their parents."""
+    sizes: dict[etree._Element, int] = {}
+    for element in reversed(list(tree.iter())):
+        size = _non_space(element.text) if isinstance(element.tag, str) else 0
+        for child in element:
+            size += sizes[child] + _non_space(child.tail)
+        sizes[element] = size
+    return sizes
+
+
+def _link_shingles(tree: html.HtmlElement) -> Counter[tuple[str, ...]]:
+    """Shingles of every link text on the page, to tell a list of links from prose that contains a few."""
+    found: Counter[tuple[str, ...]] = Counter()
+    for link in _FIND_ALL_LINKS(tree):
+        found.update(shingles(link.text_content()))
+    return found
 
 
 def _drop_link_runs(paragraphs: list[str], link_texts: frozenset[str]) -> list[str]:
@@ -317,30 +358,26 @@ def _trafilatura(
     return _render(document.body)
 
 
-def _rescue_truncated(tree: html.HtmlElement, url: str | None, found: list[str]) -> list[str]:
-    """Re-extract from the dense containers when they hold far more text than trafilatura returned.
+def _dense_block(tree: html.HtmlElement, url: str | None) -> list[str] | None:
+    """The dense containers read on their own (None when the page has none).
 
-    Precision mode sometimes stops at an ad slot or a "subscribe" block inside the body, or picks one of a
-    split body's parts; a body narrowed to the dense containers can then be read in balanced mode safely.
+    In balanced mode, since the block is already narrowed to running text; when that reading falls far short
+    of the block's running text (sentences loose between images and links, after <br>s), the block's text
+    runs are read as they are.
     """
     containers, running_chars = _dense_containers(tree)
     if not containers:
-        return found
-    dense_chars = sum(len(c.text_content()) for c in containers)
-    if dense_chars < RESCUE_RATIO * sum(len(p) for p in found):
-        return found
+        return None
     page = html.Element("html")
     body = etree.SubElement(page, "body")
     article = etree.SubElement(body, "article")
     article.extend(deepcopy(container) for container in containers)
-    rescued = _trafilatura(page, url, precision=False)
-    if sum(map(len, rescued)) * RESCUE_RATIO < running_chars:
-        # Still far short: the text sits loose in the container (between images and links, after <br>s)
-        # where trafilatura does not look. Read the container's text runs as they are.
+    paragraphs = _trafilatura(page, url, precision=False)
+    if sum(map(len, paragraphs)) * PLAIN_RATIO < running_chars:
         plain = [p for container in containers for p in _plain_paragraphs(container)]
-        if sum(map(len, plain)) > sum(map(len, rescued)):
-            rescued = plain
-    return rescued if sum(map(len, rescued)) > sum(map(len, found)) else found
+        if sum(map(len, plain)) > sum(map(len, paragraphs)):
+            paragraphs = plain
+    return paragraphs
 
 
 def _plain_paragraphs(container: html.HtmlElement) -> list[str]:
@@ -376,11 +413,22 @@ def _plain_paragraphs(container: html.HtmlElement) -> list[str]:
     return paragraphs
 
 
-def extract_body(tree: html.HtmlElement, url: str | None) -> list[str]:
-    """The article's paragraphs, boilerplate removed; an empty list when the page has no main text.
+def _check_size(tree: html.HtmlElement, url: str | None) -> None:
+    count = sum(1 for _ in tree.iter())
+    if count > MAX_ELEMENTS:
+        raise ExtractionError(
+            "too_complex",
+            url,
+            f"the page has {count:,} HTML elements (more than {MAX_ELEMENTS:,}); no article needs that many",
+        )
+
+
+def choose_body(tree: html.HtmlElement, url: str | None, evidence: Evidence) -> Choice:
+    """Build the candidate bodies of the page and choose one (see ``extractors._article_choice``).
 
     ``tree`` is modified (junk blocks removed): the caller parsed it for this call only.
     """
+    _check_size(tree, url)
     tree = _apply_rules(tree, default_rule())
     host = urlsplit(url).hostname if url else None
     rule = site_rule(host)
@@ -388,7 +436,19 @@ def extract_body(tree: html.HtmlElement, url: str | None) -> list[str]:
         tree = _apply_rules(tree, rule)
     for wrapper in _FIND_INLINE_CHROME(tree):
         wrapper.drop_tag()  # keep the words, lose the class that marks them as chrome
-    paragraphs = _trafilatura(tree, url, precision=True, fast=True)
-    paragraphs = _rescue_truncated(tree, url, paragraphs)
-    paragraphs = _drop_link_runs(paragraphs, _link_only_texts(tree))
-    return clean_paragraphs(paragraphs)
+    link_texts = _link_only_texts(tree)
+
+    def finish(name: str, paragraphs: list[str]) -> Candidate:
+        return Candidate(name, clean_paragraphs(_drop_link_runs(paragraphs, link_texts)))
+
+    primary = finish("trafilatura", _trafilatura(tree, url, precision=True, fast=True))
+    dense = _dense_block(tree, url)
+    block = finish("dense block", dense) if dense is not None else None
+    fallback = lambda: finish("fallback", _trafilatura(tree, url, precision=True, fast=False))  # noqa: E731
+    return choose(primary, block, fallback, evidence, Judge(_link_shingles(tree)))
+
+
+def extract_body(tree: html.HtmlElement, url: str | None, evidence: Evidence | None = None) -> list[str]:
+    """The article's paragraphs, boilerplate removed; an empty list when the page has no credible body."""
+    chosen = choose_body(tree, url, evidence or Evidence()).candidate
+    return chosen.paragraphs if chosen is not None else []
