@@ -34,8 +34,9 @@ from extractors.errors import ExtractionError
 TAIL_START_SHARE = 0.5
 
 # Pages with more elements than this are refused as too_complex: the largest of 743 real news pages in the
-# benchmark sets has 2,214, and trafilatura took 4 s on 50,000 one-word paragraphs (14 s on 100,000).
-MAX_ELEMENTS = 30_000
+# benchmark sets has 2,214; trafilatura took 1 s on 20,000 one-word paragraphs, 4 s on 50,000 and 14 s on
+# 100,000 (its cost grows faster than the page).
+MAX_ELEMENTS = 20_000
 
 # The dense block (see _dense_containers): text runs shorter than this are captions and buttons, containers
 # with less than this are asides. When trafilatura reads the block back with less than 1/PLAIN_RATIO of its
@@ -48,6 +49,8 @@ PLAIN_RATIO = 1.5
 # run this long is a list of other stories.
 LINK_MIN_CHARS = 15
 LINK_RUN_MIN = 3
+# Characters a link-only block may hold beyond its link before its text is compared at all.
+LINK_BLOCK_SLACK = 3
 
 # Characters trimmed from both ends of a paragraph before matching boilerplate, so "Share:" and "• Share"
 # and "Required fields are marked *" match the plain phrases in the data file.
@@ -104,7 +107,8 @@ _FIND_LINKS = etree.XPath(f"//a[@href][string-length(normalize-space(.)) >= {LIN
 _FIND_TEXT_RUNS = etree.XPath(
     f"//text()[string-length(normalize-space(.)) >= {DENSE_MIN_RUN_CHARS}][not(ancestor::a)]"
 )
-_FIND_ALL_LINKS = etree.XPath("//a[@href]")
+_TEXT_LENGTH = etree.XPath("string-length(normalize-space(.))")
+_COUNT_ELEMENTS = etree.XPath("count(//*)")
 # Inline spans that trafilatura's precision mode would discard as page chrome because of their class or
 # style ("link", "bottom", a border), although inside a sentence they hold words of it: CBS wraps in-text
 # links in <span class="link">, and the sentence lost "the NFL will fine Rudolph".
@@ -279,46 +283,34 @@ def _link_only_texts(tree: html.HtmlElement) -> frozenset[str]:
     """Texts of blocks (list items, paragraphs, headings) that consist of one link and nothing else.
 
     Such blocks in a row are a list of other stories ("Moon Rush: Private Lunar Lander Plans" ...) that
-    trafilatura passes through as paragraphs once the links are flattened to text. Linear in the page: a
-    block is compared with its link only when both hold as many non-space characters, counted once for the
-    whole tree (rebuilding the block's text for each of 5,000 links in it took minutes).
+    trafilatura passes through as paragraphs once the links are flattened to text. Each block's text length
+    is measured once, in libxml2, however many links it holds: rebuilding a block's text for each of its
+    5,000 links took minutes.
     """
-    links = [link for link in _FIND_LINKS(tree) if len(_normalise(link.text_content())) >= LINK_MIN_CHARS]
-    if not links:
-        return frozenset()
-    sizes = _non_space_sizes(tree)
     texts: set[str] = set()
-    for link in links:
+    block_lengths: dict[etree._Element, int] = {}
+    for link in _FIND_LINKS(tree):
+        text = _normalise(link.text_content())
+        if len(text) < LINK_MIN_CHARS:
+            continue
         block = link.getparent()
         while block is not None and block.tag in _INLINE_TAGS:
             block = block.getparent()
-        if block is None or sizes.get(block) != sizes.get(link):
+        if block is None:
             continue
-        text = _normalise(link.text_content())
-        if _normalise(block.text_content()) == text:
+        length = block_lengths.get(block)
+        if length is None:
+            length = block_lengths[block] = int(_TEXT_LENGTH(block))
+        # libxml2 leaves no-break spaces in: a block "<a>...</a>&nbsp;" is a few characters longer
+        if length - int(_TEXT_LENGTH(link)) <= LINK_BLOCK_SLACK and _normalise(block.text_content()) == text:
             texts.add(text)
     return frozenset(texts)
 
 
-def _non_space(text: str | None) -> int:
-    return len("".join(text.split())) if text else 0
-
-
-def _non_space_sizes(tree: html.HtmlElement) -> dict[etree._Element, int]:
-    """Non-space characters of every element's text content, children counted before their parents."""
-    sizes: dict[etree._Element, int] = {}
-    for element in reversed(list(tree.iter())):
-        size = _non_space(element.text) if isinstance(element.tag, str) else 0
-        for child in element:
-            size += sizes[child] + _non_space(child.tail)
-        sizes[element] = size
-    return sizes
-
-
 def _link_shingles(tree: html.HtmlElement) -> Counter[tuple[str, ...]]:
-    """Shingles of every link text on the page, to tell a list of links from prose that contains a few."""
+    """Shingles of the page's headline-length link texts, to tell a list of links from prose citing a few."""
     found: Counter[tuple[str, ...]] = Counter()
-    for link in _FIND_ALL_LINKS(tree):
+    for link in _FIND_LINKS(tree):
         found.update(shingles(link.text_content()))
     return found
 
@@ -361,7 +353,8 @@ def _trafilatura(
 def _dense_block(tree: html.HtmlElement, url: str | None) -> list[str] | None:
     """The dense containers read on their own (None when the page has none).
 
-    In balanced mode, since the block is already narrowed to running text; when that reading falls far short
+    In balanced mode, since the block is already narrowed to running text, and without trafilatura's
+    fallback extractors, which would only read the same block again; when that reading falls far short
     of the block's running text (sentences loose between images and links, after <br>s), the block's text
     runs are read as they are.
     """
@@ -414,7 +407,7 @@ def _plain_paragraphs(container: html.HtmlElement) -> list[str]:
 
 
 def _check_size(tree: html.HtmlElement, url: str | None) -> None:
-    count = sum(1 for _ in tree.iter())
+    count = int(_COUNT_ELEMENTS(tree))  # counted in libxml2: no Python object per element
     if count > MAX_ELEMENTS:
         raise ExtractionError(
             "too_complex",
@@ -445,7 +438,7 @@ def choose_body(tree: html.HtmlElement, url: str | None, evidence: Evidence) -> 
     dense = _dense_block(tree, url)
     block = finish("dense block", dense) if dense is not None else None
     fallback = lambda: finish("fallback", _trafilatura(tree, url, precision=True, fast=False))  # noqa: E731
-    return choose(primary, block, fallback, evidence, Judge(_link_shingles(tree)))
+    return choose(primary, block, fallback, evidence, Judge(_link_shingles(tree), link_texts))
 
 
 def extract_body(tree: html.HtmlElement, url: str | None, evidence: Evidence | None = None) -> list[str]:

@@ -11,15 +11,18 @@ reasonable share of sentence-length lines (a menu or a scoreboard has none), not
 list of other stories). The two main candidates are then compared by their shared 4-token shingles:
 
 0. a dense block that shares almost nothing with the article's known headline and summary while
-   trafilatura's body shares most of them (``EVIDENCE_GAP``) is a comment thread or a rail: it is out;
+   trafilatura's body shares most of them (``EVIDENCE_GAP``) is a comment thread or a rail: it is out; so is
+   a block that reads as an aside (reader-comment signatures on its lines, or headline links each with its
+   summary: ``Judge.aside``) when trafilatura's body does not, unless the block matches the headline or
+   summary better (a deals page is shaped like a teaser panel);
 1. the dense block lies inside trafilatura's body (``AGREE``): trafilatura's body is that block plus page
    periphery (captions, teasers, comments, menus caught around it), so the block is taken;
 2. trafilatura's body lies inside the dense block, which holds ``EXTEND_RATIO`` times more: trafilatura
    stopped early (at an ad slot, at the first of a split body's parts), so the block is taken -- unless what
    it adds is a reader-comment thread, the usual reason a block holds more than the article;
-3. they disagree (each holds text the other lacks): trafilatura's body is out when it misses the headline
-   and summary the block matches (``EVIDENCE_GAP``); otherwise the one with more characters in
-   sentence-length lines wins;
+3. they disagree (each holds text the other lacks): trafilatura's body is out when it is an aside and the
+   block is not, or when it misses the headline and summary the block matches (``EVIDENCE_GAP``);
+   otherwise the one with more characters in sentence-length lines wins;
 4. the winner is short (``SHORT_CHARS``), or shares nothing with a known headline or summary: the fallback
    is asked, and replaces it when credible and longer, or when it matches the headline or summary clearly
    better (``FALLBACK_GAP``);
@@ -49,7 +52,7 @@ AGREE = 0.9
 # Rule 2: the dense block replaces a body it contains when it holds this many times its characters; below
 # that it adds a caption or a byline rather than missing paragraphs.
 EXTEND_RATIO = 1.5
-# Rule 2: the added text is a comment thread when this share of its lines carry a comment signature.
+# Rules 0, 2, 3: a text is a comment thread when this share of its lines carry a comment signature.
 MAX_COMMENT_SHARE = 0.2
 # Rule 3: a candidate is out when another one's headline/summary match is this much higher (0..1).
 EVIDENCE_GAP = 0.7
@@ -69,6 +72,10 @@ MIN_SENTENCE_SHARE = 0.3
 MAX_MARKUP_SHARE = 0.1
 # credible(): share of the text's shingles that are the text of links on the page.
 MAX_LINK_SHARE = 0.5
+# aside(): a teaser panel alternates headline links with their summaries; at least this many paragraphs
+# that are one link each, making up this share of the paragraphs, is a panel (an article cites a link or two).
+TEASER_MIN_LINKS = 3
+TEASER_LINK_SHARE = 0.25
 # Evidence texts with fewer content words than this say too little to judge by ("Home", "News").
 MIN_EVIDENCE_WORDS = 3
 
@@ -181,6 +188,7 @@ class Judge:
     """Credibility checks that need the page: the shingles of its link texts."""
 
     link_shingles: Counter[tuple[str, ...]] = field(default_factory=Counter)
+    link_paragraphs: frozenset[str] = frozenset()  # texts of blocks that are one link and nothing else
 
     def link_share(self, candidate: Candidate) -> float:
         total = sum(candidate.shingles.values())
@@ -196,6 +204,15 @@ class Judge:
         if candidate.sentence_chars < MIN_SENTENCE_SHARE * sum(map(len, _lines(candidate.text))):
             return False
         return self.link_share(candidate) <= MAX_LINK_SHARE
+
+    def aside(self, candidate: Candidate) -> bool:
+        """Whether the text reads as what sits beside an article: a reader-comment thread, or a teaser
+        panel (headline links, each with its summary). A deals page or a list article has the same shape,
+        so this only decides between two candidates, never refuses a lone one."""
+        if comment_share(_lines(candidate.text)) >= MAX_COMMENT_SHARE:
+            return True
+        links = sum(1 for paragraph in candidate.paragraphs if paragraph in self.link_paragraphs)
+        return links >= TEASER_MIN_LINKS and links >= TEASER_LINK_SHARE * len(candidate.paragraphs)
 
 
 def comment_share(lines: list[str]) -> float:
@@ -233,7 +250,7 @@ def choose(
     """Apply the rules of this module's docstring; ``fallback`` is called only when rule 4 needs it."""
     main: Candidate | None = primary if judge.credible(primary) else None
     dense = block if judge.credible(block) else None
-    chosen, rule = _compare(main, dense, evidence)
+    chosen, rule = _compare(main, dense, evidence, judge)
 
     support = evidence.support(chosen) if chosen is not None else None
     short = chosen is None or len(chosen) < SHORT_CHARS
@@ -252,7 +269,7 @@ def choose(
 
 
 def _compare(
-    main: Candidate | None, dense: Candidate | None, evidence: Evidence
+    main: Candidate | None, dense: Candidate | None, evidence: Evidence, judge: Judge
 ) -> tuple[Candidate | None, str]:
     """Rules 1-3: trafilatura's body against the dense block."""
     if main is None or dense is None:
@@ -261,6 +278,9 @@ def _compare(
     if main_support is not None and dense_support is not None and dense_support < main_support - EVIDENCE_GAP:
         # Whatever the overlap, a block that lost the headline's words is a comment thread or a rail.
         return main, "dense block does not match the headline/summary"
+    better_match = (dense_support or 0.0) > (main_support or 0.0)
+    if not better_match and judge.aside(dense) and not judge.aside(main):
+        return main, "dense block is an aside"
     if dense.inside(main) >= AGREE:
         return dense, "dense block inside trafilatura's body"
     if main.inside(dense) >= AGREE:
@@ -269,6 +289,8 @@ def _compare(
                 return dense, "dense block extends trafilatura's body"
             return main, "dense block adds a comment thread"
         return main, "dense block adds little"
+    if judge.aside(main) and not judge.aside(dense):
+        return dense, "disagree: trafilatura's body is an aside"
     if main_support is not None and dense_support is not None and main_support < dense_support - EVIDENCE_GAP:
         return dense, "disagree: only the dense block matches the headline/summary"
     winner = max((main, dense), key=lambda c: c.sentence_chars)  # max keeps trafilatura's on a tie
