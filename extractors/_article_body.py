@@ -103,9 +103,12 @@ _NOT_TEXT = frozenset(
     ["script", "style", "noscript", "template", "textarea", "option", "select", "title", "head"]
 )
 _FIND_LINKS = etree.XPath(f"//a[@href][string-length(normalize-space(.)) >= {LINK_MIN_CHARS}]")
-# Link text is not running text: a list of 5,000 headline links can be a page's largest block, never its body.
+# Link text is not running text (a list of 5,000 headline links can be a page's largest block, never its
+# body), nor is text in the blocks HTML marks as navigation, asides, footers and forms (a mega-menu that
+# describes each section in a sentence).
 _FIND_TEXT_RUNS = etree.XPath(
-    f"//text()[string-length(normalize-space(.)) >= {DENSE_MIN_RUN_CHARS}][not(ancestor::a)]"
+    f"//text()[string-length(normalize-space(.)) >= {DENSE_MIN_RUN_CHARS}]"
+    "[not(ancestor::a or ancestor::nav or ancestor::aside or ancestor::footer)]"
 )
 _TEXT_LENGTH = etree.XPath("string-length(normalize-space(.))")
 _COUNT_ELEMENTS = etree.XPath("count(//*)")
@@ -307,12 +310,14 @@ def _link_only_texts(tree: html.HtmlElement) -> frozenset[str]:
     return frozenset(texts)
 
 
-def _link_shingles(tree: html.HtmlElement) -> Counter[tuple[str, ...]]:
-    """Shingles of the page's headline-length link texts, to tell a list of links from prose citing a few."""
+def _judge(tree: html.HtmlElement) -> Judge:
+    """What the choice needs to know about the page's headline-length links: their texts, and their
+    shingles (to tell a list of links from prose that cites a few)."""
+    texts = {_normalise(link.text_content()) for link in _FIND_LINKS(tree)}
     found: Counter[tuple[str, ...]] = Counter()
-    for link in _FIND_LINKS(tree):
-        found.update(shingles(link.text_content()))
-    return found
+    for text in texts:
+        found.update(shingles(text))
+    return Judge(found, frozenset(text for text in texts if len(text) >= LINK_MIN_CHARS))
 
 
 def _drop_link_runs(paragraphs: list[str], link_texts: frozenset[str]) -> list[str]:
@@ -438,7 +443,7 @@ def choose_body(tree: html.HtmlElement, url: str | None, evidence: Evidence) -> 
     dense = _dense_block(tree, url)
     block = finish("dense block", dense) if dense is not None else None
     fallback = lambda: finish("fallback", _trafilatura(tree, url, precision=True, fast=False))  # noqa: E731
-    return choose(primary, block, fallback, evidence, Judge(_link_shingles(tree), link_texts))
+    return choose(primary, block, fallback, evidence, _judge(tree))
 
 
 def extract_body(tree: html.HtmlElement, url: str | None, evidence: Evidence | None = None) -> list[str]:

@@ -72,8 +72,10 @@ MIN_SENTENCE_SHARE = 0.3
 MAX_MARKUP_SHARE = 0.1
 # credible(): share of the text's shingles that are the text of links on the page.
 MAX_LINK_SHARE = 0.5
-# aside(): a teaser panel alternates headline links with their summaries; at least this many paragraphs
-# that are one link each, making up this share of the paragraphs, is a panel (an article cites a link or two).
+# aside(): a teaser panel is headline links with their summaries; at least this many paragraphs that are or
+# begin with a headline link, making up this share of the paragraphs, is a panel (an article cites a link or
+# two). Headline links are compared by their first HEADLINE_PREFIX characters first.
+HEADLINE_PREFIX = 12
 TEASER_MIN_LINKS = 3
 TEASER_LINK_SHARE = 0.25
 # Evidence texts with fewer content words than this say too little to judge by ("Home", "News").
@@ -188,7 +190,19 @@ class Judge:
     """Credibility checks that need the page: the shingles of its link texts."""
 
     link_shingles: Counter[tuple[str, ...]] = field(default_factory=Counter)
-    link_paragraphs: frozenset[str] = frozenset()  # texts of blocks that are one link and nothing else
+    headlines: frozenset[str] = frozenset()  # texts of the page's headline-length links
+
+    @cached_property
+    def _by_prefix(self) -> dict[str, list[str]]:
+        prefixes: dict[str, list[str]] = {}
+        for text in self.headlines:
+            prefixes.setdefault(text[:HEADLINE_PREFIX], []).append(text)
+        return prefixes
+
+    def led_by_link(self, paragraph: str) -> bool:
+        """Whether the paragraph is, or begins with, one of the page's headline links."""
+        found = self._by_prefix.get(paragraph[:HEADLINE_PREFIX], ())
+        return any(paragraph.startswith(text) for text in found)
 
     def link_share(self, candidate: Candidate) -> float:
         total = sum(candidate.shingles.values())
@@ -207,11 +221,11 @@ class Judge:
 
     def aside(self, candidate: Candidate) -> bool:
         """Whether the text reads as what sits beside an article: a reader-comment thread, or a teaser
-        panel (headline links, each with its summary). A deals page or a list article has the same shape,
-        so this only decides between two candidates, never refuses a lone one."""
+        panel (headline links, each with or followed by its summary). A deals page or a list article has
+        the same shape, so this only decides between two candidates, never refuses a lone one."""
         if comment_share(_lines(candidate.text)) >= MAX_COMMENT_SHARE:
             return True
-        links = sum(1 for paragraph in candidate.paragraphs if paragraph in self.link_paragraphs)
+        links = sum(1 for paragraph in candidate.paragraphs if self.led_by_link(paragraph))
         return links >= TEASER_MIN_LINKS and links >= TEASER_LINK_SHARE * len(candidate.paragraphs)
 
 

@@ -5,6 +5,12 @@ thread and form, a related-posts box and a share bar inside the body; a news CMS
 an advertisement slot, a "Read more" link box and a newsletter form in the middle of the article; a page
 whose promos are plain paragraphs ("READ MORE:", "Story continues below advertisement", "Related Stories").
 Lists and block quotes inside the body must survive, one paragraph per item.
+
+The ``trap-*`` pages are wrong-block traps: beside a short article sits a block that holds more running text
+than the article and that a "densest container" rescue took for the body -- a reader-comment thread, a rail
+of related stories with summaries, a list of other stories, a mega-menu that describes each section, an ad
+tag written out as text, a publisher's customer-service box. Each must come out as its article and nothing
+else: a wrong block is stored, classified and quoted in alerts as if it were the article.
 """
 
 from __future__ import annotations
