@@ -17,7 +17,6 @@ The sequence, each stage working on the one tree parsed by ``extractors.article`
 from __future__ import annotations
 
 import re
-from collections import Counter
 from copy import deepcopy
 from urllib.parse import urlsplit
 
@@ -314,9 +313,7 @@ def _judge(tree: html.HtmlElement) -> Judge:
     """What the choice needs to know about the page's headline-length links: their texts, and their
     shingles (to tell a list of links from prose that cites a few)."""
     texts = {_normalise(link.text_content()) for link in _FIND_LINKS(tree)}
-    found: Counter[tuple[str, ...]] = Counter()
-    for text in texts:
-        found.update(shingles(text))
+    found = frozenset(shingle for text in texts for shingle in shingles(text))
     return Judge(found, frozenset(text for text in texts if len(text) >= LINK_MIN_CHARS))
 
 
@@ -370,7 +367,7 @@ def _dense_block(tree: html.HtmlElement, url: str | None) -> list[str] | None:
     body = etree.SubElement(page, "body")
     article = etree.SubElement(body, "article")
     article.extend(deepcopy(container) for container in containers)
-    paragraphs = _trafilatura(page, url, precision=False)
+    paragraphs = _trafilatura(page, url, precision=False, fast=True)
     if sum(map(len, paragraphs)) * PLAIN_RATIO < running_chars:
         plain = [p for container in containers for p in _plain_paragraphs(container)]
         if sum(map(len, plain)) > sum(map(len, paragraphs)):
