@@ -281,7 +281,17 @@ def _signature(element: html.HtmlElement) -> tuple[object, ...]:
     return (element.tag, element.get("class"), parent.tag, parent.get("class"))
 
 
-def _link_only_texts(tree: html.HtmlElement) -> frozenset[str]:
+def _headline_links(tree: html.HtmlElement) -> list[tuple[html.HtmlElement, str]]:
+    """The page's links with headline-length text (LINK_MIN_CHARS or more), with that text normalised."""
+    found = []
+    for link in _FIND_LINKS(tree):
+        text = _normalise(link.text_content())
+        if len(text) >= LINK_MIN_CHARS:
+            found.append((link, text))
+    return found
+
+
+def _link_only_texts(links: list[tuple[html.HtmlElement, str]]) -> frozenset[str]:
     """Texts of blocks (list items, paragraphs, headings) that consist of one link and nothing else.
 
     Such blocks in a row are a list of other stories ("Moon Rush: Private Lunar Lander Plans" ...) that
@@ -291,10 +301,7 @@ def _link_only_texts(tree: html.HtmlElement) -> frozenset[str]:
     """
     texts: set[str] = set()
     block_lengths: dict[etree._Element, int] = {}
-    for link in _FIND_LINKS(tree):
-        text = _normalise(link.text_content())
-        if len(text) < LINK_MIN_CHARS:
-            continue
+    for link, text in links:
         block = link.getparent()
         while block is not None and block.tag in _INLINE_TAGS:
             block = block.getparent()
@@ -309,12 +316,11 @@ def _link_only_texts(tree: html.HtmlElement) -> frozenset[str]:
     return frozenset(texts)
 
 
-def _judge(tree: html.HtmlElement) -> Judge:
+def _judge(links: list[tuple[html.HtmlElement, str]]) -> Judge:
     """What the choice needs to know about the page's headline-length links: their texts, and their
     shingles (to tell a list of links from prose that cites a few)."""
-    texts = {_normalise(link.text_content()) for link in _FIND_LINKS(tree)}
-    found = frozenset(shingle for text in texts for shingle in shingles(text))
-    return Judge(found, frozenset(text for text in texts if len(text) >= LINK_MIN_CHARS))
+    texts = frozenset(text for _, text in links)
+    return Judge(frozenset(shingle for text in texts for shingle in shingles(text)), texts)
 
 
 def _drop_link_runs(paragraphs: list[str], link_texts: frozenset[str]) -> list[str]:
@@ -356,9 +362,9 @@ def _dense_block(tree: html.HtmlElement, url: str | None) -> list[str] | None:
     """The dense containers read on their own (None when the page has none).
 
     In balanced mode, since the block is already narrowed to running text, and without trafilatura's
-    fallback extractors, which would only read the same block again; when that reading falls far short
-    of the block's running text (sentences loose between images and links, after <br>s), the block's text
-    runs are read as they are.
+    fallback extractors, which would only read the same block again. The block's text runs are read as
+    they are instead when that reading falls far short of the block's running text, or merges it into one
+    paragraph (sentences loose between images and links, after <br>s, are where trafilatura does not look).
     """
     containers, running_chars = _dense_containers(tree)
     if not containers:
@@ -368,9 +374,16 @@ def _dense_block(tree: html.HtmlElement, url: str | None) -> list[str] | None:
     article = etree.SubElement(body, "article")
     article.extend(deepcopy(container) for container in containers)
     paragraphs = _trafilatura(page, url, precision=False, fast=True)
-    if sum(map(len, paragraphs)) * PLAIN_RATIO < running_chars:
+    read = sum(map(len, paragraphs))
+    short = read * PLAIN_RATIO < running_chars
+    if short or len(paragraphs) == 1:
         plain = [p for container in containers for p in _plain_paragraphs(container)]
-        if sum(map(len, plain)) > sum(map(len, paragraphs)):
+        plain_chars = sum(map(len, plain))
+        if short:
+            better = plain_chars > read
+        else:  # one merged paragraph: take the plain reading when it splits about the same text
+            better = len(plain) > 1 and read / PLAIN_RATIO <= plain_chars <= read * PLAIN_RATIO
+        if better:
             paragraphs = plain
     return paragraphs
 
@@ -431,7 +444,8 @@ def choose_body(tree: html.HtmlElement, url: str | None, evidence: Evidence) -> 
         tree = _apply_rules(tree, rule)
     for wrapper in _FIND_INLINE_CHROME(tree):
         wrapper.drop_tag()  # keep the words, lose the class that marks them as chrome
-    link_texts = _link_only_texts(tree)
+    links = _headline_links(tree)
+    link_texts = _link_only_texts(links)
 
     def finish(name: str, paragraphs: list[str]) -> Candidate:
         return Candidate(name, clean_paragraphs(_drop_link_runs(paragraphs, link_texts)))
@@ -440,7 +454,7 @@ def choose_body(tree: html.HtmlElement, url: str | None, evidence: Evidence) -> 
     dense = _dense_block(tree, url)
     block = finish("dense block", dense) if dense is not None else None
     fallback = lambda: finish("fallback", _trafilatura(tree, url, precision=True, fast=False))  # noqa: E731
-    return choose(primary, block, fallback, evidence, _judge(tree))
+    return choose(primary, block, fallback, evidence, _judge(links))
 
 
 def extract_body(tree: html.HtmlElement, url: str | None, evidence: Evidence | None = None) -> list[str]:

@@ -89,6 +89,7 @@ class Signatures:
     """Compiled junk_signatures.toml."""
 
     markup: re.Pattern[str]
+    markup_hints: tuple[str, ...]
     comment: re.Pattern[str]
 
 
@@ -103,7 +104,11 @@ def signatures() -> Signatures:
             re.compile(pattern)  # fail at load with the offending entry, not inside a huge alternation
         return re.compile("|".join(f"(?:{p})" for p in patterns), re.IGNORECASE)
 
-    return Signatures(markup=compile_any(data["markup"]), comment=compile_any(data["comment"]))
+    return Signatures(
+        markup=compile_any(data["markup"]),
+        markup_hints=tuple(hint.lower() for hint in data["markup_hints"]),
+        comment=compile_any(data["comment"]),
+    )
 
 
 @cache
@@ -116,7 +121,10 @@ def _stopwords() -> frozenset[str]:
 def shingles(text: str) -> frozenset[tuple[str, ...]]:
     """The lower-cased 4-token runs of a text (one shorter run for a text under 4 tokens). A set rather than
     the benchmark's multiset: repeated runs are rare in prose, and sets intersect in C."""
-    tokens = _TOKEN.findall(text.lower())
+    return _shingles(_TOKEN.findall(text.lower()))
+
+
+def _shingles(tokens: list[str]) -> frozenset[tuple[str, ...]]:
     if len(tokens) < SHINGLE:
         return frozenset([tuple(tokens)]) if tokens else frozenset()
     return frozenset(zip(*(tokens[i:] for i in range(SHINGLE)), strict=False))
@@ -144,8 +152,16 @@ class Candidate:
         return "\n".join(self.paragraphs)
 
     @cached_property
+    def tokens(self) -> list[str]:
+        return _TOKEN.findall(self.text.lower())
+
+    @cached_property
     def shingles(self) -> frozenset[tuple[str, ...]]:
-        return shingles(self.text)
+        return _shingles(self.tokens)
+
+    @cached_property
+    def words(self) -> frozenset[str]:
+        return frozenset(self.tokens)
 
     @cached_property
     def sentence_chars(self) -> int:
@@ -180,8 +196,7 @@ class Evidence:
         """The best share of one evidence text's words found in the candidate; None without evidence."""
         if not self.texts:
             return None
-        words = set(_TOKEN.findall(candidate.text.lower()))
-        return max(len(text & words) / len(text) for text in self.texts)
+        return max(len(text & candidate.words) / len(text) for text in self.texts)
 
 
 @dataclass
@@ -211,8 +226,7 @@ class Judge:
         """Whether a candidate can be an article body at all: not page code, not a menu, not a link panel."""
         if candidate is None or not candidate.text.strip():
             return False
-        markup = sum(len(m.group()) for m in signatures().markup.finditer(candidate.text))
-        if markup > MAX_MARKUP_SHARE * len(candidate):
+        if _markup_chars(candidate.text) > MAX_MARKUP_SHARE * len(candidate):
             return False
         if candidate.sentence_chars < MIN_SENTENCE_SHARE * sum(map(len, _lines(candidate.text))):
             return False
@@ -226,6 +240,16 @@ class Judge:
             return True
         links = sum(1 for paragraph in candidate.paragraphs if self.led_by_link(paragraph))
         return links >= TEASER_MIN_LINKS and links >= TEASER_LINK_SHARE * len(candidate.paragraphs)
+
+
+def _markup_chars(text: str) -> int:
+    """Characters of the text inside page-code signatures; the regexes run only on text that holds one of
+    the signatures' literal hints (prose rarely does, and the hints are found in C)."""
+    found = signatures()
+    lowered = text.lower()
+    if not any(hint in lowered for hint in found.markup_hints):
+        return 0
+    return sum(len(match.group()) for match in found.markup.finditer(text))
 
 
 def comment_share(lines: list[str]) -> float:
