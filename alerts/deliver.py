@@ -132,6 +132,7 @@ class _Context:
     articles: dict[int, Article]
     feeds: dict[int, Feed]
     rules: dict[int, AlertRule]
+    events: dict[int, list[str]]  # article id -> its trade-event lines
 
 
 def _load_context(session: Session, rows: Sequence[Delivery]) -> _Context:
@@ -143,7 +144,11 @@ def _load_context(session: Session, rows: Sequence[Delivery]) -> _Context:
     feed_ids = {a.feed_id for a in articles.values() if a.feed_id is not None}
     feeds = {f.id: f for f in session.exec(select(Feed).where(col(Feed.id).in_(feed_ids))) if f.id}
     rules = {r.id: r for r in session.exec(select(AlertRule).where(col(AlertRule.id).in_(rule_ids))) if r.id}
-    return _Context(articles, feeds, rules)
+    events = {
+        article_id: [e.summary for e in found]
+        for article_id, found in repo.events_for_articles(session, article_ids).items()
+    }
+    return _Context(articles, feeds, rules, events)
 
 
 def _items(rows: Sequence[Delivery], ctx: _Context) -> list[AlertItem]:
@@ -167,6 +172,7 @@ def _items(rows: Sequence[Delivery], ctx: _Context) -> list[AlertItem]:
                 published=article.published_at,
                 trade_score=article.trade_score,
                 rules=rules,
+                events=tuple(ctx.events.get(article_id, ())),
             )
         )
     return items
