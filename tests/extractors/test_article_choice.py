@@ -180,3 +180,13 @@ def test_a_page_of_nothing_but_menus_fails_as_no_content() -> None:
     with pytest.raises(ExtractionError) as caught:
         extract(f"<html><body><ul>{items}</ul><p>Copyright 2026</p></body></html>", url="https://a.example/x")
     assert caught.value.reason == "no_content"
+
+
+def test_the_extraction_worker_passes_the_feed_entry_on() -> None:
+    # flows/process.py hands each page to flows.workers.analyse with its feed entry's title and summary.
+    from flows.workers import analyse
+
+    article, _verdict, _events = analyse(
+        service_page().encode(), "https://valley.example/a/1", None, TITLE, None, None, TITLE, None
+    )
+    assert article.text == " ".join(STORY)
