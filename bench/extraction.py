@@ -325,6 +325,76 @@ def ratios(scores: dict[str, Score]) -> str:
     return "pages per CPU-second, same run: " + "; ".join(parts)
 
 
+_STORY = "".join(
+    f"<p>Paragraph {n}: the ministry said soybean shipments to China rose in the second quarter, helped by "
+    "lower freight costs and a weaker dollar.</p>"
+    for n in range(8)
+)
+
+
+def _story_page(after: str) -> str:
+    return (
+        "<html><head><title>Soybean shipments rise</title></head><body>"
+        f"<article><h1>Soybean shipments rise</h1>{_STORY}</article>{after}</body></html>"
+    )
+
+
+_LONG_HEADLINE = "Another long headline about markets and trade " * 3
+# Hostile page shapes (issue 16): an article followed by a flood of links, and a flood of tiny elements.
+PATHOLOGICAL: dict[str, Callable[[], str]] = {
+    "article + 3,000 tag links": lambda: _story_page(
+        "<div>" + "".join(f"<a href='/tag/{i}'>tag {i} of the site</a> " for i in range(3000)) + "</div>"
+    ),
+    "article + 5,000 long links in one block": lambda: _story_page(
+        "<div>" + "".join(f"<a href='/s/{i}'>{_LONG_HEADLINE}{i}</a> " for i in range(5000)) + "</div>"
+    ),
+    "100,000 one-word paragraphs": lambda: (
+        "<html><body><article>" + "".join(f"<p>x{i}</p>" for i in range(100_000)) + "</article></body></html>"
+    ),
+}
+
+
+def _outcome(text: str | None, reason: str | None) -> str:
+    if reason is not None:
+        return f"fails as `{reason}`"
+    if text is not None and text.startswith("Paragraph 0:") and "headline" not in text:
+        return "the article"
+    return f"{len(text or ''):,} characters, not the article"
+
+
+def pathological(checkout: Path | None) -> str:
+    """CPU seconds and outcome of each hostile page shape, ours and (with ``checkout``) the baseline's."""
+    import tempfile
+
+    rows = [
+        "| input | ours: CPU s | ours: result | baseline: CPU s | baseline: result |",
+        "|---|---|---|---|---|",
+    ]
+    with tempfile.TemporaryDirectory() as tmp:
+        for name, build in PATHOLOGICAL.items():
+            page = build().encode()
+            start = time.process_time()
+            text, reason = None, None
+            try:
+                text = extract(page).text
+            except ExtractionError as exc:
+                reason = exc.reason
+            mine = f"{time.process_time() - start:.2f} | {_outcome(text, reason)}"
+            theirs = "- | -"
+            if checkout is not None:
+                path = Path(tmp) / "page.html.gz"
+                path.write_bytes(gzip.compress(page))
+                baseline = Baseline(checkout)
+                try:
+                    base_text, cpu = baseline(path, "")
+                finally:
+                    baseline.close()
+                theirs = f"{cpu:.2f} | {_outcome(base_text, None if base_text else 'an empty text')}"
+            rows.append(f"| {name} | {mine} | {theirs} |")
+            print(rows[-1], flush=True)
+    return "\n".join(rows)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
@@ -334,6 +404,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--no-write", action="store_true", help="print only, leave BENCHMARKS.md alone")
     parser.add_argument("--only-ours", action="store_true", help="skip the reference extractors")
     parser.add_argument("--worst", type=int, default=10, help="list our N worst pages against trafilatura")
+    parser.add_argument(
+        "--pathological", action="store_true", help="also time hostile page shapes (minutes with --baseline)"
+    )
     args = parser.parse_args(argv)
 
     directories = [d for d in (args.data or DEFAULT_DATA) if (d / "ground-truth.json").exists()]
@@ -357,10 +430,17 @@ def main(argv: list[str] | None = None) -> int:
         text = "\n".join(report)
         print(text + "\n")
         sections.append(text)
+    if args.pathological:
+        sections.append(
+            "### Hostile page shapes\n\nOne run each, CPU seconds of the extract call; the baseline runs "
+            "in its own process.\n\n" + pathological(args.baseline)
+        )
 
     if not args.no_write and not args.only_ours:
-        command = ".venv/bin/python bench/extraction.py" + (
-            f" --baseline {args.baseline}" if args.baseline else ""
+        command = (
+            ".venv/bin/python bench/extraction.py"
+            + (f" --baseline {args.baseline}" if args.baseline else "")
+            + (" --pathological" if args.pathological else "")
         )
         write_section(
             "extraction",
