@@ -6,7 +6,8 @@ The sequence, each stage working on the one tree parsed by ``extractors.article`
 2. site rules: remove known junk blocks; if the site's body selector matches, extract from that block only;
 3. candidate bodies (see ``extractors._article_choice``): trafilatura's own extractor in precision mode over
    the page; the densest text container of the page and its same-styled siblings, read on their own; and,
-   only when those two leave no credible body, trafilatura with its bundled readability/justext fallback;
+   only when those two leave no credible body, a stub or one unrelated to the headline, trafilatura with its
+   bundled readability/justext fallback;
 4. each candidate rendered as paragraphs (a list item, a quoted paragraph, a table row: one paragraph each),
    runs of link-only paragraphs dropped, boilerplate paragraphs dropped by phrase data, and the text cut at
    an end-of-article marker ("Leave a Comment", "Related Stories", ...) found in its last part;

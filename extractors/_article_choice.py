@@ -4,7 +4,8 @@ A page gives up to three candidate bodies (see ``extractors._article_body``):
 - ``trafilatura``: trafilatura's own extractor in precision mode over the whole page;
 - ``dense block``: the page's densest text container (and its same-styled siblings) read on its own;
 - ``fallback``: trafilatura with its bundled readability/justext comparison, computed only when the other two
-  leave the page without a credible body, because it costs about half an extraction more.
+  leave the page with no credible body, a stub, or one unrelated to its headline (rule 4), because it costs
+  about half an extraction more.
 
 Every candidate must first pass ``credible``: no page code written out as text (an ad tag, a script), a
 reasonable share of sentence-length lines (a menu or a scoreboard has none), not mostly the text of links (a
@@ -53,7 +54,7 @@ AGREE = 0.9
 EXTEND_RATIO = 1.5
 # Rules 0, 2, 3: a text is a comment thread when this share of its lines carry a comment signature.
 MAX_COMMENT_SHARE = 0.2
-# Rule 3: a candidate is out when another one's headline/summary match is this much higher (0..1).
+# Rules 0 and 3: a candidate is out when the other one's headline/summary match is this much higher (0..1).
 EVIDENCE_GAP = 0.7
 # Rule 4: below this many characters the chosen body is a stub worth a second opinion.
 SHORT_CHARS = 250
@@ -201,7 +202,7 @@ class Evidence:
 
 @dataclass
 class Judge:
-    """Credibility checks that need the page: the shingles of its link texts."""
+    """The checks that need the page: the texts of its headline-length links, and their shingles."""
 
     link_shingles: frozenset[tuple[str, ...]] = frozenset()
     headlines: frozenset[str] = frozenset()  # texts of the page's headline-length links
@@ -307,7 +308,9 @@ def choose(
 def _compare(
     main: Candidate | None, dense: Candidate | None, evidence: Evidence, judge: Judge
 ) -> tuple[Candidate | None, str]:
-    """Rules 1-3: trafilatura's body against the dense block."""
+    """Rules 0-3: trafilatura's body against the dense block."""
+    if main is None and dense is None:
+        return None, "nothing credible"
     if main is None or dense is None:
         return (main, "trafilatura alone") if main is not None else (dense, "dense block alone")
     main_support, dense_support = evidence.support(main), evidence.support(dense)

@@ -135,7 +135,7 @@ def test_the_fallback_replaces_a_body_that_shares_nothing_with_the_headline() ->
 
 def test_no_credible_candidate_gives_no_body() -> None:
     menu = ["Home", "News", "Sport", "Weather", "Contact us", "Privacy"]
-    assert pick(menu, None, fallback=menu) == (None, "dense block alone")
+    assert pick(menu, None, fallback=menu) == (None, "nothing credible")
 
 
 def test_the_fallback_is_not_computed_when_the_main_candidates_suffice() -> None:
