@@ -395,6 +395,20 @@ def pathological(checkout: Path | None) -> str:
     return "\n".join(rows)
 
 
+def _revision(checkout: Path) -> str:
+    """The baseline checkout's commit, for the record of what ours was compared with."""
+    try:
+        found = subprocess.run(
+            ["git", "-C", str(checkout), "log", "-1", "--format=%h %s"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return f"{checkout} (not a git checkout)"
+    return f"commit {found.stdout.strip()[:100]}"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument(
@@ -453,8 +467,11 @@ def main(argv: list[str] | None = None) -> int:
             "run in one process on one core, on the same bytes and URL, interleaved page by page; "
             "pages/s (CPU) is the page count over the CPU time spent inside each extractor, the figure "
             "least disturbed by other jobs. The machine is shared and loaded: compare the rows of one run "
-            "with each other, not across runs.\n\n" + "\n\n".join(sections) + f"\n\n- command: `{command}`\n"
-            f"- machine: {header}\n"
+            "with each other, not across runs.\n\n"
+            + "\n\n".join(sections)
+            + f"\n\n- command: `{command}`\n"
+            + (f"- baseline: {_revision(args.baseline)}\n" if args.baseline else "")
+            + f"- machine: {header}\n"
             f"- date: {dt.datetime.now(dt.UTC).strftime('%Y-%m-%d %H:%M UTC')}\n",
         )
         print(f"written to {BENCHMARKS.relative_to(ROOT)}")
