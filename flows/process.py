@@ -261,6 +261,8 @@ async def _fetch_and_extract_one(ctx: RunContext, entry: FeedEntry, outcome: Fee
         entry.title or entry.link,
         ctx.classifier_model,
         entry.published,
+        entry.title or None,
+        entry.summary or None,
     )
     try:
         if isinstance(pool, ProcessPool):

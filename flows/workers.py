@@ -50,6 +50,8 @@ def analyse(
     fallback_title: str,
     model: str | None,
     published_hint: datetime | None = None,
+    entry_title: str | None = None,
+    entry_summary: str | None = None,
 ) -> tuple[Article, Verdict, tuple[TradeEvent, ...]]:
     """Extract a page, classify it, and for trade articles find their trade events, where the text was made.
 
@@ -58,9 +60,10 @@ def analyse(
     more than classifying. Classifying here rather than in the run's process took about 1 ms per article off
     the event loop's process, which on a saturated machine pays double for every millisecond of CPU; the
     same holds for trade events (about 1-2 ms per trade article, none for the rest). ``published_hint`` is
-    the feed's date for the entry, used to resolve "on Wednesday" when the page states no date itself.
+    the feed's date for the entry, used to resolve "on Wednesday" when the page states no date itself;
+    ``entry_title`` and ``entry_summary`` are what the feed said about it, evidence for choosing the body.
     """
-    article = extract(content, url, charset=charset)
+    article = extract(content, url, charset=charset, entry_title=entry_title, entry_summary=entry_summary)
     title = article.title or fallback_title
     verdict = _classifier(model).classify(title, article.text)
     events: tuple[TradeEvent, ...] = ()
