@@ -86,6 +86,8 @@ def poll_feeds(settings: Settings, feed_names: list[str], due_only: bool, dry_ru
     with Session(engine) as session:
         repo.sync_feeds(session, settings.feed_specs())
         rules = repo.sync_rules(session, settings.rule_specs())
+        if not dry_run:  # band rows older than the window can match nothing: keep the index its size
+            repo.prune_story_index(session, before=utcnow() - settings.stories.window_delta)
         session.commit()
         feeds = repo.due_feeds(session, utcnow(), names=feed_names, force=not due_only)
         compiled = compile_rules(list(rules.values()))
@@ -103,6 +105,7 @@ def poll_feeds(settings: Settings, feed_names: list[str], due_only: bool, dry_ru
                 max_articles_per_feed=settings.fetch.max_articles_per_feed,
                 dry_run=dry_run,
                 classifier_model=settings.classifier.model,
+                story_window=settings.stories.window_delta,
             )
             return await process_feeds(ctx, feeds, on_feed_done=RunProgress(len(feeds)))
 
@@ -272,6 +275,13 @@ def _artifact(summary: RunSummary, outcomes: list[FeedOutcome], report: Delivery
     if trade:
         lines += ["", "## New trade articles", ""]
         lines += [f"- [{_md(title)}]({url.replace(')', '%29')})" for title, url in trade]
+    copies = [c for o in outcomes for c in o.story_copies]
+    if copies:
+        lines += ["", "## Copies of earlier stories (no new alert)", ""]
+        lines += [
+            f"- [{_md(title)}]({url.replace(')', '%29')}) joined story {story}: {_md(why)}"
+            for title, url, story, why in copies
+        ]
     lines += ["", f"**Alerts:** {report.messages} sent, {report.retrying} to retry, {report.failed} failed."]
     lines += [f"- {_md(error)}" for error in report.errors]
     return "\n".join(lines)

@@ -9,6 +9,7 @@ import contextlib
 import functools
 import os
 
+from classifiers.stories import Fingerprint, fingerprint
 from classifiers.trade import load_classifier
 from classifiers.verdict import Classifier, Verdict
 from extractors.article import Article, extract
@@ -43,8 +44,8 @@ def _classifier(model: str | None) -> Classifier:
 
 def analyse(
     content: bytes, url: str, charset: str | None, fallback_title: str, model: str | None
-) -> tuple[Article, Verdict]:
-    """Extract a page and classify it where its text was just made.
+) -> tuple[Article, Verdict, Fingerprint]:
+    """Extract a page, classify it and fingerprint it (for stories) where its text was just made.
 
     The classifier travels as its configuration (``model``: a model file, or None for the shipped
     lexicon) and is loaded once per process; pickling the lexicon or a model with every page would cost
@@ -52,4 +53,5 @@ def analyse(
     the event loop's process, which on a saturated machine pays double for every millisecond of CPU.
     """
     article = extract(content, url, charset=charset)
-    return article, _classifier(model).classify(article.title or fallback_title, article.text)
+    title = article.title or fallback_title
+    return article, _classifier(model).classify(title, article.text), fingerprint(title, article.text)

@@ -167,10 +167,11 @@ class Story(SQLModel, table=True):
 
     Created by the first article of the story; later copies join it (``story_member``). A story is never
     merged into another automatically, so an article's story only changes when a person splits it out.
+    Deleting an article deletes its membership and index rows with it (ON DELETE CASCADE).
     """
 
     id: int | None = Field(default=None, primary_key=True)
-    first_article_id: int | None = Field(default=None, foreign_key="article.id")
+    first_article_id: int | None = Field(default=None, foreign_key="article.id", ondelete="SET NULL")
     title: str = Field(default="", sa_column=Column(Text, nullable=False))
     created_at: datetime | None = _ts(index=True)
 
@@ -185,9 +186,9 @@ class StoryMember(SQLModel, table=True):
 
     __tablename__ = "story_member"
 
-    article_id: int = Field(foreign_key="article.id", primary_key=True)
+    article_id: int = Field(foreign_key="article.id", primary_key=True, ondelete="CASCADE")
     story_id: int = Field(foreign_key="story.id", index=True)
-    joined_via: int | None = Field(default=None, foreign_key="article.id")
+    joined_via: int | None = Field(default=None, foreign_key="article.id", ondelete="SET NULL")
     similarity: float | None = None
     reason: str | None = Field(default=None, sa_column=Column(Text))
     decided_by: str = "auto"  # auto | person
@@ -214,5 +215,5 @@ class StoryBand(SQLModel, table=True):
     __table_args__ = (Index("ix_story_band_seen_at", "seen_at"), {"sqlite_with_rowid": False})
 
     band_key: int = Field(sa_column=Column(BigInteger, primary_key=True, autoincrement=False))
-    article_id: int = Field(foreign_key="article.id", primary_key=True)
+    article_id: int = Field(foreign_key="article.id", primary_key=True, ondelete="CASCADE")
     seen_at: datetime = Field(sa_column=Column(UTCDateTime(), nullable=False))

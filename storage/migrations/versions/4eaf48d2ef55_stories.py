@@ -32,7 +32,7 @@ def upgrade() -> None:
     sa.Column('first_article_id', sa.Integer(), nullable=True),
     sa.Column('title', sa.Text(), nullable=False),
     sa.Column('created_at', storage.models.UTCDateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['first_article_id'], ['article.id'], ),
+    sa.ForeignKeyConstraint(['first_article_id'], ['article.id'], ondelete='SET NULL'),
     sa.PrimaryKeyConstraint('id')
     )
     with op.batch_alter_table('story', schema=None) as batch_op:
@@ -42,7 +42,7 @@ def upgrade() -> None:
     sa.Column('band_key', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('article_id', sa.Integer(), nullable=False),
     sa.Column('seen_at', storage.models.UTCDateTime(timezone=True), nullable=False),
-    sa.ForeignKeyConstraint(['article_id'], ['article.id'], ),
+    sa.ForeignKeyConstraint(['article_id'], ['article.id'], ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('band_key', 'article_id'),
     sqlite_with_rowid=False
     )
@@ -65,8 +65,8 @@ def upgrade() -> None:
     sa.Column('terms', sa.JSON(), nullable=False),
     sa.Column('published_at', storage.models.UTCDateTime(timezone=True), nullable=True),
     sa.Column('seen_at', storage.models.UTCDateTime(timezone=True), nullable=True),
-    sa.ForeignKeyConstraint(['article_id'], ['article.id'], ),
-    sa.ForeignKeyConstraint(['joined_via'], ['article.id'], ),
+    sa.ForeignKeyConstraint(['article_id'], ['article.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['joined_via'], ['article.id'], ondelete='SET NULL'),
     sa.ForeignKeyConstraint(['story_id'], ['story.id'], ),
     sa.PrimaryKeyConstraint('article_id')
     )
