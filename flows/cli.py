@@ -262,6 +262,7 @@ def _article_rows(
 ) -> list[dict[str, Any]]:
     from sqlmodel import Session
 
+    from flows.stories import stories_for_articles
     from storage import repo
     from storage.db import init_db, make_engine
 
@@ -272,6 +273,7 @@ def _article_rows(
             rows = repo.search_articles(session, search, limit=limit or 50)
         else:
             rows = repo.list_articles(session, trade_only=trade_only, since=since, limit=limit)
+        stories = stories_for_articles(session, [a.id for a, _f in rows if a.id is not None])
         result = [
             {
                 "id": a.id,
@@ -290,6 +292,7 @@ def _article_rows(
                 "extraction_status": a.extraction_status,
                 "extraction_error": a.extraction_error,
                 "text": a.text,
+                "story": stories.get(a.id or 0),
             }
             for a, f in rows
         ]
@@ -681,11 +684,12 @@ def articles_search(
 
 def _register_plugins() -> None:
     """Commands that live in their own modules register themselves on the app."""
-    from flows import doctor
+    from flows import doctor, stories
     from flows.report import register as register_operator_commands
 
     register_operator_commands(app)
     doctor.register(app)
+    stories.register(app)
 
 
 _register_plugins()

@@ -2,7 +2,7 @@
 
 Keeping every table here avoids circular imports between repository modules and lets Alembic see the
 whole schema from one import. Uniqueness constraints, not application code, are what make overlapping
-runs safe: ``article.canonical_url``, ``delivery(article_id, rule_id, channel)`` and
+runs safe: ``article.canonical_url``, ``delivery(article_id, rule_id, channel, kind)`` and
 ``delivery(story_id, rule_id, channel, kind)`` are unique, so a second writer's insert becomes a no-op
 instead of a duplicate.
 """
@@ -126,7 +126,7 @@ class AlertRule(SQLModel, table=True):
 
 
 class Delivery(SQLModel, table=True):
-    """The outbox: one row per (article, rule, channel), whatever happens to the process.
+    """The outbox: one row per (article, rule, channel) and kind, whatever happens to the process.
 
     status: pending → sending (claimed, with ``claimed_at``) → sent | failed. A row stuck in
     ``sending`` after a crash returns to pending once its claim is older than the lease; that is the
@@ -134,7 +134,11 @@ class Delivery(SQLModel, table=True):
     """
 
     __table_args__ = (
-        UniqueConstraint("article_id", "rule_id", "channel", name="uq_delivery_article_rule_channel"),
+        # kind is part of it so that the copy whose arrival triggers a story's follow-up ("update") can
+        # still, once split out by a person, hold its own story's alert ("story").
+        UniqueConstraint(
+            "article_id", "rule_id", "channel", "kind", name="uq_delivery_article_rule_channel_kind"
+        ),
         # One alert per story, rule and channel (and at most one follow-up): the database, not Python,
         # keeps a second copy of a story from alerting, whichever worker stores it. Rows of rules that
         # alert per article leave story_id NULL, which a unique constraint never compares equal.

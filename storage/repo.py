@@ -756,8 +756,15 @@ def prune_story_index(session: Session, *, before: datetime) -> int:
 
 
 def outlet_of(url: str) -> str:
-    """The outlet an article came from: its host without "www." (two feeds of one site are one outlet)."""
-    return (urlsplit(url).hostname or url).removeprefix("www.")
+    """The outlet an article came from: its host without "www." (two feeds of one site are one outlet),
+    with the port when the URL names one (two sites on one address are two outlets)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or url).removeprefix("www.")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{host}:{port}" if port else host
 
 
 @dataclass(frozen=True)

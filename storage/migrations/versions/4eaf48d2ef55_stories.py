@@ -82,6 +82,10 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('story_id', sa.Integer(), nullable=True))
         batch_op.create_index(batch_op.f('ix_delivery_story_id'), ['story_id'], unique=False)
         batch_op.create_unique_constraint('uq_delivery_story_rule_channel', ['story_id', 'rule_id', 'channel', 'kind'])
+        batch_op.drop_constraint('uq_delivery_article_rule_channel', type_='unique')
+        batch_op.create_unique_constraint(
+            'uq_delivery_article_rule_channel_kind', ['article_id', 'rule_id', 'channel', 'kind']
+        )
         batch_op.create_foreign_key('fk_delivery_story_id', 'story', ['story_id'], ['id'])
 
     # ### end Alembic commands ###
@@ -92,6 +96,8 @@ def downgrade() -> None:
     with op.batch_alter_table('delivery', schema=None) as batch_op:
         batch_op.drop_constraint('fk_delivery_story_id', type_='foreignkey')
         batch_op.drop_constraint('uq_delivery_story_rule_channel', type_='unique')
+        batch_op.drop_constraint('uq_delivery_article_rule_channel_kind', type_='unique')
+        batch_op.create_unique_constraint('uq_delivery_article_rule_channel', ['article_id', 'rule_id', 'channel'])
         batch_op.drop_index(batch_op.f('ix_delivery_story_id'))
         batch_op.drop_column('story_id')
         batch_op.drop_column('kind')
