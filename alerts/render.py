@@ -210,7 +210,7 @@ def _rule_line(name: str, match: Match | None, fmt: _Format) -> str:
 
 
 def _story_lines(note: StoryNote | None, fmt: _Format) -> list[str]:
-    """"Also reported by" and one line per other outlet's copy, with the similarity that joined it."""
+    """The "also reported by" lines: one per other outlet's copy, with the similarity that joined it."""
     if note is None or not note.copies:
         return []
     others = note.outlets - 1

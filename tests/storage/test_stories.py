@@ -1,4 +1,4 @@
-"""Stories in the store, on SQLite and PostgreSQL: copies join one story, decided race-free in the database."""
+"""Stories in the store, SQLite and PostgreSQL: copies join one story, decided race-free in the database."""
 
 from __future__ import annotations
 
@@ -61,11 +61,16 @@ def test_copies_from_three_outlets_make_one_story_and_other_news_its_own(engine:
         third = _store(session, "https://www.c.example/x", "Steel tariffs to rise to 25 percent", _copy(2))
         other = _store(session, "https://a.example/nz", "EU and New Zealand sign trade deal", OTHER)
         session.commit()
-    assert first.new_story and not second.new_story and not third.new_story and other.new_story
+    assert first.new_story
+    assert not second.new_story
+    assert not third.new_story
+    assert other.new_story
     assert second.story_id == third.story_id == first.story_id != other.story_id
     assert second.joined_via == first.article_id
-    assert second.similarity is not None and second.similarity >= stories.SAME_JACCARD
-    assert second.reason is not None and "alike" in second.reason
+    assert second.similarity is not None
+    assert second.similarity >= stories.SAME_JACCARD
+    assert second.reason is not None
+    assert "alike" in second.reason
     with Session(engine) as session:
         views = repo.story_views(session, [first.story_id])
         assert len(session.exec(select(Story)).all()) == 2
