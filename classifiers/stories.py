@@ -15,9 +15,10 @@ its alert is sent. The rules, in order (thresholds below, measured by bench/stor
 2. Leads that pin different numbers or days (each lead has one the other text never mentions) → different.
 3. Body Jaccard ≥ ``SAME_JACCARD`` → same: most words in the same order (edited title, added boilerplate,
    reordered paragraphs, light rewording).
-4. The shorter body almost contained in the longer (containment ≥ ``SAME_CONTAINMENT``) *and* the same
-   lead → same: a truncated copy. A follow-up that quotes the first report as background has a lead of
-   its own, so it fails this rule.
+4. The shorter body almost contained in the longer (containment ≥ ``SAME_CONTAINMENT``) *and* the
+   longer one's lead found at the head of the shorter → same: a truncated copy (a byline or teaser
+   added above it does not hide the lead). A follow-up that quotes the first report as background is the
+   longer one and has a lead of its own, so it fails this rule.
 5. With no usable body on either side (a page that failed, a title-only brief): titles alike
    (≥ ``SAME_TITLE``) and long enough to be specific → same.
 """
@@ -58,8 +59,10 @@ TITLE_ROWS = 2
 #: A body shorter than this many words is not a body (a feed summary, a photo caption, a paywall
 #: teaser): such an article is compared by title.
 MIN_BODY_WORDS = 40
-#: The lead: the first words of the body, where a news story says what happened and when.
+#: The lead: the first words of the body, where a news story says what happened and when; a copy's lead
+#: is looked for in the first HEAD_WORDS words of the other article, past any byline or teaser on top.
 LEAD_WORDS = 60
+HEAD_WORDS = 150
 
 #: Decision thresholds (see the module docstring; the measurement that chose them is in BENCHMARKS.md).
 SAME_JACCARD = 0.5
@@ -83,7 +86,7 @@ class Fingerprint:
     basis: Basis  # "body": shingles of the text; "title": too little text, compared by title
     signature: bytes  # NUM_PERM little-endian uint32 MinHash values; empty for the title basis
     shingles: int  # distinct shingles in the body (the set size, for containment)
-    lead: bytes  # sorted distinct uint32 hashes of the lead's shingles
+    lead: bytes  # uint32 hashes of the shingles of the first HEAD_WORDS words, in text order
     title: str  # cleaned, case-folded title
     key_terms: tuple[str, ...]  # numbers and day/month names of the title and lead
     terms: tuple[str, ...]  # numbers and day/month names of the whole text
@@ -207,8 +210,11 @@ def _word_hashes(words: Sequence[str]) -> np.ndarray[Any, np.dtype[np.uint64]]:
     return np.fromiter(map(zlib.crc32, map(str.encode, words)), np.uint64, len(words))
 
 
-def _shingle_hashes(word_hashes: np.ndarray[Any, np.dtype[np.uint64]]) -> np.ndarray[Any, Any]:
-    """Distinct 32-bit hashes of every run of SHINGLE_WORDS words (fewer words: one shingle of them all).
+def _shingle_hashes(
+    word_hashes: np.ndarray[Any, np.dtype[np.uint64]], *, distinct: bool = True
+) -> np.ndarray[Any, Any]:
+    """32-bit hashes of every run of SHINGLE_WORDS words (fewer words: one shingle of them all), distinct
+    and sorted, or in text order with ``distinct=False``.
 
     The words of a shingle are combined with odd multipliers in numpy, so an article costs one hash per
     word and no Python work per shingle.
@@ -221,8 +227,8 @@ def _shingle_hashes(word_hashes: np.ndarray[Any, np.dtype[np.uint64]]) -> np.nda
     with np.errstate(over="ignore"):
         for offset in range(k):
             combined = combined * _MIX[offset % len(_MIX)] + word_hashes[offset : offset + count]
-    folded = (combined >> np.uint64(32)) ^ (combined & _MASK32)
-    return np.unique(folded.astype(np.uint32))
+    folded = ((combined >> np.uint64(32)) ^ (combined & _MASK32)).astype(np.uint32)
+    return np.unique(folded) if distinct else folded
 
 
 def _fmix32(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
@@ -289,7 +295,7 @@ def fingerprint(title: str, text: str) -> Fingerprint:
         shingles = _shingle_hashes(hashes)
         signature = _minhash(shingles, NUM_PERM, _SEED)
         band_keys += _band_keys(signature, BANDS, ROWS, b"b")
-        lead = _shingle_hashes(hashes[:LEAD_WORDS])
+        lead = _shingle_hashes(hashes[:HEAD_WORDS], distinct=False)
         size = len(shingles)
     else:
         basis, signature, lead, size = "title", np.zeros(0, dtype="<u4"), np.zeros(0, dtype="<u4"), 0
@@ -304,7 +310,7 @@ def fingerprint(title: str, text: str) -> Fingerprint:
         basis=basis,
         signature=np.ascontiguousarray(signature, dtype="<u4").tobytes(),
         shingles=size,
-        lead=np.ascontiguousarray(np.sort(lead), dtype="<u4").tobytes(),
+        lead=np.ascontiguousarray(lead, dtype="<u4").tobytes(),
         title=title_clean,
         key_terms=tuple(sorted(key)),
         terms=tuple(sorted(every)),
@@ -335,13 +341,13 @@ def containment(j: float, size_a: int, size_b: int) -> float:
     return min(1.0, j * (size_a + size_b) / (1.0 + j) / smaller)
 
 
-def lead_overlap(a: bytes, b: bytes) -> float:
-    """Share of the shorter lead's shingles found in the other lead (exact, not estimated)."""
-    if not a or not b:
+def lead_overlap(longer: bytes, shorter: bytes) -> float:
+    """Share of the longer article's lead shingles found in the shorter one's head (exact, not estimated)."""
+    if not longer or not shorter:
         return 0.0
-    x, y = np.frombuffer(a, dtype="<u4"), np.frombuffer(b, dtype="<u4")
-    shared = np.intersect1d(x, y, assume_unique=True).size
-    return shared / min(len(x), len(y))
+    head = np.frombuffer(shorter, dtype="<u4")
+    lead = np.unique(np.frombuffer(longer, dtype="<u4")[: max(1, LEAD_WORDS - SHINGLE_WORDS + 1)])
+    return float(np.isin(lead, head).mean())
 
 
 def title_similarity(a: str, b: str) -> float:
@@ -384,7 +390,8 @@ def compare(
         if j >= SAME_JACCARD:
             return Decision(True, j, f"body {j:.0%} alike (shingled MinHash Jaccard)")
         c = containment(j, new.shingles, old.shingles)
-        lead = lead_overlap(new.lead, old.lead)
+        longer, shorter = (new, old) if new.shingles >= old.shingles else (old, new)
+        lead = lead_overlap(longer.lead, shorter.lead)
         if c >= SAME_CONTAINMENT and lead >= SAME_LEAD:
             shorter = "this article" if new.shingles <= old.shingles else "the earlier one"
             return Decision(True, c, f"{shorter} is {c:.0%} contained in the other, same lead ({lead:.0%})")
