@@ -393,8 +393,8 @@ def compare(
         longer, shorter = (new, old) if new.shingles >= old.shingles else (old, new)
         lead = lead_overlap(longer.lead, shorter.lead)
         if c >= SAME_CONTAINMENT and lead >= SAME_LEAD:
-            shorter = "this article" if new.shingles <= old.shingles else "the earlier one"
-            return Decision(True, c, f"{shorter} is {c:.0%} contained in the other, same lead ({lead:.0%})")
+            which = "this article" if shorter is new else "the earlier one"
+            return Decision(True, c, f"{which} is {c:.0%} contained in the other, same lead ({lead:.0%})")
         return Decision(False, j, f"body {j:.0%} alike, {c:.0%} contained, lead {lead:.0%}")
     if new_only and old_only:
         return Decision(False, title_sim, "different numbers or days in the titles")
