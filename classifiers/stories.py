@@ -64,9 +64,14 @@ MIN_BODY_WORDS = 40
 LEAD_WORDS = 60
 HEAD_WORDS = 150
 
-#: Decision thresholds (see the module docstring; the measurement that chose them is in BENCHMARKS.md).
+#: Decision thresholds (see the module docstring), chosen with bench/stories.py on its "tune" half and
+#: confirmed on the other (BENCHMARKS.md). Every point of the sweep (Jaccard 0.3-0.6, containment
+#: 0.6-0.9) kept precision at 1.000 there, so these sit where they keep a margin without the date rule:
+#: the hand-written follow-ups, which reuse half of the first report, measure Jaccard 0.26-0.37,
+#: containment 0.43-0.55 and lead 0.00-0.26. Lowering containment from 0.8 to 0.7 took recall on tune
+#: from 0.920 to 0.944 (truncated copies with boilerplate added).
 SAME_JACCARD = 0.5
-SAME_CONTAINMENT = 0.8
+SAME_CONTAINMENT = 0.7
 SAME_LEAD = 0.5
 SAME_TITLE = 0.9
 MIN_TITLE_WORDS = 5
