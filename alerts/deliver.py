@@ -133,6 +133,7 @@ class _Context:
     articles: dict[int, Article]
     feeds: dict[int, Feed]
     rules: dict[int, AlertRule]
+    events: dict[int, list[str]]  # article id -> its trade-event lines
     story_of: dict[int, int]  # article id -> story id
     stories: dict[int, repo.StoryView]
 
@@ -148,7 +149,12 @@ def _load_context(session: Session, rows: Sequence[Delivery]) -> _Context:
     rules = {r.id: r for r in session.exec(select(AlertRule).where(col(AlertRule.id).in_(rule_ids))) if r.id}
     story_of = repo.stories_of(session, article_ids)
     story_of.update((d.article_id, d.story_id) for d in rows if d.story_id is not None)
-    return _Context(articles, feeds, rules, story_of, repo.story_views(session, story_of.values()))
+    events = {
+        article_id: [e.summary for e in found]
+        for article_id, found in repo.events_for_articles(session, article_ids).items()
+    }
+    story_views = repo.story_views(session, story_of.values())
+    return _Context(articles, feeds, rules, events, story_of, story_views)
 
 
 def _story_note(article_id: int, rows: Sequence[Delivery], ctx: _Context) -> StoryNote | None:
@@ -189,6 +195,7 @@ def _items(rows: Sequence[Delivery], ctx: _Context) -> list[AlertItem]:
                 published=article.published_at,
                 trade_score=article.trade_score,
                 rules=rules,
+                events=tuple(ctx.events.get(article_id, ())),
                 story=_story_note(article_id, article_rows, ctx),
             )
         )

@@ -35,6 +35,12 @@ DIGEST_ITEMS_PER_RULE = 50
 PRODUCT = "tradewatch"
 # An alert lists at most this many other outlets of its story; the rest are counted.
 STORY_SOURCES_SHOWN = 10
+# Trade-event lines ("US → CA · anti-dumping duty · …") per article: an instant alert lists this many, a
+# digest entry fewer; each line is capped, so a story listing twenty measures stays one screen long and
+# far inside Slack's and e-mail's limits.
+EVENT_LINES = 5
+DIGEST_EVENT_LINES = 2
+EVENT_LINE_CAP = 200
 
 # C0/C1 control characters and the Unicode bidi embedding/override/isolate controls: the latter can make a
 # title display reversed ("Trojan Source" style) and so mislead the reader about what they click.
@@ -61,6 +67,7 @@ class AlertItem:
     published: datetime | None
     trade_score: float | None
     rules: tuple[tuple[str, Match | None], ...]  # (rule name, match)
+    events: tuple[str, ...] = ()  # one line per trade event (classifiers.events.describe)
     story: StoryNote | None = None
 
 
@@ -196,6 +203,19 @@ def _facts(item: AlertItem) -> str:
     return " · ".join(parts)
 
 
+def _event_lines(item: AlertItem, fmt: _Format, limit: int) -> list[str]:
+    """The article's trade events, one escaped line each; the overflow is counted, not listed."""
+    lines = []
+    for line in item.events[:limit]:
+        text = _clean(line)
+        if len(text) > EVENT_LINE_CAP:
+            text = text[: EVENT_LINE_CAP - 1].rstrip() + "…"
+        lines.append(fmt.escape(f"Event: {text}"))
+    if len(item.events) > limit:
+        lines.append(fmt.escape(f"… and {len(item.events) - limit} more events"))
+    return lines
+
+
 def _quote(match: Match, fmt: _Format) -> str:
     before, hit, after = _sentence_parts(match)
     return fmt.escape(before) + fmt.emphasis(fmt.escape(hit)) + fmt.escape(after)
@@ -231,6 +251,7 @@ def _instant_body(item: AlertItem, fmt: _Format) -> str:
     facts = _facts(item)
     if facts:
         lines.append(fmt.escape(facts))
+    lines.extend(_event_lines(item, fmt, EVENT_LINES))
     label = "Rule" if len(item.rules) == 1 else "Rules"
     lines.append(fmt.escape(f"{label}: ") + fmt.escape(", ".join(_clean(n) for n, _ in item.rules)))
     lines.extend(_rule_line(name, match, fmt) for name, match in item.rules)
@@ -279,6 +300,8 @@ def _digest_entry(item: AlertItem, match: Match | None, fmt: _Format, bullet: st
         facts = f"{facts} · {item.story.outlets} outlets" if facts else f"{item.story.outlets} outlets"
     if facts:
         line += fmt.escape(f" ({facts})")
+    for event in _event_lines(item, fmt, DIGEST_EVENT_LINES):
+        line += fmt.line_break + "   " + event
     if match is not None:
         line += fmt.line_break + "   " + _quote(match, fmt)
     return line

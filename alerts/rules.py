@@ -12,6 +12,11 @@ Syntax (operators are upper-case; anything else is a word)::
     a NEAR/5 b             within 5 words of each other, either order
     ( ... )                grouping
     title:x  source:x  body:x   scope a term, phrase or group to one field
+    measure:export_control  implementer:EU  affected:CN  country:CN  product:steel
+                           the article's trade events (classifiers.events): a measure name, an ISO 3166
+                           code or bloc (either side with country:), a product word or HS chapter
+                           (product:72). Event terms joined by AND must hold for one event:
+                           ``affected:CN AND measure:export_control`` is an export control on China.
 
 Precedence, tightest first: NEAR, NOT/-, AND (explicit or implicit), OR.
 
@@ -24,7 +29,8 @@ Decisions, so a rule never means something the user did not intend:
 - Unscoped terms search the title and the body; ``source:`` searches the feed name only.
 
 Every error is a `RuleSyntaxError` carrying the position in the query, so configuration loading can name the
-rule and point at the mistake.
+rule and point at the mistake. Event-field values are checked by the caller's ``check_field`` (configuration
+loading passes ``classifiers.events.check_rule_field``), which keeps this module free of the classifier.
 
 The message sentence (`Match`): the first hit in the body in reading order; the title when the rule hit only
 the title; the source name when it hit only the source. Body first because the title is already the message's
@@ -36,12 +42,13 @@ from __future__ import annotations
 import bisect
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypeAlias
 
 __all__ = [
     "Document",
+    "EventFacts",
     "Match",
     "Prepared",
     "Query",
@@ -77,6 +84,10 @@ _NOT_PLURAL = frozenset(
 )
 
 _FIELDS: dict[str, tuple[Field, ...]] = {"title": ("title",), "body": ("body",), "source": ("source",)}
+#: Fields of an article's trade events a rule can test (see the module docstring).
+EVENT_FIELDS = frozenset({"measure", "implementer", "affected", "country", "product"})
+#: ``check_field(name, value)`` returns None when the value is fine, else the message for the user.
+FieldCheck = Callable[[str, str], "str | None"]
 _DEFAULT_FIELDS: tuple[Field, ...] = ("title", "body")
 _OPERATOR_WORDS = frozenset({"and", "or", "not", "near"})
 _NEAR_RE = re.compile(r"NEAR/(\d+)")
@@ -104,12 +115,25 @@ class RuleSyntaxError(ValueError):
 
 
 @dataclass(frozen=True)
+class EventFacts:
+    """What a rule can test of one trade event; ``sentence`` and ``trigger`` let the alert quote it."""
+
+    measure: str
+    implementer: tuple[str, ...] = ()
+    affected: tuple[str, ...] = ()
+    products: tuple[str, ...] = ()  # product names and their HS chapters ("steel", "72")
+    sentence: str = ""
+    trigger: str = ""
+
+
+@dataclass(frozen=True)
 class Document:
     """The parts of an article a rule can look at."""
 
     title: str
     text: str  # body, paragraphs separated by blank lines
     source: str = ""  # feed name
+    events: tuple[EventFacts, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -403,17 +427,79 @@ class _AnyOf(_Positional):
 
 
 @dataclass(frozen=True, eq=False)
+class _EventTerm(_Node):
+    """``affected:CN``: true when one of the article's trade events has that value."""
+
+    name: str
+    value: str
+    pos: int
+
+    def accepts(self, event: EventFacts) -> bool:
+        value = self.value
+        if self.name == "measure":
+            return event.measure == value
+        if self.name == "implementer":
+            return value in event.implementer
+        if self.name == "affected":
+            return value in event.affected
+        if self.name == "country":
+            return value in event.implementer or value in event.affected
+        forms = _plural_variants(value)
+        return any(_fold(p) in forms for p in event.products)
+
+    def eval(self, prep: Prepared, fields: tuple[Field, ...], hits: list[_Hit] | None) -> bool:
+        chosen = [e for e in prep.document.events if self.accepts(e)]
+        if chosen and hits is not None:
+            hits.extend(_event_hits(prep, chosen[0], self.terms()))
+        return bool(chosen)
+
+    def terms(self) -> tuple[str, ...]:
+        return (f"{self.name}:{self.value}",)
+
+
+def _event_hits(prep: Prepared, event: EventFacts, terms: tuple[str, ...]) -> list[_Hit]:
+    """Where the event was stated: its trigger words in the body (or title), for the message's quote."""
+    for name in ("body", "title"):
+        fx = prep.fields[name]
+        at = fx.text.find(event.sentence) if event.sentence else -1
+        if at < 0 or not fx.spans:
+            continue
+        offset = event.sentence.find(event.trigger) if event.trigger else -1
+        start = at + max(offset, 0)
+        end = start + (len(event.trigger) if offset >= 0 else len(event.sentence))
+        starts = [s for s, _ in fx.spans]
+        first = max(0, bisect.bisect_right(starts, start) - 1)
+        last = max(first + 1, bisect.bisect_left(starts, end))
+        return [_Hit(name, first, min(last, len(fx.spans)), terms)]
+    title = prep.fields["title"]
+    return [_Hit("title", 0, len(title.spans), terms)] if title.spans else []
+
+
+@dataclass(frozen=True, eq=False)
 class _And(_Node):
     children: tuple[_Node, ...]
     pos: int
 
     def eval(self, prep: Prepared, fields: tuple[Field, ...], hits: list[_Hit] | None) -> bool:
+        together = [c for c in self.children if isinstance(c, _EventTerm)]
+        joint: list[_Hit] = []
+        if len(together) > 1:  # event terms joined by AND describe one event, not one event each
+            events = [e for e in prep.document.events if all(t.accepts(e) for t in together)]
+            if not events:
+                return False
+            joint = _event_hits(prep, events[0], _dedupe(t for c in together for t in c.terms()))
+        else:
+            together = []
         mine: list[_Hit] | None = [] if hits is not None else None
         for c in self.children:
+            if c in together:
+                continue
             if not c.eval(prep, fields, mine):
                 return False
-        if hits is not None and mine:
-            hits.extend(mine)
+        if hits is not None:
+            hits.extend(joint)
+            if mine:
+                hits.extend(mine)
         return True
 
 
@@ -452,7 +538,7 @@ def _dedupe(items: Iterable[str]) -> tuple[str, ...]:
 
 def _can_hit(node: _Node) -> bool:
     """Can the node be true only because something is present? (Else the rule would match everything.)"""
-    if isinstance(node, _Positional):
+    if isinstance(node, _Positional | _EventTerm):
         return True
     if isinstance(node, _Not):
         return False
@@ -470,10 +556,11 @@ def _can_hit(node: _Node) -> bool:
 
 @dataclass(frozen=True)
 class _Tok:
-    kind: Literal["word", "phrase", "lparen", "rparen", "and", "or", "not", "near", "field", "end"]
+    kind: Literal["word", "phrase", "lparen", "rparen", "and", "or", "not", "near", "field", "event", "end"]
     text: str
     pos: int
     value: int = 0  # NEAR distance
+    argument: str = ""  # an event field's value
 
 
 def _lex(query: str) -> list[_Tok]:
@@ -509,9 +596,27 @@ def _lex(query: str) -> list[_Tok]:
             word = query[i:j]
             field_name, colon, _ = word.partition(":")
             if colon and field_name.isascii() and field_name.isalpha():
+                if field_name.lower() in EVENT_FIELDS:
+                    start = i + len(field_name) + 1
+                    value, end = query[start:j], j
+                    if not value and start < n and query[start] == '"':
+                        close = query.find('"', start + 1)
+                        if close < 0:
+                            raise RuleSyntaxError(query, start, "unclosed quote")
+                        value, end = query[start + 1 : close], close + 1
+                    if not value.strip():
+                        raise RuleSyntaxError(
+                            query, start, f"{field_name}: needs a value, as in {field_name.lower()}:CN"
+                        )
+                    toks.append(_Tok("event", field_name.lower(), i, argument=value.strip()))
+                    i = end
+                    continue
                 if field_name.lower() not in _FIELDS:
                     raise RuleSyntaxError(
-                        query, i, f"unknown field {field_name!r}: use title:, body: or source: (or quote it)"
+                        query,
+                        i,
+                        f"unknown field {field_name!r}: use title:, body:, source:, or an event field "
+                        f"({', '.join(sorted(EVENT_FIELDS))}:) (or quote it)",
                     )
                 toks.append(_Tok("field", field_name.lower(), i))
                 i += len(field_name) + 1
@@ -570,10 +675,11 @@ def _compile_word(query: str, word: str, pos: int, label: str) -> _Term:
 
 
 class _Parser:
-    def __init__(self, query: str) -> None:
+    def __init__(self, query: str, check_field: FieldCheck | None = None) -> None:
         self.query = query
         self.toks = _lex(query)
         self.i = 0
+        self.check_field = check_field
 
     def peek(self) -> _Tok:
         return self.toks[self.i]
@@ -620,7 +726,7 @@ class _Parser:
                 op = self.take()
                 if self.peek().kind in ("end", "rparen", "or", "and"):
                     raise self.fail(self.peek().pos, f"expected a term after {op.text}")
-            elif kind not in ("word", "phrase", "lparen", "not", "field"):
+            elif kind not in ("word", "phrase", "lparen", "not", "field", "event"):
                 break
             children.append(self.unary())
         return children[0] if len(children) == 1 else _And(tuple(children), first.pos)
@@ -659,6 +765,8 @@ class _Parser:
             return _compile_word(self.query, tok.text, tok.pos, tok.text)
         if tok.kind == "phrase":
             return self.phrase(tok)
+        if tok.kind == "event":
+            return self.event(tok)
         if tok.kind == "lparen":
             if self.peek().kind == "rparen":
                 raise self.fail(tok.pos, "empty parentheses")
@@ -677,6 +785,18 @@ class _Parser:
         if tok.kind == "rparen":
             raise self.fail(tok.pos, "')' without a matching '('")
         raise self.fail(tok.pos, f"{tok.text} needs a term before it")
+
+    def event(self, tok: _Tok) -> _EventTerm:
+        value = tok.argument
+        if tok.text in ("implementer", "affected", "country"):
+            value = value.upper()
+        elif tok.text == "measure":
+            value = value.casefold()
+        if self.check_field is not None:
+            problem = self.check_field(tok.text, value)
+            if problem:
+                raise self.fail(tok.pos + len(tok.text) + 1, problem)
+        return _EventTerm(tok.text, value, tok.pos)
 
     def phrase(self, tok: _Tok) -> _Term:
         label = f'"{tok.text}"'
@@ -726,9 +846,12 @@ class Query:
         return Match(best.field, sentence, hs, he, terms)
 
 
-def parse(query: str) -> Query:
-    """Parse and validate a rule; raises `RuleSyntaxError` with the position of the first problem."""
-    root = _Parser(query).parse()
+def parse(query: str, *, check_field: FieldCheck | None = None) -> Query:
+    """Parse and validate a rule; raises `RuleSyntaxError` with the position of the first problem.
+
+    ``check_field`` validates event-field values (``measure:``, ``affected:`` ...) as they are parsed.
+    """
+    root = _Parser(query, check_field).parse()
     if not _can_hit(root):
         where = root
         if isinstance(root, _Or):  # point at the OR branch that would match articles for what they lack
@@ -783,10 +906,12 @@ class Rule:
         return self.query.match(doc)
 
 
-def compile_rule(name: str, query: str, *, trade_only: bool = False) -> Rule:
+def compile_rule(
+    name: str, query: str, *, trade_only: bool = False, check_field: FieldCheck | None = None
+) -> Rule:
     """Parse a configured rule; the error names the rule, so a bad configuration file says which line."""
     try:
-        return Rule(name, parse(query), trade_only)
+        return Rule(name, parse(query, check_field=check_field), trade_only)
     except RuleSyntaxError as exc:
         raise RuleSyntaxError(exc.query, exc.position, exc.message, rule=name) from None
 

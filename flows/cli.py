@@ -259,6 +259,7 @@ def _article_rows(
     limit: int | None,
     since: datetime | None = None,
     search: str | None = None,
+    events: dict[str, str | None] | None = None,
 ) -> list[dict[str, Any]]:
     from sqlmodel import Session
 
@@ -272,7 +273,9 @@ def _article_rows(
         if search is not None:
             rows = repo.search_articles(session, search, limit=limit or 50)
         else:
-            rows = repo.list_articles(session, trade_only=trade_only, since=since, limit=limit)
+            filters = events or {}
+            rows = repo.list_articles(session, trade_only=trade_only, since=since, limit=limit, **filters)
+        found = repo.events_for_articles(session, [a.id for a, _f in rows if a.id is not None])
         stories = stories_for_articles(session, [a.id for a, _f in rows if a.id is not None])
         result = [
             {
@@ -291,6 +294,7 @@ def _article_rows(
                 "language": a.language,
                 "extraction_status": a.extraction_status,
                 "extraction_error": a.extraction_error,
+                "events": [_event_json(e) for e in found.get(a.id or 0, [])],
                 "text": a.text,
                 "story": stories.get(a.id or 0),
             }
@@ -298,6 +302,40 @@ def _article_rows(
         ]
     engine.dispose()
     return result
+
+
+def _event_json(event: Any) -> dict[str, Any]:
+    return {
+        "measure": event.measure,
+        "implementer": event.implementer_codes,
+        "affected": event.affected_codes,
+        "products": event.products,
+        "hs_chapters": event.hs_chapters,
+        "subjects": event.subjects,
+        "rate_from": event.rate_from,
+        "rate_to": event.rate_to,
+        "announced": event.announced.isoformat() if event.announced else None,
+        "effective": event.effective.isoformat() if event.effective else None,
+        "line": event.summary,
+        "evidence": event.evidence,
+    }
+
+
+def _event_filters(
+    country: str | None, measure: str | None, implementer: str | None, affected: str | None
+) -> dict[str, str | None]:
+    """Validate `articles list`'s event options the way rules are validated (exit 2 with the fix)."""
+    from classifiers.events import check_rule_field, jurisdiction_code
+
+    if measure is not None and (problem := check_rule_field("measure", measure.casefold())):
+        raise _fail(f"--measure: {problem}")
+    codes: dict[str, str | None] = {}
+    for name, value in (("country", country), ("implementer", implementer), ("affected", affected)):
+        code = jurisdiction_code(value) if value is not None else None
+        if value is not None and code is None:
+            raise _fail(f"--{name}: unknown country or bloc {value!r}; use an ISO 3166 code such as CN")
+        codes[name] = code
+    return {**codes, "measure": measure.casefold() if measure else None}
 
 
 def _parse_since(value: str | None) -> datetime | None:
@@ -321,9 +359,20 @@ def articles_list(
         str | None, typer.Option(help="Only articles fetched within this window, e.g. 7d.")
     ] = None,
     limit: Annotated[int | None, typer.Option(help="At most this many, newest first.")] = None,
+    country: Annotated[
+        str | None, typer.Option(help="Only articles with a trade event by or on this country (CN, EU).")
+    ] = None,
+    measure: Annotated[
+        str | None, typer.Option(help="Only articles with a trade event of this kind, e.g. tariff_increase.")
+    ] = None,
+    implementer: Annotated[str | None, typer.Option(help="Only events taken by this country.")] = None,
+    affected: Annotated[str | None, typer.Option(help="Only events affecting this country.")] = None,
 ) -> None:
-    """Stored articles, newest first."""
-    rows = _article_rows(_settings(config), trade_only=trade_only, limit=limit, since=_parse_since(since))
+    """Stored articles, newest first; with --country/--measure, those reporting such a trade event."""
+    events = _event_filters(country, measure, implementer, affected)
+    rows = _article_rows(
+        _settings(config), trade_only=trade_only, limit=limit, since=_parse_since(since), events=events
+    )
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -339,6 +388,7 @@ def _print_article_lines(rows: list[dict[str, Any]]) -> None:
             ("published", lambda r: (r["published_at"] or "")[:10]),
             ("feed", lambda r: r["feed"] or ""),
             ("title", lambda r: r["title"]),
+            ("trade event", lambda r: r["events"][0]["line"] if r.get("events") else ""),
         ],
     )
 
@@ -565,16 +615,28 @@ def rules_test(
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array, for scripts.")] = False,
 ) -> None:
     """Backtest a rule: which stored articles it would have matched, with the matched sentences."""
-    from alerts.rules import Document, RuleSyntaxError, parse
+    from alerts.rules import Document, EventFacts, RuleSyntaxError, parse
+    from classifiers.events import check_rule_field
 
     try:
-        compiled = parse(query)
+        compiled = parse(query, check_field=check_rule_field)
     except RuleSyntaxError as exc:
         raise _fail(str(exc)) from None
     rows = _article_rows(_settings(config), trade_only=trade_only, limit=None, since=_parse_since(since))
     hits = []
     for row in rows:
-        match = compiled.match(Document(title=row["title"], text=row["text"], source=row["feed"] or ""))
+        events = tuple(
+            EventFacts(
+                measure=e["measure"],
+                implementer=tuple(e["implementer"]),
+                affected=tuple(e["affected"]),
+                products=tuple(e["products"]) + tuple(e["hs_chapters"]),
+                sentence=e["evidence"].get("measure", ""),
+            )
+            for e in row["events"]
+        )
+        document = Document(title=row["title"], text=row["text"], source=row["feed"] or "", events=events)
+        match = compiled.match(document)
         if match is not None:
             hits.append(
                 {

@@ -28,6 +28,7 @@ from alerts.render import render_feed_trouble
 from alerts.send import DeliveryError, send
 from classifiers.trade import load_classifier
 from extractors.http import Fetcher
+from flows.events_report import artifact_section
 from flows.pool import ProcessPool
 from flows.process import FeedOutcome, RunContext, compile_rules, failures_by_reason, process_feeds
 from flows.progress import RunProgress
@@ -275,6 +276,7 @@ def _artifact(summary: RunSummary, outcomes: list[FeedOutcome], report: Delivery
     if trade:
         lines += ["", "## New trade articles", ""]
         lines += [f"- [{_md(title)}]({url.replace(')', '%29')})" for title, url in trade]
+    lines += artifact_section([line for o in outcomes for line in o.trade_events])
     copies = [c for o in outcomes for c in o.story_copies]
     if copies:
         lines += ["", "## Copies of earlier stories (no new alert)", ""]

@@ -30,7 +30,9 @@ from functools import partial
 from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
-from alerts.rules import Document, Match, Query, parse, prepare
+from alerts.rules import Document, EventFacts, Match, Query, parse, prepare
+from classifiers.events import TradeEvent, describe, extract_events
+from classifiers.events import version as events_version
 from classifiers.stories import Fingerprint, fingerprint
 from classifiers.trade import Classifier, Verdict
 from extractors.article import Article as ExtractedArticle
@@ -80,6 +82,7 @@ class FeedOutcome:
     entries: int = 0
     new_articles: int = 0
     trade_articles: list[tuple[str, str]] = field(default_factory=list)  # (title, url)
+    trade_events: list[tuple[str, str]] = field(default_factory=list)  # (event line, article url)
     alerts_queued: int = 0
     article_failures: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
     warnings: list[str] = field(default_factory=list)
@@ -218,6 +221,7 @@ class _Page:
     article: ExtractedArticle | None
     error: StageError | None
     verdict: Verdict | None = None  # classified in the extraction worker
+    events: tuple[TradeEvent, ...] | None = None  # found in the extraction worker (trade articles only)
     fingerprint: Fingerprint | None = None  # for stories, made in the extraction worker too
 
 
@@ -260,12 +264,19 @@ async def _fetch_and_extract_one(ctx: RunContext, entry: FeedEntry, outcome: Fee
         outcome.article_failures.append((entry.link, "unexpected"))
         return None
     pool = None if ctx.extract_pool is None or id(ctx.extract_pool) in ctx.broken_pools else ctx.extract_pool
-    args = (response.content, response.url, response.charset, entry.title or entry.link, ctx.classifier_model)
+    args = (
+        response.content,
+        response.url,
+        response.charset,
+        entry.title or entry.link,
+        ctx.classifier_model,
+        entry.published,
+    )
     try:
         if isinstance(pool, ProcessPool):
-            article, verdict, print_ = await pool.run(analyse, *args)
+            article, verdict, events, print_ = await pool.run(analyse, *args)
         else:  # a thread pool (tests), or None: this process's default executor, once the pool broke
-            article, verdict, print_ = await asyncio.get_running_loop().run_in_executor(
+            article, verdict, events, print_ = await asyncio.get_running_loop().run_in_executor(
                 pool, partial(analyse, *args)
             )
     except BrokenExecutor:
@@ -285,16 +296,18 @@ async def _fetch_and_extract_one(ctx: RunContext, entry: FeedEntry, outcome: Fee
         log.exception("unexpected error extracting %s (will retry next poll)", entry.link)
         outcome.article_failures.append((entry.link, "unexpected"))
         return None
-    return _Page(entry, article, None, verdict, print_)
+    return _Page(entry, article, None, verdict, events, print_)
 
 
 @dataclass(frozen=True)
 class _Prepared:
-    """An article row ready to insert, with the outbox rows it would queue if this writer inserts it."""
+    """An article row ready to insert, with its trade events and the outbox rows it would queue if this
+    writer inserts it."""
 
     row: repo.NewArticle
     matches: list[tuple[CompiledRule, Match]]
     fingerprint: Fingerprint
+    events: list[repo.NewEvent] = field(default_factory=list)
 
 
 def _prepare(ctx: RunContext, feed: Feed, page: _Page) -> _Prepared:
@@ -302,9 +315,14 @@ def _prepare(ctx: RunContext, feed: Feed, page: _Page) -> _Prepared:
     entry, article = page.entry, page.article
     title = (article.title if article and article.title else None) or entry.title or entry.link
     text = article.text if article else entry.summary
-    verdict = page.verdict
+    verdict, events = page.verdict, page.events
     if verdict is None or verdict.version != ctx.classifier.version:
         verdict = ctx.classifier.classify(title, text)  # a failed page (title and summary), or a mismatch
+        events = None
+    published = (article.published if article else None) or entry.published
+    if events is None:
+        language = article.language if article else None
+        events = extract_events(title, text, published, language=language) if verdict.is_trade else ()
     row = repo.NewArticle(
         canonical_url=entry.url,
         url=entry.link,
@@ -312,7 +330,7 @@ def _prepare(ctx: RunContext, feed: Feed, page: _Page) -> _Prepared:
         feed_id=feed.id,
         title=title,
         author=(article.author if article else None) or entry.author,
-        published_at=(article.published if article else None) or entry.published,
+        published_at=published,
         text=text,
         content_hash=content_hash(text) if article else None,
         language=article.language if article else None,
@@ -328,16 +346,55 @@ def _prepare(ctx: RunContext, feed: Feed, page: _Page) -> _Prepared:
     )
     # A failed page has the feed's title and summary only: usually too short for a body, so by title.
     print_ = page.fingerprint if page.fingerprint is not None else fingerprint(title, text)
-    return _Prepared(row, _matches(ctx, title, text, feed.name, verdict), print_)
+    return _Prepared(
+        row,
+        _matches(ctx, title, text, feed.name, verdict, events),
+        print_,
+        [_new_event(e) for e in events],
+    )
+
+
+def _new_event(event: TradeEvent) -> repo.NewEvent:
+    return repo.NewEvent(
+        measure=event.measure,
+        implementer=event.implementer,
+        affected=event.affected,
+        products=event.products,
+        hs_chapters=event.hs_chapters,
+        subjects=event.subjects,
+        rate_from=str(event.rate_from) if event.rate_from else None,
+        rate_to=str(event.rate_to) if event.rate_to else None,
+        announced=event.announced,
+        effective=event.effective,
+        summary=describe(event),
+        evidence=event.evidence,
+        extractor_version=events_version(),
+    )
 
 
 def _matches(
-    ctx: RunContext, title: str, text: str, source: str, verdict: Verdict
+    ctx: RunContext,
+    title: str,
+    text: str,
+    source: str,
+    verdict: Verdict,
+    events: tuple[TradeEvent, ...] = (),
 ) -> list[tuple[CompiledRule, Match]]:
     rules = [rule for rule in ctx.rules if verdict.is_trade or not rule.trade_only]
     if not rules:
         return []  # indexing the text for the rule language costs more than classifying it
-    prepared = prepare(Document(title=title, text=text, source=source))
+    facts = tuple(
+        EventFacts(
+            measure=e.measure,
+            implementer=e.implementer,
+            affected=e.affected,
+            products=e.products + e.hs_chapters,
+            sentence=e.evidence.get("measure", ""),
+            trigger=e.trigger,
+        )
+        for e in events
+    )
+    prepared = prepare(Document(title=title, text=text, source=source, events=facts))
     found = [(rule, rule.query.match(prepared)) for rule in rules]
     return [(rule, match) for rule, match in found if match is not None]
 
@@ -398,6 +455,7 @@ def _store_feed(
             outcome.new_articles += 1
             if item.row.is_trade:
                 outcome.trade_articles.append((item.row.title, item.row.url))
+            outcome.trade_events.extend((e.summary, item.row.url) for e in item.events)
         return
     with Session(ctx.engine) as session:
         now = ctx.now()
@@ -419,6 +477,8 @@ def _store_feed(
             outcome.new_articles += 1
             if item.row.is_trade:
                 outcome.trade_articles.append((item.row.title, item.row.url))
+            repo.insert_events(session, article_id, item.events)  # same transaction as the article
+            outcome.trade_events.extend((e.summary, item.row.url) for e in item.events)
             story = stories.get(article_id)
             outcome.alerts_queued += _enqueue(session, ctx, article_id, item.matches, story)
             if story is not None and not story.new_story:

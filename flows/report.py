@@ -22,7 +22,7 @@ import json
 import math
 import re
 import sys
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
@@ -31,8 +31,9 @@ from urllib.parse import urlsplit
 import typer
 from sqlmodel import Session
 
+from flows.events_report import events_html, events_json, events_markdown
 from storage import stats
-from storage.stats import RuleCount, TradeArticle
+from storage.stats import CountryPair, EventRow, RuleCount, TradeArticle
 
 #: How many headlines the report lists, and how many rules and sources the tables show.
 HEADLINES = 25
@@ -84,6 +85,8 @@ class ReportData:
     rules: list[RuleCount]
     troubled: list[FeedTrouble]
     alerts_sent: int
+    events: list[EventRow] = field(default_factory=list)
+    pairs: list[CountryPair] = field(default_factory=list)
 
     @property
     def headlines(self) -> list[TradeArticle]:
@@ -138,12 +141,14 @@ class ReportData:
                 }
                 for a in self.headlines
             ],
+            **events_json(self.events, self.pairs),
         }
 
 
 def build_report(session: Session, since: datetime, now: datetime) -> ReportData:
     """Query the store for the period [since, now)."""
     trade = stats.trade_articles(session, since, now)
+    events = stats.trade_events(session, since, now)
     troubled = [
         FeedTrouble(
             name=h.feed.name,
@@ -167,6 +172,8 @@ def build_report(session: Session, since: datetime, now: datetime) -> ReportData
         rules=stats.rule_counts(session, since, now),
         troubled=troubled,
         alerts_sent=stats.alerts_sent(session, since, now),
+        events=events,
+        pairs=stats.country_pairs(events),
     )
 
 
@@ -475,7 +482,9 @@ def render_html(data: ReportData) -> str:
         out.append("</tbody></table>")
     else:
         out.append('<p class="none">All active feeds are polling normally.</p>')
-    out += ["</section>", '<section id="headlines"><h2>Latest trade headlines</h2>']
+    out.append("</section>")
+    out += events_html(data.events, data.pairs, safe_url)
+    out += ['<section id="headlines"><h2>Latest trade headlines</h2>']
     if data.headlines:
         out.append('<ol class="headlines">')
         out += [_headline_html(a) for a in data.headlines]
@@ -555,6 +564,7 @@ def render_markdown(data: ReportData) -> str:
             lines.append(f"| {_md(t.name)} | {state} | {why} | {_when(t.last_success_at)} |")
     else:
         lines.append("_All active feeds are polling normally._")
+    lines += ["", *events_markdown(data.events, data.pairs, safe_url)]
     lines += ["", "## Latest trade headlines", ""]
     if data.headlines:
         for a in data.headlines:

@@ -19,6 +19,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from alerts.rules import RuleSyntaxError, parse
+from classifiers.events import check_rule_field
 from extractors.http import FetchPolicy
 from storage.repo import FeedSpec, RuleSpec
 
@@ -128,7 +129,7 @@ class RuleSettings(_Section):
     @model_validator(mode="after")
     def _query_parses(self) -> RuleSettings:
         try:
-            parse(self.query)
+            parse(self.query, check_field=check_rule_field)
         except RuleSyntaxError as exc:
             raise ValueError(f"rule {self.name!r}: {exc}") from exc
         if self.digest is not None and self.mode == "instant":

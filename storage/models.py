@@ -1,4 +1,4 @@
-"""All tables in one module: feeds, articles, stories, alert rules and the delivery outbox.
+"""All tables in one module: feeds, articles, their trade events, stories, alert rules and the outbox.
 
 Keeping every table here avoids circular imports between repository modules and lets Alembic see the
 whole schema from one import. Uniqueness constraints, not application code, are what make overlapping
@@ -9,13 +9,14 @@ instead of a duplicate.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Column,
+    Date,
     DateTime,
     Index,
     LargeBinary,
@@ -104,6 +105,44 @@ class Article(SQLModel, table=True):
     trade_score: float | None = None
     trade_evidence: list[dict[str, Any]] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
     classifier_version: str | None = None
+
+
+class TradeEvent(SQLModel, table=True):
+    """A trade measure an article reports (classifiers.events), stored with the article in one transaction.
+
+    ``implementer`` and ``affected`` hold ISO 3166 / bloc codes as one space-separated, space-padded string
+    (" US CA "), so "which events affect CN" is ``LIKE '% CN %'`` on SQLite and PostgreSQL alike, with no
+    JSON operators and no join table for what is nearly always one or two codes. ``summary`` is the
+    one-line description alerts and reports show, made once by the extractor.
+    """
+
+    __tablename__ = "trade_event"
+    __table_args__ = (UniqueConstraint("article_id", "position", name="uq_trade_event_article_position"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    article_id: int = Field(foreign_key="article.id", index=True)
+    position: int = 0  # order in the article
+    measure: str = Field(index=True)
+    implementer: str = ""
+    affected: str = ""
+    products: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    hs_chapters: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    subjects: list[str] = Field(default_factory=list, sa_column=Column(JSON, nullable=False))
+    rate_from: str | None = None
+    rate_to: str | None = None
+    announced: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    effective: date | None = Field(default=None, sa_column=Column(Date, nullable=True))
+    summary: str = Field(default="", sa_column=Column(Text, nullable=False))
+    evidence: dict[str, str] = Field(default_factory=dict, sa_column=Column(JSON, nullable=False))
+    extractor_version: str = ""
+
+    @property
+    def implementer_codes(self) -> list[str]:
+        return self.implementer.split()
+
+    @property
+    def affected_codes(self) -> list[str]:
+        return self.affected.split()
 
 
 class AlertRule(SQLModel, table=True):

@@ -10,16 +10,26 @@ from __future__ import annotations
 import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Insert, delete, func, or_, text, update
+from sqlalchemy import Insert, delete, exists, func, or_, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
 from classifiers import stories
-from storage.models import AlertRule, Article, Delivery, Feed, Story, StoryBand, StoryMember, utcnow
+from storage.models import (
+    AlertRule,
+    Article,
+    Delivery,
+    Feed,
+    Story,
+    StoryBand,
+    StoryMember,
+    TradeEvent,
+    utcnow,
+)
 
 
 @dataclass(frozen=True)
@@ -64,6 +74,25 @@ class NewArticle:
     trade_score: float | None = None
     trade_evidence: list[dict[str, Any]] = field(default_factory=list)
     classifier_version: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class NewEvent:
+    """A trade event to store with its article (see classifiers.events.TradeEvent for the fields)."""
+
+    measure: str
+    implementer: tuple[str, ...] = ()
+    affected: tuple[str, ...] = ()
+    products: tuple[str, ...] = ()
+    hs_chapters: tuple[str, ...] = ()
+    subjects: tuple[str, ...] = ()
+    rate_from: str | None = None
+    rate_to: str | None = None
+    announced: date | None = None
+    effective: date | None = None
+    summary: str = ""
+    evidence: dict[str, str] = field(default_factory=dict)
+    extractor_version: str = ""
 
 
 def _insert(session: Session, model: type[Any]) -> Any:
@@ -234,13 +263,100 @@ def _refresh_text(session: Session, new: NewArticle, fetched_at: datetime) -> No
     )
 
 
+def _codes(codes: Iterable[str]) -> str:
+    """Codes as stored: space-separated and space-padded, so LIKE '% CN %' finds whole codes only."""
+    joined = " ".join(c.upper() for c in codes)
+    return f" {joined} " if joined else ""
+
+
+def insert_events(session: Session, article_id: int, events: Sequence[NewEvent]) -> int:
+    """Store an article's trade events (in the caller's transaction, with the article); returns the count."""
+    if not events:
+        return 0
+    table: Any = SQLModel.metadata.tables["trade_event"]
+    rows = [
+        {
+            "article_id": article_id,
+            "position": position,
+            "measure": ev.measure,
+            "implementer": _codes(ev.implementer),
+            "affected": _codes(ev.affected),
+            "products": list(ev.products),
+            "hs_chapters": list(ev.hs_chapters),
+            "subjects": list(ev.subjects),
+            "rate_from": ev.rate_from,
+            "rate_to": ev.rate_to,
+            "announced": ev.announced,
+            "effective": ev.effective,
+            "summary": ev.summary,
+            "evidence": dict(ev.evidence),
+            "extractor_version": ev.extractor_version,
+        }
+        for position, ev in enumerate(events)
+    ]
+    session.execute(table.insert(), rows)
+    return len(rows)
+
+
+def events_for_articles(session: Session, article_ids: Iterable[int]) -> dict[int, list[TradeEvent]]:
+    """Each article's trade events in the order the article reports them (articles without any are absent)."""
+    ids = sorted(set(article_ids))
+    found: dict[int, list[TradeEvent]] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        query = (
+            select(TradeEvent)
+            .where(col(TradeEvent.article_id).in_(chunk))
+            .order_by(col(TradeEvent.article_id), col(TradeEvent.position))
+        )
+        for event in session.exec(query):
+            found.setdefault(event.article_id, []).append(event)
+    return found
+
+
+def _event_filter(
+    *, country: str | None, measure: str | None, implementer: str | None, affected: str | None
+) -> Any:
+    """An EXISTS clause: the article has one event satisfying every given condition."""
+    conditions: list[Any] = [col(TradeEvent.article_id) == col(Article.id)]
+    if measure:
+        conditions.append(col(TradeEvent.measure) == measure)
+    if implementer:
+        conditions.append(col(TradeEvent.implementer).like(f"% {implementer.upper()} %"))
+    if affected:
+        conditions.append(col(TradeEvent.affected).like(f"% {affected.upper()} %"))
+    if country:
+        pattern = f"% {country.upper()} %"
+        conditions.append(
+            or_(col(TradeEvent.implementer).like(pattern), col(TradeEvent.affected).like(pattern))
+        )
+    return exists().where(*conditions)
+
+
 def list_articles(
-    session: Session, *, trade_only: bool = False, since: datetime | None = None, limit: int | None = None
+    session: Session,
+    *,
+    trade_only: bool = False,
+    since: datetime | None = None,
+    limit: int | None = None,
+    country: str | None = None,
+    measure: str | None = None,
+    implementer: str | None = None,
+    affected: str | None = None,
 ) -> list[tuple[Article, Feed | None]]:
-    """Stored articles, newest first, with their feed (for the feed name)."""
+    """Stored articles, newest first, with their feed (for the feed name).
+
+    ``country`` (either side), ``implementer``, ``affected`` and ``measure`` keep the articles with one
+    trade event meeting all of them ("--country CN --measure tariff_increase": a tariff increase by or
+    against China, not a Chinese event of one kind and a tariff increase elsewhere in the article).
+    """
     query = select(Article, Feed).join(Feed, col(Article.feed_id) == col(Feed.id), isouter=True)
     if trade_only:
         query = query.where(col(Article.is_trade).is_(True))
+    if country or measure or implementer or affected:
+        query = query.where(
+            _event_filter(country=country, measure=measure, implementer=implementer, affected=affected)
+        )
     if since is not None:
         query = query.where(col(Article.fetched_at) >= since)
     query = query.order_by(col(Article.published_at).desc(), col(Article.id).desc())

@@ -18,7 +18,7 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from storage.models import AlertRule, Article, Delivery, Feed
+from storage.models import AlertRule, Article, Delivery, Feed, TradeEvent
 from storage.repo import FeedHealth, feed_health
 
 
@@ -118,6 +118,81 @@ def one_per_story(articles: list[TradeArticle]) -> list[TradeArticle]:
             seen.add(article.story_id)
         kept.append(article)
     return kept
+
+
+@dataclass(frozen=True)
+class EventRow:
+    """A trade event found in the period, with the article that reported it."""
+
+    summary: str
+    measure: str
+    implementer: tuple[str, ...]
+    affected: tuple[str, ...]
+    products: tuple[str, ...]
+    rate_from: str | None
+    rate_to: str | None
+    announced: date | None
+    effective: date | None
+    title: str
+    url: str
+    feed: str
+    found_at: datetime
+
+
+def trade_events(session: Session, since: datetime, until: datetime) -> list[EventRow]:
+    """Trade events of the articles found in [since, until), newest article first, in article order."""
+    query = (
+        select(TradeEvent, Article, Feed.name)
+        .join(Article, col(Article.id) == col(TradeEvent.article_id))
+        .join(Feed, col(Article.feed_id) == col(Feed.id), isouter=True)
+        .where(col(Article.fetched_at) >= since)
+        .where(col(Article.fetched_at) < until)
+        .order_by(col(Article.fetched_at).desc(), col(Article.id).desc(), col(TradeEvent.position))
+    )
+    return [
+        EventRow(
+            summary=event.summary,
+            measure=event.measure,
+            implementer=tuple(event.implementer_codes),
+            affected=tuple(event.affected_codes),
+            products=tuple(event.products),
+            rate_from=event.rate_from,
+            rate_to=event.rate_to,
+            announced=event.announced,
+            effective=event.effective,
+            title=article.title,
+            url=article.url,
+            feed=feed_name or "(no feed)",
+            found_at=article.fetched_at or until,
+        )
+        for event, article, feed_name in session.exec(query)
+    ]
+
+
+@dataclass(frozen=True)
+class CountryPair:
+    """Who did what to whom in the period: one row per (implementer, affected) pair."""
+
+    implementer: str
+    affected: str  # "" when the event names no affected jurisdiction
+    events: int
+    measures: tuple[tuple[str, int], ...]  # measure -> events, most frequent first
+
+
+def country_pairs(events: list[EventRow]) -> list[CountryPair]:
+    """Events counted per (implementer, affected) pair, busiest first; a multi-country event counts once
+    for each pair it names."""
+    counts: dict[tuple[str, str], Counter[str]] = {}
+    for event in events:
+        for implementer in event.implementer or ("?",):
+            for affected in event.affected or ("",):
+                counts.setdefault((implementer, affected), Counter())[event.measure] += 1
+    pairs = [
+        CountryPair(imp, aff, sum(c.values()), tuple(sorted(c.items(), key=lambda kv: (-kv[1], kv[0]))))
+        for (imp, aff), c in counts.items()
+    ]
+    pairs.sort(key=lambda p: (-p.events, p.implementer, p.affected))
+    return pairs
 
 
 def articles_stored(session: Session, since: datetime, until: datetime) -> int:

@@ -12,7 +12,13 @@ HOSTILE = "Steel <script>x</script> & <!channel> | <@U1>"
 def _item(note: StoryNote | None) -> AlertItem:
     when = datetime(2026, 3, 2, 10, tzinfo=UTC)
     return AlertItem(
-        "US to raise steel tariffs", "https://a.example/s", "Metal Wire", when, 0.9, (("steel", None),), note
+        "US to raise steel tariffs",
+        "https://a.example/s",
+        "Metal Wire",
+        when,
+        0.9,
+        (("steel", None),),
+        story=note,
     )
 
 

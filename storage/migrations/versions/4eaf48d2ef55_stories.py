@@ -6,7 +6,7 @@ the per-rule grouping and follow-up settings, and the outbox's story columns wit
 stored before this revision belong to no story: stories start with the articles stored after it.
 
 Revision ID: 4eaf48d2ef55
-Revises: b1f4c2d9e8a0
+Revises: e4a7c91b3f20
 Create Date: 2026-12-02 22:04:37.348165
 """
 
@@ -20,7 +20,7 @@ import storage.models
 
 
 revision = '4eaf48d2ef55'
-down_revision = 'b1f4c2d9e8a0'
+down_revision = 'e4a7c91b3f20'
 branch_labels = None
 depends_on = None
 
