@@ -95,7 +95,8 @@ class Fingerprint:
     title: str  # cleaned, case-folded title
     key_terms: tuple[str, ...]  # numbers and day/month names of the title and lead
     terms: tuple[str, ...]  # numbers and day/month names of the whole text
-    band_keys: tuple[int, ...]  # signed 64-bit LSH keys: body bands (if any), then title bands
+    band_keys: tuple[int, ...]  # signed 64-bit LSH keys to store: body bands (if any), then title bands
+    probe_keys: tuple[int, ...] = ()  # the keys to look up candidates with (see ``fingerprint``)
 
     def as_json(self) -> dict[str, Any]:
         """The parts storage keeps as JSON (the binary parts go in their own columns)."""
@@ -284,6 +285,11 @@ def _band_keys(values: np.ndarray[Any, Any], bands: int, rows: int, namespace: b
 def fingerprint(title: str, text: str) -> Fingerprint:
     """The fingerprint of an article: a body signature when there is a body, always a title index.
 
+    Title band keys live in two namespaces: an article with a body files its title bands under "t", one
+    without under "T". A body looks up its body bands and "T" titles only (a body is never joined to
+    another body by title, so titles that merely share words, common on a busy topic, are not even
+    candidates); a title-only article looks up both title namespaces.
+
     CPU cost is one pass over the words plus a (NUM_PERM x shingles) numpy minimum, about half a
     millisecond for a long article; it runs in the extraction worker beside the trade verdict.
     """
@@ -294,12 +300,14 @@ def fingerprint(title: str, text: str) -> Fingerprint:
     key = set(_numbers(title_clean) | _numbers(_lead_text(text))) | set(_terms(title_words + lead_words))
     every = _numbers(title_clean) | _numbers(text) | set(_terms(title_words + words))
     band_keys: list[int] = []
+    probe_keys: list[int] = []
     if len(words) >= MIN_BODY_WORDS:
         basis: Basis = "body"
         hashes = _word_hashes(words)
         shingles = _shingle_hashes(hashes)
         signature = _minhash(shingles, NUM_PERM, _SEED)
         band_keys += _band_keys(signature, BANDS, ROWS, b"b")
+        probe_keys += band_keys
         lead = _shingle_hashes(hashes[:HEAD_WORDS], distinct=False)
         size = len(shingles)
     else:
@@ -307,9 +315,11 @@ def fingerprint(title: str, text: str) -> Fingerprint:
     title_set = sorted({w for w in title_words if w not in _data().stopwords})
     if title_set:
         title_values = _word_hashes(title_set).astype(np.uint32)
-        band_keys += _band_keys(
-            _minhash(title_values, TITLE_BANDS * TITLE_ROWS, _SEED + 1), TITLE_BANDS, TITLE_ROWS, b"t"
-        )
+        title_sketch = _minhash(title_values, TITLE_BANDS * TITLE_ROWS, _SEED + 1)
+        with_body = _band_keys(title_sketch, TITLE_BANDS, TITLE_ROWS, b"t")
+        without_body = _band_keys(title_sketch, TITLE_BANDS, TITLE_ROWS, b"T")
+        band_keys += with_body if basis == "body" else without_body
+        probe_keys += without_body if basis == "body" else with_body + without_body
     return Fingerprint(
         version=VERSION,
         basis=basis,
@@ -320,6 +330,7 @@ def fingerprint(title: str, text: str) -> Fingerprint:
         key_terms=tuple(sorted(key)),
         terms=tuple(sorted(every)),
         band_keys=tuple(band_keys),
+        probe_keys=tuple(probe_keys),
     )
 
 
@@ -381,11 +392,13 @@ def compare(
         gap = abs(new_published - old_published)
         if gap > MAX_PUBLISHED_GAP:
             return Decision(False, 0.0, f"published {gap.days} days apart")
-    new_only, old_only = conflicting_terms(new, old)
-    title_sim = title_similarity(new.title, old.title)
     comparable = new.version == old.version == VERSION
     if comparable and new.basis == "body" and old.basis == "body":
         j = jaccard(new.signature, old.signature)
+        c = containment(j, new.shingles, old.shingles)
+        if j < SAME_JACCARD and c < SAME_CONTAINMENT:  # most candidates: decided by two numbers
+            return Decision(False, j, f"body {j:.0%} alike, {c:.0%} contained")
+        new_only, old_only = conflicting_terms(new, old)
         if new_only and old_only and j < 0.9:
             return Decision(
                 False,
@@ -394,13 +407,14 @@ def compare(
             )
         if j >= SAME_JACCARD:
             return Decision(True, j, f"body {j:.0%} alike (shingled MinHash Jaccard)")
-        c = containment(j, new.shingles, old.shingles)
         longer, shorter = (new, old) if new.shingles >= old.shingles else (old, new)
         lead = lead_overlap(longer.lead, shorter.lead)
         if c >= SAME_CONTAINMENT and lead >= SAME_LEAD:
             which = "this article" if shorter is new else "the earlier one"
             return Decision(True, c, f"{which} is {c:.0%} contained in the other, same lead ({lead:.0%})")
         return Decision(False, j, f"body {j:.0%} alike, {c:.0%} contained, lead {lead:.0%}")
+    new_only, old_only = conflicting_terms(new, old)
+    title_sim = title_similarity(new.title, old.title)
     if new_only and old_only:
         return Decision(False, title_sim, "different numbers or days in the titles")
     if title_sim >= SAME_TITLE and min(len(new.title.split()), len(old.title.split())) >= MIN_TITLE_WORDS:

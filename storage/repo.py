@@ -761,7 +761,7 @@ def assign_stories(
     result: dict[int, StoryAssignment] = {}
     for item in items:
         fp = item.fingerprint
-        candidates = _story_candidates(session, fp.band_keys, since, exclude=item.article_id)
+        candidates = _story_candidates(session, fp.probe_keys, since, exclude=item.article_id)
         match = stories.best_match(
             fp, [(k, c, pub) for k, c, pub, _story in candidates.values()], new_published=item.published_at
         )
@@ -839,30 +839,39 @@ def _story_candidates(
     ]
     if not ids:
         return {}
-    found: dict[int, tuple[int, stories.Fingerprint, datetime | None, int]] = {}
-    for member in session.exec(select(StoryMember).where(col(StoryMember.article_id).in_(ids))):
-        found[member.article_id] = (
-            member.article_id,
-            _fingerprint_of(member),
-            member.published_at,
-            member.story_id,
+    members: Any = SQLModel.metadata.tables["story_member"]
+    columns = [
+        members.c[name]
+        for name in (
+            "article_id",
+            "story_id",
+            "version",
+            "basis",
+            "signature",
+            "shingles",
+            "lead",
+            "title",
+            "terms",
+            "published_at",
         )
+    ]
+    found: dict[int, tuple[int, stories.Fingerprint, datetime | None, int]] = {}
+    # Core rows, not ORM objects: building an ORM instance per candidate cost more than comparing it.
+    for row in session.execute(select(*columns).where(members.c.article_id.in_(ids))):
+        terms = row.terms or {}
+        fp = stories.Fingerprint(
+            version=row.version,
+            basis="body" if row.basis == "body" else "title",
+            signature=bytes(row.signature or b""),
+            shingles=row.shingles,
+            lead=bytes(row.lead or b""),
+            title=row.title,
+            key_terms=tuple(terms.get("key_terms", ())),
+            terms=tuple(terms.get("terms", ())),
+            band_keys=(),
+        )
+        found[row.article_id] = (row.article_id, fp, row.published_at, row.story_id)
     return found
-
-
-def _fingerprint_of(member: StoryMember) -> stories.Fingerprint:
-    terms = member.terms or {}
-    return stories.Fingerprint(
-        version=member.version,
-        basis="body" if member.basis == "body" else "title",
-        signature=bytes(member.signature or b""),
-        shingles=member.shingles,
-        lead=bytes(member.lead or b""),
-        title=member.title,
-        key_terms=tuple(terms.get("key_terms", ())),
-        terms=tuple(terms.get("terms", ())),
-        band_keys=(),
-    )
 
 
 def prune_story_index(session: Session, *, before: datetime) -> int:

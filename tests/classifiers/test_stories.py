@@ -158,3 +158,13 @@ def test_fingerprints_are_the_same_in_every_process() -> None:
     assert outputs == {" ".join([fp.signature.hex(), *map(str, fp.band_keys)]) + "\n"}
     assert len(fp.signature) == 4 * stories.NUM_PERM
     assert len(fp.band_keys) == stories.BANDS + stories.TITLE_BANDS
+
+
+def test_bodies_are_not_candidates_of_each_other_by_title_but_title_only_articles_are() -> None:
+    """A busy topic's titles share words; only an article with no body needs its title to be found."""
+    body = stories.fingerprint("EU and New Zealand sign free trade deal", OTHER)
+    other_body = stories.fingerprint("EU and New Zealand sign free trade deal", WIRE)
+    title_only = stories.fingerprint("EU and New Zealand sign free trade deal", "")
+    assert not set(other_body.probe_keys) & set(body.band_keys), "same title, different bodies: no candidate"
+    assert set(title_only.probe_keys) & set(body.band_keys), "a paywalled copy finds the full article"
+    assert set(body.probe_keys) & set(title_only.band_keys), "and the full article finds the paywalled one"
