@@ -595,8 +595,8 @@ def sweep(corpus: Corpus) -> list[tuple[float, float, Scores]]:
     saved = (stories.SAME_JACCARD, stories.SAME_CONTAINMENT)
     results = []
     try:
-        for jaccard in (0.3, 0.4, 0.5, 0.6):
-            for containment in (0.6, 0.7, 0.8, 0.9):
+        for jaccard in (0.4, 0.5, 0.6):
+            for containment in (0.6, 0.7, 0.8):
                 stories.SAME_JACCARD, stories.SAME_CONTAINMENT = jaccard, containment
                 with tempfile.TemporaryDirectory() as tmp:
                     decided = assign_through_store(items, f"sqlite:///{tmp}/s.db")

@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Insert, delete, exists, func, or_, text, update
+from sqlalchemy import Insert, bindparam, delete, exists, func, or_, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
@@ -756,8 +756,6 @@ def assign_stories(
         return {}
     lock_stories(session)
     since = now - window
-    members: Any = SQLModel.metadata.tables["story_member"]
-    bands: Any = SQLModel.metadata.tables["story_band"]
     result: dict[int, StoryAssignment] = {}
     for item in items:
         fp = item.fingerprint
@@ -778,70 +776,64 @@ def assign_stories(
                 similarity=round(decision.similarity, 4),
                 reason=decision.reason,
             )
+        # Statements built once, values passed as parameters: per-call ``.values(...)`` cost a
+        # millisecond of SQLAlchemy work per article.
         session.execute(
-            members.insert().values(
-                article_id=item.article_id,
-                story_id=assignment.story_id,
-                joined_via=assignment.joined_via,
-                similarity=assignment.similarity,
-                reason=assignment.reason,
-                decided_by="auto",
-                version=fp.version,
-                basis=fp.basis,
-                signature=fp.signature,
-                shingles=fp.shingles,
-                lead=fp.lead,
-                title=fp.title,
-                terms=fp.as_json(),
-                published_at=item.published_at,
-                seen_at=now,
-            )
+            _MEMBERS.insert(),
+            {
+                "article_id": item.article_id,
+                "story_id": assignment.story_id,
+                "joined_via": assignment.joined_via,
+                "similarity": assignment.similarity,
+                "reason": assignment.reason,
+                "decided_by": "auto",
+                "version": fp.version,
+                "basis": fp.basis,
+                "signature": fp.signature,
+                "shingles": fp.shingles,
+                "lead": fp.lead,
+                "title": fp.title,
+                "terms": fp.as_json(),
+                "published_at": item.published_at,
+                "seen_at": now,
+            },
         )
         keys = sorted(set(fp.band_keys))
         if keys:
             session.execute(
-                bands.insert(), [{"band_key": k, "article_id": item.article_id, "seen_at": now} for k in keys]
+                _BANDS.insert(),
+                [{"band_key": k, "article_id": item.article_id, "seen_at": now} for k in keys],
             )
         result[item.article_id] = assignment
     return result
 
 
 def _new_story(session: Session, item: StoryItem, now: datetime) -> int:
-    table: Any = SQLModel.metadata.tables["story"]
     row = session.execute(
-        table.insert()
-        .values(first_article_id=item.article_id, title=item.title, created_at=now)
-        .returning(table.c.id)
+        _NEW_STORY, {"first_article_id": item.article_id, "title": item.title, "created_at": now}
     ).one()
     return int(row[0])
 
 
-def _story_candidates(
-    session: Session, band_keys: Sequence[int], since: datetime, *, exclude: int
-) -> dict[int, tuple[int, stories.Fingerprint, datetime | None, int]]:
-    """Stored articles seen since ``since`` sharing a band key: article id → (id, fingerprint, published,
-    story id), the STORY_CANDIDATES sharing the most keys."""
-    keys = sorted(set(band_keys))
-    if not keys:
-        return {}
-    shared = func.count().label("shared")
-    ids = [
-        int(article_id)
-        for article_id, _shared in session.execute(
-            select(StoryBand.article_id, shared)
-            .where(col(StoryBand.band_key).in_(keys))
-            .where(col(StoryBand.seen_at) >= since)
-            .where(col(StoryBand.article_id) != exclude)
-            .group_by(col(StoryBand.article_id))
-            .order_by(shared.desc(), col(StoryBand.article_id))
-            .limit(STORY_CANDIDATES)
-        )
-    ]
-    if not ids:
-        return {}
-    members: Any = SQLModel.metadata.tables["story_member"]
-    columns = [
-        members.c[name]
+_BANDS: Any = SQLModel.metadata.tables["story_band"]
+_MEMBERS: Any = SQLModel.metadata.tables["story_member"]
+_STORIES: Any = SQLModel.metadata.tables["story"]
+_NEW_STORY = _STORIES.insert().returning(_STORIES.c.id)
+_shared = func.count().label("shared")
+#: Two statements, each compiled once: keys and ids travel as expanding parameters (building a 50-value
+#: IN clause element by element cost more than running the query).
+_CANDIDATE_IDS = (
+    select(_BANDS.c.article_id, _shared)
+    .where(_BANDS.c.band_key.in_(bindparam("keys", expanding=True)))
+    .where(_BANDS.c.seen_at >= bindparam("since", type_=_BANDS.c.seen_at.type))
+    .where(_BANDS.c.article_id != bindparam("exclude"))
+    .group_by(_BANDS.c.article_id)
+    .order_by(_shared.desc(), _BANDS.c.article_id)
+    .limit(bindparam("limit"))
+)
+_CANDIDATE_ROWS = select(
+    *(
+        _MEMBERS.c[name]
         for name in (
             "article_id",
             "story_id",
@@ -854,10 +846,29 @@ def _story_candidates(
             "terms",
             "published_at",
         )
+    )
+).where(_MEMBERS.c.article_id.in_(bindparam("ids", expanding=True)))
+
+
+def _story_candidates(
+    session: Session, band_keys: Sequence[int], since: datetime, *, exclude: int
+) -> dict[int, tuple[int, stories.Fingerprint, datetime | None, int]]:
+    """Stored articles seen since ``since`` sharing a band key: article id → (id, fingerprint, published,
+    story id), the STORY_CANDIDATES sharing the most keys."""
+    keys = sorted(set(band_keys))
+    if not keys:
+        return {}
+    ids = [
+        int(article_id)
+        for article_id, _shared in session.execute(
+            _CANDIDATE_IDS, {"keys": keys, "since": since, "exclude": exclude, "limit": STORY_CANDIDATES}
+        )
     ]
+    if not ids:
+        return {}
     found: dict[int, tuple[int, stories.Fingerprint, datetime | None, int]] = {}
     # Core rows, not ORM objects: building an ORM instance per candidate cost more than comparing it.
-    for row in session.execute(select(*columns).where(members.c.article_id.in_(ids))):
+    for row in session.execute(_CANDIDATE_ROWS, {"ids": ids}):
         terms = row.terms or {}
         fp = stories.Fingerprint(
             version=row.version,
