@@ -759,10 +759,7 @@ def assign_stories(
     result: dict[int, StoryAssignment] = {}
     for item in items:
         fp = item.fingerprint
-        candidates = _story_candidates(session, fp.probe_keys, since, exclude=item.article_id)
-        match = stories.best_match(
-            fp, [(k, c, pub) for k, c, pub, _story in candidates.values()], new_published=item.published_at
-        )
+        match, candidates = _best_candidate(session, item, since)
         if match is None:
             story_id = _new_story(session, item, now)
             assignment = StoryAssignment(item.article_id, story_id, True)
@@ -850,20 +847,50 @@ _CANDIDATE_ROWS = select(
 ).where(_MEMBERS.c.article_id.in_(bindparam("ids", expanding=True)))
 
 
-def _story_candidates(
-    session: Session, band_keys: Sequence[int], since: datetime, *, exclude: int
-) -> dict[int, tuple[int, stories.Fingerprint, datetime | None, int]]:
-    """Stored articles seen since ``since`` sharing a band key: article id → (id, fingerprint, published,
-    story id), the STORY_CANDIDATES sharing the most keys."""
-    keys = sorted(set(band_keys))
+#: Candidates are read and compared this many at a time, most shared band keys first; a near-identical
+#: copy (similarity >= GOOD_ENOUGH) among them ends the search. A story carried by dozens of outlets
+#: would otherwise cost STORY_CANDIDATES comparisons for each new copy.
+CANDIDATE_CHUNK = 8
+GOOD_ENOUGH = 0.9
+
+
+def _best_candidate(
+    session: Session, item: StoryItem, since: datetime
+) -> tuple[
+    tuple[Any, stories.Decision] | None, dict[int, tuple[int, stories.Fingerprint, datetime | None, int]]
+]:
+    """The stored article this one most resembles (as ``stories.best_match``), and the candidates read."""
+    keys = sorted(set(item.fingerprint.probe_keys))
     if not keys:
-        return {}
+        return None, {}
     ids = [
         int(article_id)
         for article_id, _shared in session.execute(
-            _CANDIDATE_IDS, {"keys": keys, "since": since, "exclude": exclude, "limit": STORY_CANDIDATES}
+            _CANDIDATE_IDS,
+            {"keys": keys, "since": since, "exclude": item.article_id, "limit": STORY_CANDIDATES},
         )
     ]
+    best: tuple[Any, stories.Decision] | None = None
+    read: dict[int, tuple[int, stories.Fingerprint, datetime | None, int]] = {}
+    for start in range(0, len(ids), CANDIDATE_CHUNK):
+        chunk = _story_candidates(session, ids[start : start + CANDIDATE_CHUNK])
+        read.update(chunk)
+        found = stories.best_match(
+            item.fingerprint,
+            [(k, c, pub) for k, c, pub, _story in chunk.values()],
+            new_published=item.published_at,
+        )
+        if found is not None and (best is None or found[1].similarity > best[1].similarity):
+            best = found
+        if best is not None and best[1].similarity >= GOOD_ENOUGH:
+            break
+    return best, read
+
+
+def _story_candidates(
+    session: Session, ids: list[int]
+) -> dict[int, tuple[int, stories.Fingerprint, datetime | None, int]]:
+    """Stored articles by id: article id → (id, fingerprint, published, story id)."""
     if not ids:
         return {}
     found: dict[int, tuple[int, stories.Fingerprint, datetime | None, int]] = {}
