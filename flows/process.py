@@ -66,6 +66,7 @@ class CompiledRule:
     trade_only: bool
     mode: str
     grouping: str = "story"
+    follow_up_outlets: int = 0
 
 
 @dataclass
@@ -129,6 +130,7 @@ def compile_rules(rules: Sequence[AlertRule]) -> list[CompiledRule]:
             trade_only=rule.trade_only,
             mode=rule.mode,
             grouping=rule.grouping,
+            follow_up_outlets=rule.follow_up_outlets,
         )
         for rule in rules
         if rule.active
@@ -485,7 +487,8 @@ def _store_feed(
                 outcome.story_copies.append(
                     (item.row.title, item.row.url, story.story_id, story.reason or "")
                 )
-                outcome.alerts_queued += repo.enqueue_story_updates(session, story, now=now)
+                if any(rule.follow_up_outlets for rule in ctx.rules):  # else one query per copy for nothing
+                    outcome.alerts_queued += repo.enqueue_story_updates(session, story, now=now)
         repo.record_feed_success(
             session,
             success.feed_id,
