@@ -411,6 +411,7 @@ def _article_rows(
 ) -> list[dict[str, Any]]:
     from sqlmodel import Session
 
+    from flows.stories import stories_for_articles
     from storage import repo
     from storage.db import init_db, make_engine
 
@@ -423,6 +424,7 @@ def _article_rows(
             filters = events or {}
             rows = repo.list_articles(session, trade_only=trade_only, since=since, limit=limit, **filters)
         found = repo.events_for_articles(session, [a.id for a, _f in rows if a.id is not None])
+        stories = stories_for_articles(session, [a.id for a, _f in rows if a.id is not None])
         result = [
             {
                 "id": a.id,
@@ -442,6 +444,7 @@ def _article_rows(
                 "extraction_error": a.extraction_error,
                 "events": [_event_json(e) for e in found.get(a.id or 0, [])],
                 "text": a.text,
+                "story": stories.get(a.id or 0),
             }
             for a, f in rows
         ]
@@ -1005,11 +1008,12 @@ def articles_search(
 
 def _register_plugins() -> None:
     """Commands that live in their own modules register themselves on the app."""
-    from flows import doctor
+    from flows import doctor, stories
     from flows.report import register as register_operator_commands
 
     register_operator_commands(app)
     doctor.register(app)
+    stories.register(app)
 
 
 _register_plugins()

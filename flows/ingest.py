@@ -104,7 +104,8 @@ def poll_feeds(settings: Settings, feed_names: list[str], due_only: bool, dry_ru
         rules = repo.sync_rules(session, settings.rule_specs())
         if dry_run:  # stores nothing, not even the feed and rule rows: select, then roll them back
             session.flush()
-        else:
+        else:  # band rows older than the window can match nothing: keep the index its size
+            repo.prune_story_index(session, before=utcnow() - settings.stories.window_delta)
             session.commit()
         feeds = repo.due_feeds(session, utcnow(), names=feed_names, force=not due_only)
         compiled = compile_rules(list(rules.values()))
@@ -125,6 +126,7 @@ def poll_feeds(settings: Settings, feed_names: list[str], due_only: bool, dry_ru
                 max_articles_per_feed=settings.fetch.max_articles_per_feed,
                 dry_run=dry_run,
                 classifier_model=settings.classifier.model,
+                story_window=settings.stories.window_delta,
             )
             return await process_feeds(ctx, feeds, on_feed_done=RunProgress(len(feeds)))
 
@@ -296,6 +298,13 @@ def _artifact(summary: RunSummary, outcomes: list[FeedOutcome], report: Delivery
         lines += ["", "## New trade articles", ""]
         lines += [f"- [{_md(title)}]({url.replace(')', '%29')})" for title, url in trade]
     lines += artifact_section([line for o in outcomes for line in o.trade_events])
+    copies = [c for o in outcomes for c in o.story_copies]
+    if copies:
+        lines += ["", "## Copies of earlier stories (no new alert)", ""]
+        lines += [
+            f"- [{_md(title)}]({url.replace(')', '%29')}) joined story {story}: {_md(why)}"
+            for title, url, story, why in copies
+        ]
     lines += ["", f"**Alerts:** {report.messages} sent, {report.retrying} to retry, {report.failed} failed."]
     lines += [f"- {_md(error)}" for error in report.errors]
     return "\n".join(lines)

@@ -92,7 +92,10 @@ class ReportData:
 
     @property
     def headlines(self) -> list[TradeArticle]:
-        return self.trade[:HEADLINES]
+        """The newest trade news, one line per story: other outlets' copies are counted, not repeated."""
+        from storage import stats
+
+        return stats.one_per_story(self.trade)[:HEADLINES]
 
     def as_json(self) -> dict[str, Any]:
         """The report for scripts: the same numbers, ISO 8601 times, no markup."""
@@ -137,6 +140,8 @@ class ReportData:
                     "published_at": _iso(a.published_at),
                     "found_at": _iso(a.found_at),
                     "trade_score": a.trade_score,
+                    "story_id": a.story_id,
+                    "outlets": a.outlets,
                 }
                 for a in self.headlines
             ],
@@ -405,8 +410,16 @@ def _headline_html(article: TradeArticle) -> str:
     )
     return (
         f'<li>{link}<br><span class="meta">{_h(article.feed)} · published '
-        f"{article.published_at:%Y-%m-%d %H:%M} UTC</span></li>"
+        f"{article.published_at:%Y-%m-%d %H:%M} UTC{_outlets(article)}</span></li>"
     )
+
+
+def _outlets(article: TradeArticle) -> str:
+    """The " · also N other outlets" note of a story several outlets carried (see `tradewatch stories`)."""
+    others = article.outlets - 1
+    if others <= 0:
+        return ""
+    return f" · story {article.story_id}, also {others} other outlet{'' if others == 1 else 's'}"
 
 
 def render_html(data: ReportData) -> str:
@@ -484,11 +497,11 @@ def render_html(data: ReportData) -> str:
         out.append('<ol class="headlines">')
         out += [_headline_html(a) for a in data.headlines]
         out.append("</ol>")
-        if len(data.trade) > len(data.headlines):
-            out.append(
-                f'<p class="meta">{len(data.trade) - len(data.headlines)} more: '
-                "<code>tradewatch articles list --trade-only</code></p>"
-            )
+        from storage import stats
+
+        more = len(stats.one_per_story(data.trade)) - len(data.headlines)
+        if more > 0:
+            out.append(f'<p class="meta">{more} more: <code>tradewatch articles list --trade-only</code></p>')
     else:
         out.append('<p class="none">No trade articles in this period.</p>')
     out += [
@@ -568,7 +581,9 @@ def render_markdown(data: ReportData) -> str:
             url = safe_url(a.url)
             title = _md(a.title or "(untitled)")
             link = f"[{title}]({_md_url(url)})" if url else title
-            lines.append(f"- {link} · {_md(a.feed)} · published {a.published_at:%Y-%m-%d %H:%M} UTC")
+            lines.append(
+                f"- {link} · {_md(a.feed)} · published {a.published_at:%Y-%m-%d %H:%M} UTC{_outlets(a)}"
+            )
     else:
         lines.append("_No trade articles in this period._")
     return "\n".join(lines) + "\n"

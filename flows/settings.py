@@ -1,16 +1,18 @@
 """Configuration: the TOML file users write, validated once; the only module that reads the environment.
 
 The TOML layout is a public interface (``[database]``, ``[fetch]``, ``[[feeds]]``, ``[channels]``,
-``[[rules]]``, ``[classifier]``): extend it, never rename. Every problem becomes a ``ConfigError`` that
-names the file, the field and the fix, and the CLI turns it into exit status 2.
+``[[rules]]``, ``[classifier]``, ``[stories]``): extend it, never rename. Every problem becomes a
+``ConfigError`` that names the file, the field and the fix, and the CLI turns it into exit status 2.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -171,6 +173,22 @@ class RuleSettings(_Section):
     trade_only: StrictBool = False
     mode: Literal["instant", "digest"] = "instant"
     digest: Literal["hourly", "daily"] | None = None
+    group: Literal["story", "article"] = Field(
+        "story",
+        description='"story": one alert per story however many outlets carry it; "article": every copy.',
+    )
+    follow_up_outlets: int = Field(
+        0,
+        ge=0,
+        description="One 'also reported by N outlets' follow-up when a story reaches N outlets (0: none).",
+    )
+
+    @field_validator("follow_up_outlets")
+    @classmethod
+    def _outlets(cls, value: int) -> int:
+        if value == 1:
+            raise ValueError("1 outlet is the first alert itself; use 2 or more, or 0 for no follow-up")
+        return value
 
     @model_validator(mode="after")
     def _query_parses(self) -> RuleSettings:
@@ -201,6 +219,35 @@ class OperatorSettings(_Section):
     )
 
 
+_WINDOW = re.compile(r"\s*(\d+)\s*([mhdw])\s*")
+_WINDOW_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+class StoriesSettings(_Section):
+    window: str = Field(
+        "72h",
+        description="How long a story stays open to copies, counted from when tradewatch found its "
+        "articles: 30m, 12h, 3d, 1w.",
+    )
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        match = _WINDOW.fullmatch(value)
+        if not match or int(match.group(1)) == 0:
+            raise ValueError(
+                f"{value!r} is not a duration; use a positive number and a unit: 30m, 12h, 3d, 1w"
+            )
+        return value
+
+    @property
+    def window_delta(self) -> timedelta:
+        """The window as a timedelta (validated above)."""
+        match = _WINDOW.fullmatch(self.window)
+        assert match is not None
+        return timedelta(**{_WINDOW_UNITS[match.group(2)]: int(match.group(1))})
+
+
 class ClassifierSettings(_Section):
     model: str | None = Field(None, description="Path of a model trained with `tradewatch classifier train`.")
 
@@ -212,6 +259,7 @@ class Settings(_Section):
     channels: dict[str, str] = Field(default_factory=dict)
     rules: list[RuleSettings] = Field(default_factory=list)
     classifier: ClassifierSettings = Field(default_factory=ClassifierSettings)
+    stories: StoriesSettings = Field(default_factory=StoriesSettings)
     operator: OperatorSettings = Field(default_factory=OperatorSettings)
 
     @model_validator(mode="after")
@@ -263,6 +311,8 @@ class Settings(_Section):
                 channels=tuple(r.channels),
                 trade_only=r.trade_only,
                 mode=r.delivery_mode,
+                grouping=r.group,
+                follow_up_outlets=r.follow_up_outlets,
             )
             for r in self.rules
         ]

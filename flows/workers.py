@@ -11,6 +11,7 @@ import os
 from datetime import datetime
 
 from classifiers.events import TradeEvent, extract_events
+from classifiers.stories import Fingerprint, fingerprint
 from classifiers.trade import load_classifier
 from classifiers.verdict import Classifier, Verdict
 from extractors.article import Article, extract
@@ -52,8 +53,9 @@ def analyse(
     published_hint: datetime | None = None,
     entry_title: str | None = None,
     entry_summary: str | None = None,
-) -> tuple[Article, Verdict, tuple[TradeEvent, ...]]:
-    """Extract a page, classify it, and for trade articles find their trade events, where the text was made.
+) -> tuple[Article, Verdict, tuple[TradeEvent, ...], Fingerprint]:
+    """Extract a page, classify it, find the trade events of a trade article, and fingerprint it (for
+    stories), where the text was made.
 
     The classifier travels as its configuration (``model``: a model file, or None for the shipped
     lexicon) and is loaded once per process; pickling the lexicon or a model with every page would cost
@@ -71,4 +73,4 @@ def analyse(
         events = extract_events(
             title, article.text, article.published or published_hint, language=article.language
         )
-    return article, verdict, events
+    return article, verdict, events, fingerprint(title, article.text)
