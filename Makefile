@@ -8,7 +8,8 @@ export UV_PROJECT_ENVIRONMENT := .venv
 VENV_STAMP := .venv/.synced
 RUN := .venv/bin
 
-.PHONY: demo test lint typecheck unit e2e test-e2e chromium install clean bench bench-scale bench-latency
+.PHONY: demo test lint typecheck unit e2e test-e2e chromium install clean bench bench-scale bench-latency \
+	test-slow test-install test-lowest ci
 
 $(UV):
 	$(PYTHON) -m venv .uv
@@ -31,7 +32,11 @@ typecheck: install
 	$(RUN)/mypy
 
 unit: install
-	$(RUN)/python -m pytest -q -m "not browser"
+	$(RUN)/python -m pytest -q -m "not browser and not slow"
+
+# Minutes-long acceptance checks (make demo beside CPU burners, every subcommand against broken setups).
+test-slow: install
+	$(RUN)/python -m pytest -q -m slow
 
 # Browser tests need Debian's Chromium (installed with apt as root when missing; never a Playwright download).
 chromium:
@@ -43,6 +48,15 @@ test-e2e: install chromium
 e2e: test-e2e
 
 test: lint typecheck unit test-e2e
+
+# What CI adds to `make test`: the install without the lock, and the lowest allowed versions.
+test-install:
+	scripts/check-pip-install.sh
+
+test-lowest: $(UV)
+	scripts/check-lowest.sh
+
+ci: test test-slow test-install test-lowest
 
 bench: install
 	$(RUN)/python bench/extraction.py
@@ -56,4 +70,4 @@ bench-latency: install
 	$(RUN)/python bench/pipeline.py --runs 3 --latency-sweep 0,25,50
 
 clean:
-	rm -rf .venv .uv data .pytest_cache .mypy_cache .ruff_cache
+	rm -rf .venv .venv-lowest .uv data .pytest_cache .mypy_cache .ruff_cache

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from alerts.render import AlertItem, Message, digest_parts, render_digest, render_instant
+from alerts.render import AlertItem, Message, StoryNote, digest_parts, render_digest, render_instant
 from alerts.rules import Match
 from alerts.send import DeliveryError, digest_limit, send
 from extractors.redact import RedactingFilter
@@ -100,14 +100,15 @@ def deliver_pending(
                 return report
             context = _load_context(session, claimed)
             session.commit()
-            batches: dict[tuple[str, int | None], list[Delivery]] = defaultdict(list)
+            batches: dict[tuple[str, int | None, bool], list[Delivery]] = defaultdict(list)
             for delivery in claimed:
                 key = None if delivery.mode != "instant" else delivery.article_id
-                batches[(delivery.channel, key)].append(delivery)
+                # A story's follow-up is its own message, never folded into an alert for the same copy.
+                batches[(delivery.channel, key, delivery.kind == "update")].append(delivery)
             handled: set[int | None] = set()
             messages = (
                 (channel, message)
-                for (channel, _article), rows in batches.items()
+                for (channel, _article, _follow_up), rows in batches.items()
                 for message in _messages(channel, rows, context, period_label, resolve_url)
             )
             for channel, (part_rows, message) in messages:
@@ -136,6 +137,8 @@ class _Context:
     feeds: dict[int, Feed]
     rules: dict[int, AlertRule]
     events: dict[int, list[str]]  # article id -> its trade-event lines
+    story_of: dict[int, int]  # article id -> story id
+    stories: dict[int, repo.StoryView]
 
 
 def _load_context(session: Session, rows: Sequence[Delivery]) -> _Context:
@@ -147,11 +150,31 @@ def _load_context(session: Session, rows: Sequence[Delivery]) -> _Context:
     feed_ids = {a.feed_id for a in articles.values() if a.feed_id is not None}
     feeds = {f.id: f for f in session.exec(select(Feed).where(col(Feed.id).in_(feed_ids))) if f.id}
     rules = {r.id: r for r in session.exec(select(AlertRule).where(col(AlertRule.id).in_(rule_ids))) if r.id}
+    story_of = repo.stories_of(session, article_ids)
+    story_of.update((d.article_id, d.story_id) for d in rows if d.story_id is not None)
     events = {
         article_id: [e.summary for e in found]
         for article_id, found in repo.events_for_articles(session, article_ids).items()
     }
-    return _Context(articles, feeds, rules, events)
+    story_views = repo.story_views(session, story_of.values())
+    return _Context(articles, feeds, rules, events, story_of, story_views)
+
+
+def _story_note(article_id: int, rows: Sequence[Delivery], ctx: _Context) -> StoryNote | None:
+    """The story's other copies as known now, at send time: an alert sent after three outlets carried the
+    story lists the other two, whichever copy was stored first."""
+    story = ctx.stories.get(ctx.story_of.get(article_id, -1))
+    if story is None:
+        return None
+    copies = tuple(
+        (m.feed or m.outlet, m.title, m.url, m.reason or "")
+        for m in story.members
+        if m.article_id != article_id
+    )
+    follow_up = any(row.kind == "update" for row in rows)
+    if not copies and not follow_up:
+        return None
+    return StoryNote(copies=copies, outlets=len(story.outlets), follow_up=follow_up)
 
 
 def _messages(
@@ -208,6 +231,7 @@ def _items(by_article: dict[int, list[Delivery]], ctx: _Context) -> list[tuple[i
                     trade_score=article.trade_score,
                     rules=rules,
                     events=tuple(ctx.events.get(article_id, ())),
+                    story=_story_note(article_id, article_rows, ctx),
                 ),
             )
         )

@@ -43,7 +43,7 @@ from urllib.parse import urlsplit
 from alerts.rules import Match
 from extractors.redact import redact_text, redact_url
 
-__all__ = ["AlertItem", "Message", "digest_parts", "render_digest", "render_instant"]
+__all__ = ["AlertItem", "Message", "StoryNote", "digest_parts", "render_digest", "render_instant"]
 
 # Subject lines beyond this are cut by most mail clients and by Slack notifications anyway.
 TITLE_CAP = 200
@@ -59,6 +59,8 @@ SLACK_URL_CHARS = 1500
 EMAIL_DIGEST_CHARS = 60_000
 # Product name at the head of subjects, so alerts can be filtered in a mail client.
 PRODUCT = "tradewatch"
+# An alert lists at most this many other outlets of its story; the rest are counted.
+STORY_SOURCES_SHOWN = 10
 # Trade-event lines ("US → CA · anti-dumping duty · …") per article: an instant alert lists this many, a
 # digest entry fewer; each line is capped, so a story listing twenty measures stays one screen long and
 # far inside Slack's and e-mail's limits.
@@ -78,6 +80,15 @@ _WS_RE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
+class StoryNote:
+    """The other outlets carrying an alert's story, and why their articles were taken for copies."""
+
+    copies: tuple[tuple[str, str, str, str], ...]  # (source, title, url, why joined), in the order found
+    outlets: int  # distinct outlets carrying the story, this article's included
+    follow_up: bool = False  # this message is the story's "also reported by" follow-up
+
+
+@dataclass(frozen=True)
 class AlertItem:
     """One article that matched one or more rules for one channel."""
 
@@ -88,6 +99,7 @@ class AlertItem:
     trade_score: float | None
     rules: tuple[tuple[str, Match | None], ...]  # (rule name, match)
     events: tuple[str, ...] = ()  # one line per trade event (classifiers.events.describe)
+    story: StoryNote | None = None
 
 
 @dataclass(frozen=True)
@@ -272,6 +284,23 @@ def _rule_line(name: str, match: Match | None, fmt: _Format) -> str:
     return f"{head}{fmt.escape(where)}: {_quote(match, fmt)}"
 
 
+def _story_lines(note: StoryNote | None, fmt: _Format) -> list[str]:
+    """The "also reported by" lines: one per other outlet's copy, with the similarity that joined it."""
+    if note is None or not note.copies:
+        return []
+    others = note.outlets - 1
+    head = f"Also reported by {others} other outlet{'' if others == 1 else 's'}:" if others > 0 else "Also:"
+    lines = [fmt.strong(fmt.escape(head))]
+    for source, title, url, why in note.copies[:STORY_SOURCES_SHOWN]:
+        safe = _safe_url(url)
+        label = f"{_clean(source)}: {_clean(title)}" if _clean(source) else _clean(title) or "(untitled)"
+        link = fmt.link(safe, label).replace("\n", " ") if safe else fmt.escape(label)
+        lines.append("• " + link + (fmt.escape(f" ({_clean(why)})") if _clean(why) else ""))
+    if len(note.copies) > STORY_SOURCES_SHOWN:
+        lines.append(fmt.escape(f"… and {len(note.copies) - STORY_SOURCES_SHOWN} more"))
+    return lines
+
+
 def _instant_body(item: AlertItem, fmt: _Format, names: list[str] | None = None) -> str:
     lines = [_headline(item, fmt)]
     facts = _facts(item)
@@ -282,6 +311,7 @@ def _instant_body(item: AlertItem, fmt: _Format, names: list[str] | None = None)
     label = "Rule" if len(listed) == 1 else "Rules"
     lines.append(fmt.escape(f"{label}: ") + fmt.escape(", ".join(listed)))
     lines.extend(_rule_line(name, match, fmt) for name, match in item.rules)
+    lines.extend(_story_lines(item.story, fmt))
     return fmt.line_break.join(lines)
 
 
@@ -308,6 +338,8 @@ def render_instant(item: AlertItem) -> Message:
     """One article matching one or more rules for one channel, as one message listing every rule."""
     names = ", ".join(_rule_names(item))
     title = _subject(f"[{PRODUCT}: {names}] {item.title}")
+    if item.story is not None and item.story.follow_up:
+        title = _subject(f"[{PRODUCT}: {names}] Now {item.story.outlets} outlets: {item.title}")
     text = _instant_body(item, _TEXT)
     body_html = "<div>\n<p>" + _instant_body(item, _HTML) + "</p>\n</div>\n"
     return Message(
@@ -335,6 +367,8 @@ def _group(items: Sequence[AlertItem]) -> dict[str, list[tuple[AlertItem, Match 
 def _digest_entry(item: AlertItem, match: Match | None, fmt: _Format, bullet: str) -> str:
     line = bullet + _headline(item, fmt).replace("\n", " ")
     facts = _facts(item)
+    if item.story is not None and item.story.outlets > 1:
+        facts = f"{facts} · {item.story.outlets} outlets" if facts else f"{item.story.outlets} outlets"
     if facts:
         line += fmt.escape(f" ({facts})")
     for event in _event_lines(item, fmt, DIGEST_EVENT_LINES):

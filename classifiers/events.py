@@ -6,15 +6,24 @@ module — ``data/event_patterns.toml`` (measure patterns and false friends), ``
 (aliases, demonyms, capitals and offices on top of pycountry's ISO 3166 names) and
 ``data/event_products.toml`` (product words and their HS chapters) — and the algorithm is this sequence:
 
-1. cut the title and body into sentences; blank the false friends ("feed-in tariffs", "stamp duty");
-2. a sentence with a measure pattern becomes a candidate event (one per sentence, the most specific
-   measure first), with the jurisdictions, products, rates and dates *of that sentence*;
+1. drop the wire dateline ("OTTAWA, Aug 26 (Reuters) -"); cut the title and body into sentences; blank the
+   false friends ("feed-in tariffs", "stamp duty");
+2. a sentence with a measure pattern becomes a candidate event (the most specific measure first; one per
+   clause of ", while"; one per trade-defence instrument named together), with the jurisdictions,
+   products, rates and dates *of that sentence*, unless speculation, a threat, a denial or background is
+   said of the measure ("could impose", "had imposed", "in May") or it sits in a clause giving the cause
+   ("after the US raised tariffs");
 3. each jurisdiction gets a role from the words around it: "by the EU" and "Beijing said it would" act
    (implementer), "on Chinese steel", "imports from Canada" and "talks with Japan" are on the receiving end
-   (affected); otherwise a name before the measure acts and one after it is affected;
-4. candidates of one measure and implementer are merged into one event per article (the headline and
+   (affected), "imports into Mexico" makes Mexico the one taxing them; otherwise a name before the measure
+   acts and one after it is affected; names in an aside after the measure ("..., amid U.S. tariffs") take
+   no part;
+4. sentences without a measure of their own complete the last one: the lead under a headline restating it,
+   "The duties take effect on ...", "The list includes soybeans ...";
+5. candidates of one measure and implementer are merged into one event per article (the headline and
    the lead usually state the same measure twice); a candidate with no jurisdiction at all joins such an
-   event or is dropped, so background talk of "tariffs" invents nothing.
+   event or is dropped, so background talk of "tariffs" invents nothing; a generic tariff change joins the
+   specific measure it is part of, and bans join the sanctions package that contains them.
 
 Dates are kept only where the text states one, resolved against the publication date: weekdays and
 "today"/"yesterday" here (news means the most recent Wednesday, including today, which dateparser's
@@ -28,7 +37,7 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from functools import cache, lru_cache
 from pathlib import Path
@@ -52,6 +61,11 @@ PRODUCTS_FILE = DATA / "event_products.toml"
 #: Rates further than this many characters from a duty word or the measure's own words are about
 #: something else in the sentence (a market move, a share of imports).
 RATE_REACH = 70
+#: Characters before a measure searched for a clause that makes it the cause of the news, not the news:
+#: "... since President Trump raised tariffs on Chinese imports to 145% and Beijing retaliated".
+BACKGROUND_REACH = 160
+#: Sentences after a measure's in which a list of goods ("The list includes soybeans ...") is still its list.
+LIST_REACH = 3
 #: Words before a date phrase searched for "take effect", "in force" (strong effective-date cues); the weak
 #: cues ("from", "starting") must stand right before it, since "imports from China on Monday" is no start.
 DATE_CUE_WORDS = 8
@@ -145,12 +159,13 @@ class _Measure:
     label: str
     pattern: re.Pattern[str]
     anchors: frozenset[str]
+    requires: re.Pattern[str] | None = None  # also needed somewhere in the sentence (its trade context)
 
 
 @dataclass(frozen=True)
 class _Place:
     code: str
-    kind: Literal["name", "demonym", "capital", "actor"]
+    kind: Literal["name", "demonym", "capital", "actor", "anaphor"]
     guarded: bool = False
 
 
@@ -162,12 +177,20 @@ class _Data:
     anchor_re: re.Pattern[str]
     false_friends: re.Pattern[str]
     context_skip: re.Pattern[str]
+    context_past: re.Pattern[str]
+    context_future: re.Pattern[str]
     tariff_noun: re.Pattern[str]
     places: dict[str, _Place]
     place_re: re.Pattern[str]
+    blocs: frozenset[str]  # bloc codes ("EU", "MERCOSUR"): what "the bloc" can stand for
+    bloc_re: re.Pattern[str]  # the blocs' names, to follow which bloc an article last named
+    anaphor_re: re.Pattern[str]  # "the bloc": whether an article needs that
     products: dict[str, tuple[str, str]]  # folded words -> (product name, HS chapter)
     product_words: int  # the longest product name, in words
     codes: frozenset[str]
+
+
+_ORIGIN_SUFFIX = r"-(?:made|built|owned|flagged|produced|manufactured|origin|sourced|grown|based)"
 
 
 def _expand(pattern: str, macros: dict[str, str]) -> str:
@@ -189,6 +212,7 @@ def _data() -> _Data:
             m["label"],
             re.compile("|".join(f"(?:{_expand(p, macros)})" for p in m["patterns"]), re.IGNORECASE),
             frozenset(a.casefold() for a in m["anchors"]),
+            re.compile(_expand(m["requires"], macros), re.IGNORECASE) if "requires" in m else None,
         )
         for m in raw["measure"]
     )
@@ -199,7 +223,7 @@ def _data() -> _Data:
     )
     context_skip = re.compile("|".join(f"(?:{p})" for p in raw["context"]["skip"]), re.IGNORECASE)
     tariff_noun = re.compile(
-        r"\b(?:" + macros["TARIFF"] + r"|rates?|margins?|fees?|charges?)\b", re.IGNORECASE
+        r"\b(?:" + macros["TARIFF"] + r"|rates?|margins?|fees?|charges?|deposits?)\b", re.IGNORECASE
     )
 
     places_raw = tomllib.loads(PLACES_FILE.read_text(encoding="utf-8"))
@@ -216,13 +240,14 @@ def _data() -> _Data:
                     places[name] = _Place(country.alpha_2, "name", guarded=True)
                 continue
             places.setdefault(name, _Place(country.alpha_2, "name"))
-    tables: list[tuple[str, Literal["name", "demonym", "capital", "actor"]]] = [
+    tables: list[tuple[str, Literal["name", "demonym", "capital", "actor", "anaphor"]]] = [
         ("names", "name"),
         ("blocs", "name"),
         ("blocs_demonym", "demonym"),
         ("demonyms", "demonym"),
         ("capitals", "capital"),
         ("actors", "actor"),
+        ("anaphors", "anaphor"),
     ]
     for table, kind in tables:
         for code, aliases in places_raw[table].items():
@@ -235,7 +260,8 @@ def _data() -> _Data:
     alternatives = "|".join(re.escape(a) for a in sorted(places, key=len, reverse=True))
     # Case-sensitive: names are capitalised in running text. A hyphen followed by a lower-case letter
     # continues the word ("China-made" is listed on its own); "U.S.-China" is two names.
-    place_re = re.compile(rf"(?<![\w-])(?:{alternatives})(?!\w)(?!-[a-z])")
+    # "US-built", "Japan-flagged": any name with an origin suffix is used as a demonym.
+    place_re = re.compile(rf"(?<![\w-])({alternatives})({_ORIGIN_SUFFIX})?(?!\w)(?!-[a-z])")
 
     products_raw = tomllib.loads(PRODUCTS_FILE.read_text(encoding="utf-8"))["products"]
     products: dict[str, tuple[str, str]] = {}
@@ -244,6 +270,9 @@ def _data() -> _Data:
             for form in _plural_forms(word.casefold()):
                 products.setdefault(form, (name, spec.get("hs", "")))
     codes = frozenset(p.code for p in places.values() if p.code)
+    bloc_names = sorted(
+        (a for aliases in places_raw["blocs"].values() for a in aliases), key=len, reverse=True
+    )
     return _Data(
         version=str(raw["version"]),
         measures=measures,
@@ -251,9 +280,18 @@ def _data() -> _Data:
         anchor_re=anchor_re,
         false_friends=false_friends,
         context_skip=context_skip,
+        context_past=re.compile("|".join(f"(?:{p})" for p in raw["context"]["past"]), re.IGNORECASE),
+        context_future=re.compile(raw["context"]["future"], re.IGNORECASE),
         tariff_noun=tariff_noun,
         places=places,
         place_re=place_re,
+        blocs=frozenset(places_raw["blocs"]),
+        bloc_re=re.compile(rf"(?<![\w-])(?:{'|'.join(re.escape(a) for a in bloc_names)})(?!\w)"),
+        anaphor_re=re.compile(
+            r"(?<![\w-])(?:"
+            + "|".join(re.escape(a) for aliases in places_raw["anaphors"].values() for a in aliases)
+            + r")(?!\w)"
+        ),
         products=products,
         product_words=max(len(p.split()) for p in products),
         codes=codes,
@@ -366,8 +404,18 @@ _TARGET_WORDS = _role_words("target_words")
 _PARTNER_WORDS = _role_words("partner_words")
 #: Nouns after a country name that make it the origin of goods: "U.S. imports", "EU farm goods".
 _TARGET_NOUNS = _role_words("target_nouns")
-_GROUP_GAP_RE = re.compile(r"^(?:,|and|&|, and)?(?:\s*(?:the|its))?(?:\s+[A-Z][\w-]*){0,3}$")
+#: What may stand between two names listed as one subject: "Britain and India", "the EU, Japan and Canada",
+#: "The European Free Trade Association and South American trade bloc Mercosur".
+_GROUP_GAP_RE = re.compile(
+    r"^(?:(?:, )?(?:and|&)(?:\s+[\w'’-]+){0,4}|(?:,|and|&|, and)?(?:\s*(?:the|its))?(?:\s+[A-Z][\w-]*){0,3})$"
+)
 _LOCATION_WORDS = _role_words("location_words")
+#: Before "of X": a name in passing ("the invasion of Ukraine"), or the name of the state itself ("the
+#: Kingdom of Saudi Arabia"); after any other word, X is on the receiving end ("in favour of the EU").
+_OF_PASSING = _role_words("of_passing")
+_OF_ACTOR = _role_words("of_actor")
+#: Words before "to" that make the country after it where goods go: "cars shipped to the US".
+_DESTINATION_WORDS = _role_words("destination_words")
 _ORIGIN_WORDS = _role_words("origin_words")
 _POSSESSIVE_RE = re.compile(r"^['’]s\b")
 _WORD_RE = re.compile(r"[\w'’-]+")
@@ -379,17 +427,24 @@ class _Mention:
     end: int
     code: str
     role: Role
+    destination: bool = False  # "imports into Mexico", "cars shipped to the US": where goods go
 
 
-def _mentions(sentence: str, trigger: tuple[int, int]) -> list[_Mention]:
+def _mentions(sentence: str, trigger: tuple[int, int], last_bloc: str | None = None) -> list[_Mention]:
     data = _data()
     found: list[_Mention] = []
     previous_role: Role | None = None
     previous_end = -1
     for m in data.place_re.finditer(sentence):
-        place = data.places[m.group()]
+        place = data.places[m.group(1)]
+        if m.group(2) and place.code:
+            place = _Place(place.code, "demonym")
         if not place.code:
             continue
+        if place.code in data.blocs and place.kind != "anaphor":
+            last_bloc = place.code
+        elif place.kind == "anaphor":
+            place = _Place(last_bloc or place.code, "name")  # "the bloc": the one named last
         before_words = _WORD_RE.findall(sentence[max(0, m.start() - 40) : m.start()])
         prev = before_words[-1].casefold() if before_words else ""
         if prev == "the" and len(before_words) > 1:
@@ -402,6 +457,18 @@ def _mentions(sentence: str, trigger: tuple[int, int]) -> list[_Mention]:
         nxt = after_words[0].casefold() if after_words else ""
         if place.guarded and not (possessive or prev in _TARGET_WORDS | _PARTNER_WORDS):
             continue
+        if (
+            place.kind == "actor"
+            and found
+            and re.fullmatch(r"(?:['’]s)?\s+", sentence[previous_end : m.start()])
+        ):
+            continue  # "Brazil's Congress", "Mexican Senate": the institution of the country just named
+        if prev == "of" and place.kind != "demonym":
+            before_of = before_words[-2].casefold() if len(before_words) > 1 else ""
+            if before_of in _OF_PASSING:
+                continue  # "the invasion of Ukraine", "the people of Taiwan": a name in passing, not a party
+            if before_of in _OF_ACTOR:
+                prev = ""  # "the Gulf state of Qatar imposed": the name itself, in its place in the sentence
         if prev in _LOCATION_WORDS:
             prev2 = before_words[-2].casefold() if len(before_words) > 1 else ""
             if prev != "in" or prev2 not in _ORIGIN_WORDS:
@@ -410,11 +477,22 @@ def _mentions(sentence: str, trigger: tuple[int, int]) -> list[_Mention]:
         if place.kind == "capital" and after[:1] == " " and after[1:2].isupper():
             continue  # part of a longer name: "Washington Post", "Beijing Capital"
         role = _role(place, prev, nxt, possessive, m.start(), trigger)
+        if (
+            role == "actor"
+            and possessive
+            and nxt not in _ACTOR_NOUNS
+            and after_words
+            and after_words[0][:1].isupper()
+            and any(x.role == "actor" for x in found)
+        ):
+            role = "target"  # "Taiwan has added China's Huawei to its list": the company's country
         if prev == "and" and previous_role in ("target", "partner") and m.start() - previous_end < 40:
             role = previous_role  # a list: "on China and Mexico", "between the US and Japan"
         if prev in ("and", "or") and previous_role == "actor" and m.start() - previous_end < 12:
             role = "actor"  # "the US and the EU imposed ..."
-        found.append(_Mention(m.start(), m.end(), place.code, role))
+        lead = [w.casefold() for w in before_words[-3:] if w.casefold() != "the"]
+        destination = prev == "into" or (prev == "to" and len(lead) > 1 and lead[-2] in _DESTINATION_WORDS)
+        found.append(_Mention(m.start(), m.end(), place.code, role, destination))
         previous_role, previous_end = role, m.end()
     return found
 
@@ -481,10 +559,11 @@ _SUBJECTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
 # ------------------------------------------------------------------------------------------------ rates
 
 _NUM = r"(\d{1,3}(?:,\d{3})*(?:\.\d+)?)"
-_PCT = rf"{_NUM}\s*(?:%|per ?cent\b|percent\b)"
+_PCT = rf"{_NUM}\s*(?:%|per ?cent\b|percent\b|percentage points?\b)"
 _CURRENCY = r"(US\$|C\$|A\$|\$|€|£|¥)"
 _UNIT = (
-    r"(net tons?|metric tons?|tonnes?|tons?|kg|kilograms?|units?|vehicles?|containers?|barrels?|pairs?|TEUs?)"
+    r"(net tons?|metric tons?|tonnes?|tons?|kg|kilograms?|units?|vehicles?|containers?|barrels?|pairs?|TEUs?"
+    r"|parcels?|packages?|items?|voyages?|litres?|liters?)"
 )
 _RANGE_RE = re.compile(
     rf"\b(?:between {_NUM}\s*(?:%|per ?cent|percent)? and {_PCT}"
@@ -492,13 +571,36 @@ _RANGE_RE = re.compile(
     rf"|(?:of|from) {_NUM}\s*(?:%|per ?cent|percent)? to {_PCT}(?! from))",
     re.IGNORECASE,
 )
-_CHANGE_RE = re.compile(rf"{_PCT}(?: [\w-]+){{1,6}}? to {_PCT}", re.IGNORECASE)
-_FROM_TO_RE = re.compile(rf"\bfrom {_PCT} to {_PCT}|\bfrom {_NUM} to {_PCT}", re.IGNORECASE)
+_BY_TO_RE = re.compile(
+    rf"\bby (?:an? )?(?:additional |further |extra |another )?{_PCT} to {_PCT}", re.IGNORECASE
+)
+_PHASED_RE = re.compile(
+    rf"\b(?:starting|beginning|initially) at {_PCT},?(?: and)? (?:\w+ )?"
+    rf"(?:rising|increasing|climbing|going up) to {_PCT}",
+    re.IGNORECASE,
+)
+#: "halve its 150% tariff on whisky to 75%" (but "120% and on alcoholic drinks to 140%" is a list).
+_CHANGE_RE = re.compile(rf"{_PCT}(?: (?!(?:and|or|but|while)\b)[\w-]+){{1,6}}? to {_PCT}", re.IGNORECASE)
+_ZERO = r"(zero|nil)\b"
+_FROM_TO_RE = re.compile(
+    rf"\bfrom {_PCT} to {_PCT}|\bfrom {_NUM} to {_PCT}|\bfrom {_ZERO} to {_PCT}", re.IGNORECASE
+)
+#: "to 32% from as much as 64%", "to 3.5% of the customs value from 2%", "to 20% from zero".
 _TO_FROM_RE = re.compile(
-    rf"\bto {_PCT},? (?:up |down )?from {_PCT}|\bto {_PCT},? (?:up |down )?from {_NUM}\b", re.IGNORECASE
+    rf"\bto {_PCT}(?:,? (?:of|on) (?:the )?[\w-]+(?: [\w-]+){{0,2}})?,? (?:up |down )?from "
+    rf"(?:(?:as much as|as high as|up to|about|around|nearly|roughly) )?(?:{_PCT}|{_NUM}\b|{_ZERO})",
+    re.IGNORECASE,
 )
 _PCT_RE = re.compile(_PCT, re.IGNORECASE)
-_AMOUNT_RE = re.compile(rf"{_CURRENCY}\s?{_NUM}(?:\s?(?:a|per|/|for each|each)\s{_UNIT})?", re.IGNORECASE)
+#: Currencies written after the number ("400 yuan per net ton"): event_patterns.toml, [currencies].
+_CURRENCY_WORDS: dict[str, str] = tomllib.loads(PATTERNS_FILE.read_text(encoding="utf-8"))["currencies"]
+_CURRENCY_WORD = r"(" + "|".join(_CURRENCY_WORDS) + r")"
+#: A duty amount per unit: "$50 per net ton", "400 yuan ($56) per net ton", "2 euros on each small parcel".
+_AMOUNT_RE = re.compile(
+    rf"(?:{_CURRENCY}\s?{_NUM}|{_NUM}\s?{_CURRENCY_WORD}\b)(?:\s?\([^)]{{1,20}}\))?"
+    rf"(?:\s?(?:a|an|per|/|for each|each|on each)\s(?:{_UNIT}|(?!per\b)[\w-]+\s{_UNIT}))?",
+    re.IGNORECASE,
+)
 #: Words right before a number that make it a change or a market move, not a duty rate.
 _NOT_RATE_BEFORE = re.compile(
     r"\b(?:by|fell|fall|falls|rose|rise|rises|dropped|drop|drops|grew|grow|gained|lost|down|up|jumped|"
@@ -513,7 +615,7 @@ _CURRENCY_NAMES = {"US$": "USD", "$": "USD", "C$": "CAD", "A$": "AUD", "€": "E
 
 
 def _num(text: str) -> float:
-    return float(text.replace(",", ""))
+    return 0.0 if text.casefold() in ("zero", "nil") else float(text.replace(",", ""))
 
 
 def _near_duty(sentence: str, start: int, end: int, trigger: tuple[int, int]) -> bool:
@@ -541,26 +643,50 @@ def _rates(sentence: str, trigger: tuple[int, int]) -> tuple[Rate | None, Rate |
     if m and _near_duty(sentence, m.start(), m.end(), trigger):
         low, high = (g for g in m.groups() if g is not None)
         return None, Rate(_num(high), low=_num(low))
+    m = _BY_TO_RE.search(sentence)  # "by an additional 50 percentage points to 84%": the rate it reaches
+    if m and _near_duty(sentence, m.start(), m.end(), trigger):
+        return None, Rate(_num(m.group(2)))
+    m = _PHASED_RE.search(sentence)  # "starting at 10% and rising to 35% by July 2026": the rate it reaches
+    if m and _near_duty(sentence, m.start(), m.end(), trigger):
+        return None, Rate(_num(m.group(2)))
     m = _CHANGE_RE.search(sentence)  # "halve its 150% tariff on whisky to 75%"
     if m and _near_duty(sentence, m.start(), m.end(), trigger):
         return Rate(_num(m.group(1))), Rate(_num(m.group(2)))
     for m in _PCT_RE.finditer(sentence):
-        if _NOT_RATE_BEFORE.search(sentence[max(0, m.start() - 20) : m.start()]):
-            continue
+        not_rate = _NOT_RATE_BEFORE.search(sentence[max(0, m.start() - 20) : m.start()])
+        if not_rate and not (
+            not_rate.group().casefold().startswith("of")
+            and _data().tariff_noun.search(sentence[max(0, not_rate.start() - 12) : not_rate.start()])
+        ):
+            continue  # ("a market share of 20%" is no rate; "duties of 58.3%" is)
         if _NOT_RATE_AFTER.match(sentence[m.end() :]):
             continue
         if _near_duty(sentence, m.start(), m.end(), trigger):
             return None, Rate(_num(m.group(1)))
-    for m in _AMOUNT_RE.finditer(sentence):
-        if m.group(3) is None:
-            continue  # "$2 billion of goods" is trade value, not a duty: a duty amount is per unit
-        if _NOT_RATE_BEFORE.search(sentence[max(0, m.start() - 20) : m.start()]):
-            continue
+    amounts = [m for m in _AMOUNT_RE.finditer(sentence) if (m.group(5) or m.group(6)) is not None]
+    # (No unit: "$2 billion of goods" is trade value, not a duty; a duty amount is per unit.)
+    for i, m in enumerate(amounts):
+        not_rate = _NOT_RATE_BEFORE.search(sentence[max(0, m.start() - 20) : m.start()])
+        if not_rate and not not_rate.group().casefold().startswith("of"):
+            continue  # ("fees of 300 yuan per net ton" is a rate all the same)
         if _near_duty(sentence, m.start(), m.end(), trigger):
-            currency = _CURRENCY_NAMES.get(m.group(1), m.group(1))
-            unit = re.sub(r"s$", "", m.group(3).casefold()) if m.group(3).casefold() != "kg" else "kg"
-            return None, Rate(_num(m.group(2)), unit=f"{currency}/{unit}")
+            nxt = amounts[i + 1] if i + 1 < len(amounts) else None
+            if nxt is not None and re.fullmatch(r",? (?:up |down )?from ", sentence[m.end() : nxt.start()]):
+                return _amount(nxt), _amount(m)  # "to $375 a tonne from $175 a tonne"
+            if nxt is not None and re.fullmatch(r" to ", sentence[m.end() : nxt.start()]):
+                return _amount(m), _amount(nxt)  # "from $175 a tonne to $375 a tonne"
+            return None, _amount(m)
     return None, None
+
+
+def _amount(m: re.Match[str]) -> Rate:
+    if m.group(1):
+        currency, value = _CURRENCY_NAMES.get(m.group(1), m.group(1)), m.group(2)
+    else:
+        currency, value = _CURRENCY_WORDS[m.group(4).casefold()], m.group(3)
+    unit = (m.group(5) or m.group(6)).casefold()
+    unit = unit if unit == "kg" else re.sub(r"s$", "", unit)
+    return Rate(_num(value), unit=f"{currency}/{unit}")
 
 
 # ------------------------------------------------------------------------------------------------ dates
@@ -586,10 +712,18 @@ _WEAK_CUE_RE = re.compile(
 )
 _EFFECTIVE_AFTER_RE = re.compile(
     r"^[,\s]*(?:when|as|once)? ?(?:the )?(?:\w+ ){0,3}?"
-    r"(?:take|takes|took|came|come|comes|go|goes|went|enter|enters|entered) "
-    r"(?:effect|into force|into effect)",
+    r"(?:(?:take|takes|took|came|come|comes|go|goes|went|enter|enters|entered) "
+    r"(?:effect|into force|into effect)"
+    r"|(?:began|begins|begin|started|starts|start) (?:to )?"
+    r"(?:collect|charg|apply|levy|levi|impos|enforc)\w*)",
     re.IGNORECASE,
 )
+#: Words after which a date says when something was said, whatever came before them ("... with immediate
+#: effect, the ministry said in a notification late on Friday").
+_REPORT_WORDS = frozenset(
+    {"said", "says", "announced", "told", "stated", "confirmed", "declared", "added", "statement",
+     "notification", "announcement", "reported", "wrote", "showed", "immediately", "immediate"}
+)  # fmt: skip
 _PAST_EFFECT_RE = re.compile(r"\b(?:took|came|went|entered|kicked|started|began|applied)\b", re.IGNORECASE)
 _PLAN_CUE_RE = re.compile(
     r"\b(?:will|would|expected|scheduled|set to|due|plans?|planned|next|meet|meeting|visit|until|through"
@@ -657,6 +791,12 @@ def _dates(sentence: str, base: date | None) -> tuple[date | None, date | None, 
             continue  # "from February 15 to June 30": the end of a period
         previous_end = m.end()
         before_words = _WORD_RE.findall(sentence[max(0, m.start() - 80) : m.start()])[-DATE_CUE_WORDS:]
+        for k in range(len(before_words) - 1, -1, -1):
+            if before_words[k].casefold() in _REPORT_WORDS:
+                # "effective immediately, Trudeau said on Tuesday": the cue is spent before the date, which
+                # says when it was said.
+                before_words = before_words[k + 1 :]
+                break
         before = " ".join(before_words)
         after = sentence[m.end() : m.end() + 60]
         weak = _WEAK_CUE_RE.search(" ".join(before_words[-DATE_WEAK_CUE_WORDS:]))
@@ -706,8 +846,24 @@ _SUBJECT_MEASURES = _BILATERAL | {"retaliation"}
 
 
 #: A measure in a clause that gives a reason or a time ("after the US raised tariffs") is background.
+#: A clause after the measure that gives its cause, setting or company: "..., amid U.S. tariff hikes",
+#: "... in the face of sweeping U.S. tariffs", "..., as the country seeks to avoid U.S. tariffs".
+_ASIDE_RE = re.compile(
+    r"(?:,\s*|\s)(?:amid|after|following|since|because|despite|even as|in the face of|as part of"
+    r"|the latest)\b"
+    r"|,\s*(?:as|while|joining|seeking|hoping)\b|\bas (?:the|it|they|he|she)\b"
+    r"|,\s*(?:a|in a) (?:move|blow|boost|win|setback|step|sign|decision|response)\b"
+    r"|\b(?:responding|in response|reacting|in reaction|retaliating) (?:to|against)\b",
+    re.IGNORECASE,
+)
+_CLAUSE_BREAK_RE = re.compile(r"[,;:—–(]|\b(?:that|which|who|after|because|but|although|while|when)\b")
+#: "had ordered", "had already imposed" right before the measure, unless reported ("said it had launched").
+_PAST_PERFECT_RE = re.compile(
+    r"^(?:(?!\b(?:said|says|announced|confirmed|told|stated|added)\b).)*\bhad(?: [\w-]+){0,2}\s+$",
+    re.IGNORECASE | re.DOTALL,
+)
 _BACKGROUND_RE = re.compile(
-    r"\b(?:after|since|because|following|amid|before|when)\b[^,;:—–]*$", re.IGNORECASE
+    r"\b(?:after|since|because|following|amid|before|when|even as|despite)\b[^,;:—–]*$", re.IGNORECASE
 )
 
 
@@ -715,10 +871,20 @@ def _blank(match: re.Match[str]) -> str:
     return " " * len(match.group())
 
 
-def _candidate(sentence: str, order: int, base: date | None) -> _Candidate | None:
+def _last_bloc(sentence: str, last: str | None) -> str | None:
+    """The bloc a sentence names last (what a later "the bloc" stands for), else ``last``."""
+    data = _data()
+    for m in data.bloc_re.finditer(sentence):
+        last = data.places[m.group()].code
+    return last
+
+
+def _candidate(
+    sentence: str, order: int, base: date | None, last_bloc: str | None = None
+) -> _Candidate | None:
     data = _data()
     found = {a.casefold() for a in data.anchor_re.findall(sentence)}
-    if not found or data.context_skip.search(sentence):
+    if not found:
         return None
     clean, blanked = data.false_friends.subn(_blank, sentence)
     if blanked:
@@ -730,14 +896,44 @@ def _candidate(sentence: str, order: int, base: date | None) -> _Candidate | Non
         if measure.anchors.isdisjoint(present):
             continue
         m = measure.pattern.search(clean)
-        if m is not None:
+        if m is not None and (measure.requires is None or measure.requires.search(clean)):
             break
     else:
         return None
+    for rival_name in _YIELDS_TO_EARLIER.get(measure.name, ()):
+        rival = next(x for x in data.measures if x.name == rival_name)
+        r = rival.pattern.search(clean, 0, m.start())
+        if r is not None and r.end() <= m.start():
+            # "raised tariffs on aluminum ... and ended duty-free quotas for steel": the first verb is news
+            measure, m = rival, r
+            break
     trigger = (m.start(), m.end())
-    if _BACKGROUND_RE.search(clean[max(0, m.start() - 70) : m.start()]):
+    skips = list(data.context_skip.finditer(sentence))
+    past = list(data.context_past.finditer(sentence))
+    if past and not data.context_future.search(sentence):
+        skips += past
+    for skip in skips:
+        if skip.start() < trigger[1] or not _CLAUSE_BREAK_RE.search(sentence, trigger[1], skip.start()):
+            # "could impose", "denied it would ban", "tariffs on pork were likely": said of the measure.
+            # ("China imposed duties, which analysts said could hurt exports" still reports the duties.)
+            return None
+    preceding = clean[max(0, m.start() - BACKGROUND_REACH) : m.start()]
+    if _BACKGROUND_RE.search(preceding):
         return None  # "..., after the United States raised its tariffs": the cause, not the news
-    mentions = _mentions(clean, trigger)
+    if _PAST_PERFECT_RE.search(preceding):
+        return None  # "Brazil had exempted electric cars from import duties": what came before the news
+    mentions = _mentions(clean, trigger, last_bloc)
+    goods_end = len(clean)
+    if measure.name in _IMPORT_SIDE:
+        # A duty on goods entering a country is that country's: "imports of Chinese steel into Mexico".
+        mentions = [replace(x, role="actor") if x.destination else x for x in mentions]
+    if measure.name != "retaliation":
+        # "..., amid U.S. tariff hikes": a clause after the measure that gives its cause or setting names
+        # parties of another story. (Retaliation names the one it answers in just such a clause.)
+        aside = _ASIDE_RE.search(clean, trigger[1])
+        if aside is not None:
+            mentions = [x for x in mentions if x.start < aside.start()]
+            goods_end = aside.start()  # its goods are the other story's too
     actors = [x for x in mentions if x.role == "actor"]
     before = [x for x in actors if x.start < trigger[0]]
     implementer: list[str] = []
@@ -759,21 +955,21 @@ def _candidate(sentence: str, order: int, base: date | None) -> _Candidate | Non
             implementer = codes
     elif actors:
         implementer = [actors[0].code]
-    if not implementer and partners and measure.name in _BILATERAL:
+    if not implementer and partners and measure.name in ("agreement_signed", "agreement_negotiating"):
         implementer, partners = [partners[0]], partners[1:]
     if measure.name == "dispute_ruled":
         # A ruling is made by a panel, not a country: every party named is affected by it.
         partners = list(dict.fromkeys(implementer + partners))
         implementer = []
-    affected = []
-    for x in mentions:
-        if x.role in ("target", "partner") and x.code not in implementer and x.code not in affected:
-            if x.role == "partner" and x.code not in partners:
-                continue
-            affected.append(x.code)
+    # The other side: the parties named with the subject ("Britain and India signed") or after a partner
+    # word ("talks with Japan"), and those on the receiving end ("duties on Chinese steel").
+    wanted = set(partners) | {x.code for x in mentions if x.role == "target"}
+    if measure.name == "dispute_ruled":
+        wanted |= {x.code for x in mentions}  # "in a case brought by the EU": every party is affected
+    affected = list(dict.fromkeys(x.code for x in mentions if x.code in wanted and x.code not in implementer))
     rate_from, rate_to = (None, None) if measure.name in _NO_RATE else _rates(clean, trigger)
     announced, effective, _a, _e = _dates(clean, base)
-    products = _products(clean)
+    products = _products(clean[:goods_end])
     subjects = [name for name, rx in _SUBJECTS if measure.name in _SUBJECT_MEASURES and rx.search(clean)]
     evidence = {"measure": sentence}
     found_fields = {
@@ -802,31 +998,176 @@ def _candidate(sentence: str, order: int, base: date | None) -> _Candidate | Non
     )
 
 
+_MEASURE_NOUNS = (
+    r"(?:duty|duties|tariffs?|levy|levies|rates?|measures?|controls|restrictions|ban|fees?|charges|quotas?|"
+    r"rules?|sanctions|deal|agreement|pact|surtax(?:es)?|surcharges?|increases?|hikes?|cuts?|reductions?|"
+    r"curbs?|limits?|caps?)"
+)
+_GENERIC_NOUNS = r"(?:changes?|decision|move|decree|order|orders|regulation|list|step|steps|policy|ruling)"
 #: A sentence that goes on about the measure just reported: "The duties take effect on Thursday."
 _CONTINUATION_RE = re.compile(
     r"^(?:The|These|Those|Its|Their|Such)\s+(?:new\s+|higher\s+|provisional\s+|definitive\s+|additional\s+|"
-    r"extra\s+|\w+\s+)?(?:duty|duties|tariffs?|levy|levies|rates?|measures?|controls|restrictions|ban|fees?|"
-    r"charges|quotas?|rules?|sanctions|deal|agreement|pact|surtax)\b",
+    rf"extra\s+|\w+\s+)?{_MEASURE_NOUNS}\b",
+    re.IGNORECASE,
+)
+#: ... or about the decision that took it: "The decision will take effect within 30 days." (dates only: "the
+#: move sent futures up 5%" is no rate).
+_CONTINUATION_DATES_RE = re.compile(
+    rf"^(?:The|These|Those|Its|Their|This|That)\s+(?:\w+\s+)?{_GENERIC_NOUNS}\b", re.IGNORECASE
+)
+#: ... or says when it takes effect with the measure further in: "The ministry said the rules, most of which
+#: take effect on Dec. 1, ..." (the effective date only).
+_REFERENCE_RE = re.compile(
+    rf"\b(?:the|these|those|its|their|such)\s+(?:[\w-]+\s+){{0,2}}(?:{_MEASURE_NOUNS}|{_GENERIC_NOUNS})\b",
+    re.IGNORECASE,
+)
+_TAKES_EFFECT_RE = re.compile(
+    r"\b(?:take|takes|took|taking|come|comes|came|go|goes|went|enter|enters|entered) "
+    r"(?:effect|into force|into effect)|\beffective (?:from|on|as of)\b",
     re.IGNORECASE,
 )
 
 
-def _continue(last: _Candidate, sentence: str, base: date | None) -> None:
-    """Take the dates and rate of a continuation sentence into the event it continues."""
+def _continue(group: Sequence[_Candidate], sentence: str, base: date | None) -> None:
+    """Take the dates and rate of a continuation sentence into the events of the sentence it continues."""
     m = _CONTINUATION_RE.match(sentence)
-    if m is None or _data().context_skip.search(sentence):
+    dates_only = effective_only = False
+    if m is None:
+        m = _CONTINUATION_DATES_RE.match(sentence)
+        dates_only = True
+    if m is None:
+        if not (_TAKES_EFFECT_RE.search(sentence) and _REFERENCE_RE.search(sentence)):
+            return
+        effective_only = True
+    if _data().context_skip.search(sentence):
         return
     announced, effective, _a, _e = _dates(sentence, base)
-    rate_from, rate_to = (None, None) if last.measure in _NO_RATE else _rates(sentence, (m.start(), m.end()))
-    if effective is not None and last.effective is None:
-        last.effective = effective
-        last.evidence.setdefault("effective", sentence)
-    if announced is not None and last.announced is None:
-        last.announced = announced
-        last.evidence.setdefault("announced", sentence)
-    if rate_to is not None and (last.rate_to is None or last.in_title):
-        last.rate_from, last.rate_to = rate_from, rate_to
-        last.evidence["rate"] = sentence
+    for last in group:
+        if effective is not None and last.effective is None:
+            last.effective = effective
+            last.evidence.setdefault("effective", sentence)
+        if effective_only:
+            continue
+        if announced is not None and last.announced is None:
+            last.announced = announced
+            last.evidence.setdefault("announced", sentence)
+        if dates_only or m is None or last.measure in _NO_RATE:
+            continue
+        rate_from, rate_to = _rates(sentence, (m.start(), m.end()))
+        if rate_to is not None and (last.rate_to is None or last.in_title):
+            last.rate_from, last.rate_to = rate_from, rate_to
+            last.evidence["rate"] = sentence
+
+
+#: Measures a country takes on goods entering it (the destination of the goods is the implementer).
+_IMPORT_SIDE = frozenset(
+    {"tariff_increase", "tariff_decrease", "anti_dumping", "countervailing_duty", "safeguard", "quota",
+     "import_ban", "fee_increase", "retaliation"}
+)  # fmt: skip
+#: A quota named after a tariff change in the same sentence is part of it, not the news.
+_YIELDS_TO_EARLIER = {
+    "quota": ("tariff_increase", "tariff_decrease"),
+    "tariff_decrease": ("tariff_increase",),  # "raises aluminum tariff to 25%, ends exemptions on steel"
+}
+
+
+def _restate(group: Sequence[_Candidate], sentence: str, base: date | None) -> None:
+    """The lead under a headline tells the headline's news in other words ("China will require importers of
+    EU brandy to pay deposits of 30.6% to 39.0% from Oct. 11"): when it names one of the headline event's
+    parties but no measure of its own, its dates and rate complete the headline's events."""
+    data = _data()
+    codes = {data.places[m.group(1)].code for m in data.place_re.finditer(sentence)}
+    if not any(c in codes for e in group for c in (*e.implementer, *e.affected)):
+        return
+    if data.context_skip.search(sentence):
+        return
+    clean = data.false_friends.sub(_blank, sentence)
+    announced, effective, _a, _e = _dates(clean, base)
+    rate_from, rate_to = _rates(clean, (-RATE_REACH * 2, -RATE_REACH * 2))
+    for event in group:
+        if event.measure in _NO_RATE:
+            continue
+        for key, value in (("announced", announced), ("effective", effective)):
+            if value is not None and getattr(event, key) is None:
+                setattr(event, key, value)
+                event.evidence[key] = sentence
+        if rate_to is not None:
+            event.rate_from, event.rate_to = rate_from, rate_to
+            event.evidence["rate"] = sentence
+
+
+#: "Goods on the list include soybeans, motorcycles and orange juice": the goods of the measure just told.
+_LIST_CUE_RE = re.compile(
+    r"\b(?:include|includes|including|included|such as|covers?|covering|will face|faces?|affects?|affected|"
+    r"appl(?:y|ies) to)\b",
+    re.IGNORECASE,
+)
+
+
+def _list_products(group: Sequence[_Candidate], sentence: str) -> None:
+    """Products listed in a sentence after a measure's, when it names no other party or measure."""
+    if not _LIST_CUE_RE.search(sentence):
+        return
+    products = _products(sentence)
+    if not products or _data().place_re.search(sentence):
+        return
+    for event in group:
+        for product in products:
+            if product not in event.products:
+                event.products.append(product)
+                event.evidence.setdefault("products", sentence)
+
+
+#: Trade-defence instruments imposed together: "final anti-dumping and countervailing duties" is two events.
+_REMEDIES = ("anti_dumping", "countervailing_duty", "safeguard")
+#: Where one sentence reports two sides' measures: "The US will cut ... to 30%, while China will cut ...".
+_CLAUSE_RE = re.compile(r",\s+(?:while|whereas)\s+|;\s+")
+
+
+def _sentence_candidates(
+    sentence: str, order: int, base: date | None, last_bloc: str | None
+) -> list[_Candidate]:
+    """The events of one sentence: usually none or one; one per clause when its clauses report each their
+    own measure; one per trade-defence instrument when several are named together."""
+    whole = _candidates(sentence, order, base, last_bloc)
+    clauses = _CLAUSE_RE.split(sentence) if whole else []
+    if len(clauses) > 1:
+        found = [_candidates(clause, order, base, last_bloc) for clause in clauses]
+        if sum(1 for f in found if f) > 1:
+            announced, effective, _a, _e = _dates(sentence, base)
+            out = [c for f in found for c in f]
+            for c in out:
+                c.evidence = dict.fromkeys(c.evidence, sentence)
+                if c.announced is None and announced is not None:
+                    c.announced = announced
+                    c.evidence["announced"] = sentence
+                if c.effective is None and effective is not None:
+                    c.effective = effective
+                    c.evidence["effective"] = sentence
+            return out
+    return whole
+
+
+def _candidates(sentence: str, order: int, base: date | None, last_bloc: str | None) -> list[_Candidate]:
+    first = _candidate(sentence, order, base, last_bloc)
+    if first is None:
+        return []
+    out = [first]
+    if first.measure in _REMEDIES:
+        data = _data()
+        clean = data.false_friends.sub(_blank, sentence)
+        for measure in data.measures:
+            if measure.name in _REMEDIES and measure.name != first.measure and measure.pattern.search(clean):
+                out.append(
+                    replace(
+                        first,
+                        measure=measure.name,
+                        rate_from=None,
+                        rate_to=None,
+                        evidence=dict(first.evidence),
+                    )
+                )
+    return out
 
 
 @lru_cache(maxsize=1024)
@@ -906,9 +1247,26 @@ _TARIFF_LIKE = (
 )
 
 
+#: Bans and controls a sanctions package includes ("including a ban on imports of Russian aluminium").
+_SANCTION_PARTS = ("import_ban", "export_ban", "export_control")
+
+
 def _fold_generic(events: list[_Candidate]) -> list[_Candidate]:
     kept: list[_Candidate] = []
     for event in events:
+        if event.measure in _SANCTION_PARTS:
+            package = next(
+                (
+                    e
+                    for e in events
+                    if e.measure == "sanctions"
+                    and (e.implementer == event.implementer or not event.implementer)
+                ),
+                None,
+            )
+            if package is not None:
+                _merge(package, event)
+                continue
         if event.measure in ("tariff_increase", "tariff_decrease"):
             host = next(
                 (
@@ -939,6 +1297,15 @@ def _fold_generic(events: list[_Candidate]) -> list[_Candidate]:
     return kept
 
 
+#: A wire dateline opening the body: "OTTAWA, Aug 26 (Reuters) - ", "NYON, Switzerland (AP) — ",
+#: "BEIJING, July 4 (Xinhua) -- ". Its date is the filing day and its place where the reporter sits: neither
+#: says when a measure was announced or who took it.
+_DATELINE_RE = re.compile(
+    r"^\s*[A-Z][A-Z.'’/ -]+[A-Z.](?:,\s*(?:[A-Z][a-z]{2,4}\.?\s\d{1,2}|[A-Z][\w.]*(?:\s[A-Z][\w.]*){0,2}))*"
+    r"(?:\s*\([A-Z][\w .-]{1,30}\))?\s*(?:--|—|–|-)\s+"
+)
+
+
 def extract_events(
     title: str, text: str, published: datetime | date | None = None, *, language: str | None = "en"
 ) -> tuple[TradeEvent, ...]:
@@ -952,28 +1319,44 @@ def extract_events(
     if not _data().anchor_re.search(title) and not _data().anchor_re.search(text):
         return ()  # most trade articles name a measure; the rest cost one scan
     base = published.date() if isinstance(published, datetime) else published
+    text = _DATELINE_RE.sub("", text, count=1)
     candidates: list[_Candidate] = []
+    group: list[_Candidate] = []  # the events of the last sentence that reported any
+    # Only "the bloc" needs the bloc named last: other articles skip following it.
+    follow_blocs = any(_data().anaphor_re.search(part) for part in (title, text))
     order = 0
+    last_bloc: str | None = None
+    title_sentences = 0
     for in_title, part in ((True, title), (False, text)):
         if not part:
             continue
+        if not in_title:
+            title_sentences = order
         for sentence in split_sentences(part):
             order += 1
             if len(sentence) > 2000:
                 sentence = sentence[:2000]  # a run-on "sentence" (a table, a list) is not prose
-            cand = _candidate(sentence, order, base)
+            cands = _sentence_candidates(sentence, order, base, last_bloc)
+            if follow_blocs:
+                last_bloc = _last_bloc(sentence, last_bloc)
             if (
-                cand is not None
+                cands
                 and candidates
-                and not (cand.implementer or cand.affected or cand.products)
+                and not any(c.implementer or c.affected or c.products for c in cands)
                 and _CONTINUATION_RE.match(sentence)
             ):
-                cand = None  # "The duties will take effect from March 7": more about the last one
-            if cand is not None:
-                cand.in_title = in_title
-                candidates.append(cand)
-            elif candidates and not in_title:
-                _continue(candidates[-1], sentence, base)
+                cands = []  # "The duties will take effect from March 7": more about the last one
+            if cands:
+                for cand in cands:
+                    cand.in_title = in_title
+                candidates.extend(cands)
+                group = cands
+            elif group and not in_title:
+                if group[0].in_title and candidates[-1] is group[-1] and order == title_sentences + 1:
+                    _restate(group, sentence, base)
+                _continue(group, sentence, base)
+                if order - group[-1].order <= LIST_REACH:
+                    _list_products(group, sentence)
     return tuple(_event(c) for c in _combine(candidates))
 
 

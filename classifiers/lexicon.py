@@ -34,20 +34,29 @@ def tokenize(text: str) -> list[str]:
 
 @dataclass(frozen=True)
 class Concept:
-    """A trade idea ("tariffs") with the weight a person gave it and the concepts it needs beside it."""
+    """A trade idea ("tariffs") with the weight a person gave it and the concepts it needs beside it.
+
+    `needs`: counts only when one of these concepts also occurs in the article; `unless`: counts only when
+    none of these concepts or combinations does (a commodity-market penalty that must not fire on a story
+    about grain tariffs or an export halt).
+    """
 
     name: str
     weight: float
     needs: tuple[str, ...] = ()
+    unless: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
 class Combination:
-    """Extra weight when several concepts occur in one article: together they mean more than apart."""
+    """Extra weight when two concepts occur close together: "curbs" beside "exports" is a trade measure,
+    the same two words three paragraphs apart are not. `window`: how many word positions apart their
+    matches may start (1 = adjacent), within one zone of the article."""
 
     name: str
-    concepts: tuple[str, ...]
+    concepts: tuple[str, str]
     weight: float
+    window: int
 
 
 @dataclass(frozen=True)
@@ -71,23 +80,44 @@ class _Term:
 
 @dataclass(frozen=True)
 class Scoring:
-    """How raw evidence becomes a score: title emphasis and the logistic curve around the threshold."""
+    """How raw evidence becomes a score: where it sits (headline, lede, deep body) and the threshold.
+
+    Emphasis per zone: `title_weight`, `lede_weight` for the body's first `lede_tokens` words, `focus` for
+    the rest (the deep body), whose total is capped at `deep_cap` so that it cannot reach `threshold` on
+    its own. A headline alone needs `title_threshold`. The numbers live in the lexicon file's [scoring]
+    table, with the measurements that chose them.
+    """
 
     title_weight: float
+    lede_weight: float
+    lede_tokens: int
     threshold: float
+    title_threshold: float
     scale: float
     focus_tokens: int
     focus_floor: float
+    deep_cap: float
+    combination_window: int
 
-    def focus(self, body_tokens: int) -> float:
-        """Weight of body evidence for a body of this many words (1 for short bodies, less for long)."""
-        if body_tokens <= self.focus_tokens:
+    def focus(self, deep_tokens: int) -> float:
+        """Weight of deep-body evidence (after the lede) for that many deep words: 1 for a short body,
+        falling with its square root as it grows, never below the floor."""
+        if deep_tokens <= self.focus_tokens:
             return 1.0
-        return max(self.focus_floor, math.sqrt(self.focus_tokens / body_tokens))
+        return max(self.focus_floor, math.sqrt(self.focus_tokens / deep_tokens))
 
-    def probability(self, raw: float) -> float:
+    def threshold_for(self, body_tokens: int) -> float:
+        """The raw score a text needs: a headline alone is judged on its own bar, which rises linearly to
+        the full bar as the body grows to a lede's length (a feed summary sits in between)."""
+        share = min(1.0, body_tokens / self.lede_tokens) if self.lede_tokens else 1.0
+        return self.title_threshold + (self.threshold - self.title_threshold) * share
+
+    def probability(self, raw: float, threshold: float) -> float:
         """Map a raw weight sum to [0, 1] so that exactly the threshold gives 0.5."""
-        return 1.0 / (1.0 + math.exp(-(raw - self.threshold) / self.scale))
+        margin = (raw - threshold) / self.scale
+        if margin < -700:
+            return 0.0
+        return 1.0 / (1.0 + math.exp(-margin))
 
 
 def repeat_factor(count: int) -> float:
@@ -110,6 +140,16 @@ class Lexicon:
         self.scoring = scoring
         self.concepts = tuple(concepts)
         self.combinations = tuple(combinations)
+        number = {concept.name: position for position, concept in enumerate(concepts)}
+        combined = {combination.name: position for position, combination in enumerate(combinations)}
+        #: Each concept's `needs` and `unless` as concept (and combination) indices, and each combination's
+        #: two concepts.
+        self.needs = tuple(frozenset(number[name] for name in c.needs) for c in concepts)
+        self.unless = tuple(frozenset(number[name] for name in c.unless if name in number) for c in concepts)
+        self.unless_combinations = tuple(
+            frozenset(combined[name] for name in c.unless if name in combined) for c in concepts
+        )
+        self.pairs = tuple((number[c.concepts[0]], number[c.concepts[1]]) for c in combinations)
         self._exact: dict[str, list[_Term]] = {}
         self._wild: dict[str, list[_Term]] = {}
         for text, concept in terms:
@@ -123,14 +163,41 @@ class Lexicon:
             for bucket in index.values():
                 bucket.sort(key=lambda t: (-len(t.tokens), t.tokens))
 
-    def count(self, text: str) -> tuple[Counter[int], int]:
-        """Count concept matches in a text, and its words; at each position the longest term wins.
+    def _words(self, tokens: list[str]) -> list[str]:
+        """Split each hyphenated compound that no term starts with into its parts.
 
-        Matched tokens are consumed, which is how negative context works: "trade union" takes the token
-        "trade" so the generic "trade" concept never sees it.
+        The tokenizer keeps "anti-dumping" and "trade-in" whole because terms are written for them; the
+        same rule would hide "tariff" in "zero-tariff" and "trade war" in "trade-war fears", compounds
+        headline writers coin freely, so those are read as their words.
         """
-        tokens = tokenize(text)
-        counts: Counter[int] = Counter()
+        if not any("-" in token for token in tokens):
+            return tokens
+        words: list[str] = []
+        for token in tokens:
+            if "-" in token and not self._starts_term(token):
+                words.extend(part for part in token.split("-") if part)
+            else:
+                words.append(token)
+        return words
+
+    def _starts_term(self, token: str) -> bool:
+        if token in self._exact:
+            return True
+        return any(token.startswith(term.tokens[0]) for term in self._wild.get(token[:WILDCARD_STEM], ()))
+
+    def count(self, text: str) -> tuple[Counter[int], int]:
+        """Count concept matches in a text, and its words (see `find`)."""
+        hits, n = self.find(text)
+        return Counter(concept for _, concept in hits), n
+
+    def find(self, text: str) -> tuple[list[tuple[int, int]], int]:
+        """Find concept matches in a text as (word position, concept index), in order, and count its words.
+
+        At each position the longest term wins. Matched tokens are consumed, which is how negative context
+        works: "trade union" takes the token "trade" so the generic "trade" concept never sees it.
+        """
+        tokens = self._words(tokenize(text))
+        hits: list[tuple[int, int]] = []
         exact, wild = self._exact, self._wild
         # Nearly every word starts no term: find the few that may in one comprehension, then try terms
         # only there.
@@ -153,9 +220,9 @@ class Lexicon:
                         best = term
                         break
             if best is not None:
-                counts[best.concept] += 1
+                hits.append((i, best.concept))
                 free = i + len(best.tokens)
-        return counts, n
+        return hits, n
 
 
 def _compile_term(text: str, concept: int, where: str) -> _Term:
@@ -197,10 +264,15 @@ def parse_lexicon(raw: dict[str, Any], source: str) -> Lexicon:
         scoring_raw = raw["scoring"]
         scoring = Scoring(
             title_weight=float(scoring_raw["title_weight"]),
+            lede_weight=float(scoring_raw["lede_weight"]),
+            lede_tokens=int(scoring_raw["lede_tokens"]),
             threshold=float(scoring_raw["threshold"]),
+            title_threshold=float(scoring_raw["title_threshold"]),
             scale=float(scoring_raw["scale"]),
             focus_tokens=int(scoring_raw["focus_tokens"]),
             focus_floor=float(scoring_raw["focus_floor"]),
+            deep_cap=float(scoring_raw["deep_cap"]),
+            combination_window=int(scoring_raw["combination_window"]),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise LexiconError(f"{source}: missing or bad 'version' or [scoring] entry: {exc}") from exc
@@ -210,7 +282,12 @@ def parse_lexicon(raw: dict[str, Any], source: str) -> Lexicon:
     for position, entry in enumerate(raw.get("concept", []), start=1):
         where = f"{source}: concept #{position} ({entry.get('name', '?')})"
         try:
-            concept = Concept(str(entry["name"]), float(entry["weight"]), tuple(entry.get("needs", ())))
+            concept = Concept(
+                str(entry["name"]),
+                float(entry["weight"]),
+                tuple(entry.get("needs", ())),
+                tuple(entry.get("unless", ())),
+            )
             entry_terms = list(entry["terms"])
         except (KeyError, TypeError, ValueError) as exc:
             raise LexiconError(f"{where}: needs name, weight and terms: {exc}") from exc
@@ -227,12 +304,23 @@ def parse_lexicon(raw: dict[str, Any], source: str) -> Lexicon:
         raise LexiconError(f"{source}: concept names must be unique")
     combinations: list[Combination] = []
     for entry in raw.get("combination", []):
-        combo = Combination(str(entry["name"]), tuple(entry["concepts"]), float(entry["weight"]))
-        combinations.append(combo)
+        where = f"{source}: combination {entry.get('name', '?')!r}"
+        try:
+            pair = tuple(str(name) for name in entry["concepts"])
+            window = int(entry.get("window", scoring.combination_window))
+            weight = float(entry["weight"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise LexiconError(f"{where}: needs name, concepts and weight: {exc}") from exc
+        if len(pair) != 2:
+            raise LexiconError(f"{where}: names {len(pair)} concepts; a combination pairs exactly two")
+        combinations.append(Combination(str(entry["name"]), (pair[0], pair[1]), weight, window))
     for concept in concepts:
         unknown = set(concept.needs) - names
         if unknown:
             raise LexiconError(f"{source}: concept {concept.name!r} needs unknown {sorted(unknown)}")
+        unknown = set(concept.unless) - names - {combo.name for combo in combinations}
+        if unknown:
+            raise LexiconError(f"{source}: concept {concept.name!r}: unless names unknown {sorted(unknown)}")
     for combo in combinations:
         unknown = set(combo.concepts) - names
         if unknown:

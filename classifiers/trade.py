@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections import Counter
+from dataclasses import replace
 from functools import cache
 from pathlib import Path
 
@@ -48,35 +48,78 @@ class LexiconClassifier:
         self.version = f"lexicon-{self.lexicon.version}"
 
     def classify(self, title: str, text: str) -> Verdict:
-        """Judge one article; never raises on odd input, it returns a verdict with a reason instead."""
+        """Judge one article; never raises on odd input, it returns a verdict with a reason instead.
+
+        The article is read in three zones: the headline, the lede (the body's first words, where news
+        writing states its subject) and the deep body. Each concept counts in each zone it occurs in, at
+        that zone's emphasis, and each combination counts in a zone where its two concepts stand close
+        together; so a trade story is recognised by where its evidence sits, not by how much of it a long
+        text accumulates. A headline with no body is judged against its own, lower bar.
+        """
         reason = reject_reason(title, text)
         if reason:
             return Verdict(is_trade=False, score=0.0, evidence=(), version=self.version, reason=reason)
         lexicon = self.lexicon
-        title_counts, _ = lexicon.count(title)
-        body_counts, body_tokens = lexicon.count(text)
-        focus = lexicon.scoring.focus(body_tokens)
-        found: dict[Field, Counter[int]] = {"title": title_counts, "body": body_counts}
-        present = {lexicon.concepts[i].name for counts in found.values() for i in counts}
+        scoring = lexicon.scoring
+        title_hits, _ = lexicon.find(title)
+        body_hits, body_tokens = lexicon.find(text)
+        lede_end = scoring.lede_tokens
+        cut = next((k for k, (position, _) in enumerate(body_hits) if position >= lede_end), len(body_hits))
+        zones: tuple[tuple[Field, list[tuple[int, int]], float], ...] = (
+            ("title", title_hits, scoring.title_weight),
+            ("lede", body_hits[:cut], scoring.lede_weight),
+            ("body", body_hits[cut:], scoring.focus(body_tokens - lede_end)),
+        )
+        present = {concept for _, concept in title_hits} | {concept for _, concept in body_hits}
+        usable = {c for c in present if not lexicon.needs[c] or lexicon.needs[c] & present}
+        # Where each usable concept stands in each zone, and which combinations form there: first, because
+        # a concept's `unless` may name a combination ("a restriction verb beside exports").
+        placed: list[dict[int, list[int]]] = []
+        formed: list[list[int]] = []
+        for _, hits, _ in zones:
+            positions: dict[int, list[int]] = {}
+            for position, concept in hits:
+                if concept in usable:
+                    positions.setdefault(concept, []).append(position)
+            placed.append(positions)
+            formed.append(
+                [
+                    index
+                    for index, (first, second) in enumerate(lexicon.pairs)
+                    if first in positions
+                    and second in positions
+                    and _nearest(positions[first], positions[second]) <= lexicon.combinations[index].window
+                ]
+            )
+        combinations = {index for indices in formed for index in indices}
+        counted = {
+            c
+            for c in usable
+            if not lexicon.unless[c] & present and not lexicon.unless_combinations[c] & combinations
+        }
         evidence: list[Evidence] = []
         raw = 0.0
-        for field, counts in found.items():
-            emphasis = lexicon.scoring.title_weight if field == "title" else focus
-            for index, count in counts.items():
-                concept = lexicon.concepts[index]
-                if concept.needs and not present.intersection(concept.needs):
+        for (field, _, emphasis), positions, indices in zip(zones, placed, formed, strict=True):
+            before, mark = raw, len(evidence)
+            for concept, found in positions.items():
+                if concept not in counted:
                     continue
-                weight = concept.weight * emphasis * repeat_factor(count)
+                weight = lexicon.concepts[concept].weight * emphasis * repeat_factor(len(found))
+                if not weight:
+                    continue  # a concept that only places words for combinations ("change verbs")
                 raw += weight
-                evidence.append(Evidence(concept.name, field, round(weight, 3), count))
-        title_names = {lexicon.concepts[i].name for i in found["title"]}
-        for combo in lexicon.combinations:
-            if present.issuperset(combo.concepts):
-                in_title = bool(title_names.intersection(combo.concepts))
-                weight = combo.weight if in_title else combo.weight * focus
+                evidence.append(Evidence(lexicon.concepts[concept].name, field, round(weight, 3), len(found)))
+            for index in indices:
+                weight = lexicon.combinations[index].weight * emphasis
                 raw += weight
-                evidence.append(Evidence(combo.name, "title" if in_title else "body", round(weight, 3)))
-        score = lexicon.scoring.probability(raw)
+                evidence.append(Evidence(lexicon.combinations[index].name, field, round(weight, 3)))
+            if field == "body" and raw - before > scoring.deep_cap:
+                # The deep body alone never decides (see Scoring.deep_cap); its evidence is scaled down
+                # with it, so the evidence still adds up to the score.
+                share = scoring.deep_cap / (raw - before)
+                evidence[mark:] = [replace(e, weight=round(e.weight * share, 3)) for e in evidence[mark:]]
+                raw = before + scoring.deep_cap
+        score = scoring.probability(raw, scoring.threshold_for(body_tokens))
         is_trade = score >= 0.5
         return Verdict(
             is_trade=is_trade,
@@ -85,6 +128,22 @@ class LexiconClassifier:
             version=self.version,
             reason=REASON_ABOVE if is_trade else REASON_BELOW,
         )
+
+
+def _nearest(first: list[int], second: list[int]) -> int:
+    """How close the nearest occurrences of two concepts stand, in word positions (1 = adjacent); both
+    lists ascending."""
+    best = 1 << 30
+    i = j = 0
+    while i < len(first) and j < len(second):
+        gap = first[i] - second[j]
+        if gap < 0:
+            best = min(best, -gap)
+            i += 1
+        else:
+            best = min(best, gap)
+            j += 1
+    return best
 
 
 @cache

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-Field = Literal["title", "body"]
+Field = Literal["title", "lede", "body"]
 
 
 @dataclass(frozen=True)
@@ -13,7 +13,7 @@ class Evidence:
     """One reason behind a verdict, so a reader can see *why* an article was (not) called trade news."""
 
     phrase: str  # the lexicon concept or model term, e.g. "tariffs", "trade talks"
-    field: Field  # where it matched
+    field: Field  # where it matched: the headline, the lede (first words of the body), or the rest
     weight: float  # its contribution to the raw score (negative for false-friend context)
     count: int = 1
 

@@ -1,16 +1,18 @@
 """Find the article body in a parsed page and turn it into clean paragraphs.
 
 The sequence, each stage working on the one tree parsed by ``extractors.article``:
-1. site rules: remove known junk blocks; if the site's body selector matches, extract from that block only;
-2. trafilatura's own extractor (precision mode, no comments, no readability/justext comparison) over the
-   tree, giving a small XML body of p/head/list/quote;
-3. rescue when that looks truncated: the densest text containers of the page (and their same-class
-   siblings) hold far more text than it returned, so extract again from those containers only. This one
-   check replaces trafilatura's comparison with its bundled fallbacks: it scored better on the Zyte pages and
-   costs a fraction of the time;
-4. render that body as paragraphs (a list item, a quoted paragraph, a table row: one paragraph each);
-5. drop boilerplate paragraphs by phrase data, and cut the text at an end-of-article marker
-   ("Leave a Comment", "Related Stories", ...) found in its last part.
+1. structure guard: a page with more than MAX_ELEMENTS elements is refused as ``too_complex`` before any
+   extractor runs (trafilatura's cost grows faster than the page; a real article has a few thousand);
+2. site rules: remove known junk blocks; if the site's body selector matches, extract from that block only;
+3. candidate bodies (see ``extractors._article_choice``): trafilatura's own extractor in precision mode over
+   the page; the densest text container of the page and its same-styled siblings, read on their own; and,
+   only when those two leave no credible body, a stub or one unrelated to the headline, trafilatura with its
+   bundled readability/justext fallback;
+4. each candidate rendered as paragraphs (a list item, a quoted paragraph, a table row: one paragraph each),
+   runs of link-only paragraphs dropped, boilerplate paragraphs dropped by phrase data, and the text cut at
+   an end-of-article marker ("Leave a Comment", "Related Stories", ...) found in its last part;
+5. the choice between the candidates, on agreement and on independent evidence (the feed entry's title and
+   summary, the page's headline and description), never on size alone.
 """
 
 from __future__ import annotations
@@ -23,23 +25,32 @@ import trafilatura
 from lxml import etree, html
 from trafilatura.settings import Document
 
+from extractors._article_choice import Candidate, Choice, Evidence, Judge, choose, shingles
 from extractors._article_data import SiteRule, boilerplate_regex, default_rule, site_rule, tail_regex
+from extractors.errors import ExtractionError
 
 # An end-of-article marker only cuts when it sits past this share of the text: a "Related" heading in the
 # first half is an inline box (its links were already removed), and cutting there would lose the article.
 TAIL_START_SHARE = 0.5
 
-# The truncation rescue (see _dense_containers): text runs shorter than this are captions and buttons,
-# containers with less than this are asides; the rescue runs only when the dense containers hold this many
-# times the text trafilatura returned.
+# Pages with more elements than this are refused as too_complex: the largest of 743 real news pages in the
+# benchmark sets has 2,214; trafilatura took 1 s on 20,000 one-word paragraphs, 4 s on 50,000 and 14 s on
+# 100,000 (its cost grows faster than the page).
+MAX_ELEMENTS = 20_000
+
+# The dense block (see _dense_containers): text runs shorter than this are captions and buttons, containers
+# with less than this are asides. When trafilatura reads the block back with less than 1/PLAIN_RATIO of its
+# running text, the text sits loose between images and links, and is read as it is (_plain_paragraphs).
 DENSE_MIN_RUN_CHARS = 40
 DENSE_MIN_CONTAINER_CHARS = 400
-RESCUE_RATIO = 1.5
+PLAIN_RATIO = 1.5
 
 # Link-only paragraphs (see _drop_link_runs): links shorter than this are "Home" or "PDF", not headlines; a
 # run this long is a list of other stories.
 LINK_MIN_CHARS = 15
 LINK_RUN_MIN = 3
+# Characters a link-only block may hold beyond its link before its text is compared at all.
+LINK_BLOCK_SLACK = 3
 
 # Characters trimmed from both ends of a paragraph before matching boilerplate, so "Share:" and "• Share"
 # and "Required fields are marked *" match the plain phrases in the data file.
@@ -92,7 +103,15 @@ _NOT_TEXT = frozenset(
     ["script", "style", "noscript", "template", "textarea", "option", "select", "title", "head"]
 )
 _FIND_LINKS = etree.XPath(f"//a[@href][string-length(normalize-space(.)) >= {LINK_MIN_CHARS}]")
-_FIND_TEXT_RUNS = etree.XPath(f"//text()[string-length(normalize-space(.)) >= {DENSE_MIN_RUN_CHARS}]")
+# Link text is not running text (a list of 5,000 headline links can be a page's largest block, never its
+# body), nor is text in the blocks HTML marks as navigation, asides, footers and forms (a mega-menu that
+# describes each section in a sentence).
+_FIND_TEXT_RUNS = etree.XPath(
+    f"//text()[string-length(normalize-space(.)) >= {DENSE_MIN_RUN_CHARS}]"
+    "[not(ancestor::a or ancestor::nav or ancestor::aside or ancestor::footer)]"
+)
+_TEXT_LENGTH = etree.XPath("string-length(normalize-space(.))")
+_COUNT_ELEMENTS = etree.XPath("count(//*)")
 # Inline spans that trafilatura's precision mode would discard as page chrome because of their class or
 # style ("link", "bottom", a border), although inside a sentence they hold words of it: CBS wraps in-text
 # links in <span class="link">, and the sentence lost "the NFL will fine Rudolph".
@@ -263,23 +282,46 @@ def _signature(element: html.HtmlElement) -> tuple[object, ...]:
     return (element.tag, element.get("class"), parent.tag, parent.get("class"))
 
 
-def _link_only_texts(tree: html.HtmlElement) -> frozenset[str]:
+def _headline_links(tree: html.HtmlElement) -> list[tuple[html.HtmlElement, str]]:
+    """The page's links with headline-length text (LINK_MIN_CHARS or more), with that text normalised."""
+    found = []
+    for link in _FIND_LINKS(tree):
+        text = _normalise(link.text_content())
+        if len(text) >= LINK_MIN_CHARS:
+            found.append((link, text))
+    return found
+
+
+def _link_only_texts(links: list[tuple[html.HtmlElement, str]]) -> frozenset[str]:
     """Texts of blocks (list items, paragraphs, headings) that consist of one link and nothing else.
 
     Such blocks in a row are a list of other stories ("Moon Rush: Private Lunar Lander Plans" ...) that
-    trafilatura passes through as paragraphs once the links are flattened to text.
+    trafilatura passes through as paragraphs once the links are flattened to text. Each block's text length
+    is measured once, in libxml2, however many links it holds: rebuilding a block's text for each of its
+    5,000 links took minutes.
     """
     texts: set[str] = set()
-    for link in _FIND_LINKS(tree):
-        text = _normalise(link.text_content())
-        if len(text) < LINK_MIN_CHARS:
-            continue
+    block_lengths: dict[etree._Element, int] = {}
+    for link, text in links:
         block = link.getparent()
         while block is not None and block.tag in _INLINE_TAGS:
             block = block.getparent()
-        if block is not None and _normalise(block.text_content()) == text:
+        if block is None:
+            continue
+        length = block_lengths.get(block)
+        if length is None:
+            length = block_lengths[block] = int(_TEXT_LENGTH(block))
+        # libxml2 leaves no-break spaces in: a block "<a>...</a>&nbsp;" is a few characters longer
+        if length - int(_TEXT_LENGTH(link)) <= LINK_BLOCK_SLACK and _normalise(block.text_content()) == text:
             texts.add(text)
     return frozenset(texts)
+
+
+def _judge(links: list[tuple[html.HtmlElement, str]]) -> Judge:
+    """What the choice needs to know about the page's headline-length links: their texts, and their
+    shingles (to tell a list of links from prose that cites a few)."""
+    texts = frozenset(text for _, text in links)
+    return Judge(frozenset(shingle for text in texts for shingle in shingles(text)), texts)
 
 
 def _drop_link_runs(paragraphs: list[str], link_texts: frozenset[str]) -> list[str]:
@@ -317,30 +359,34 @@ def _trafilatura(
     return _render(document.body)
 
 
-def _rescue_truncated(tree: html.HtmlElement, url: str | None, found: list[str]) -> list[str]:
-    """Re-extract from the dense containers when they hold far more text than trafilatura returned.
+def _dense_block(tree: html.HtmlElement, url: str | None) -> list[str] | None:
+    """The dense containers read on their own (None when the page has none).
 
-    Precision mode sometimes stops at an ad slot or a "subscribe" block inside the body, or picks one of a
-    split body's parts; a body narrowed to the dense containers can then be read in balanced mode safely.
+    In balanced mode, since the block is already narrowed to running text, and without trafilatura's
+    fallback extractors, which would only read the same block again. The block's text runs are read as
+    they are instead when that reading falls far short of the block's running text, or merges it into one
+    paragraph (sentences loose between images and links, after <br>s, are where trafilatura does not look).
     """
     containers, running_chars = _dense_containers(tree)
     if not containers:
-        return found
-    dense_chars = sum(len(c.text_content()) for c in containers)
-    if dense_chars < RESCUE_RATIO * sum(len(p) for p in found):
-        return found
+        return None
     page = html.Element("html")
     body = etree.SubElement(page, "body")
     article = etree.SubElement(body, "article")
     article.extend(deepcopy(container) for container in containers)
-    rescued = _trafilatura(page, url, precision=False)
-    if sum(map(len, rescued)) * RESCUE_RATIO < running_chars:
-        # Still far short: the text sits loose in the container (between images and links, after <br>s)
-        # where trafilatura does not look. Read the container's text runs as they are.
+    paragraphs = _trafilatura(page, url, precision=False, fast=True)
+    read = sum(map(len, paragraphs))
+    short = read * PLAIN_RATIO < running_chars
+    if short or len(paragraphs) == 1:
         plain = [p for container in containers for p in _plain_paragraphs(container)]
-        if sum(map(len, plain)) > sum(map(len, rescued)):
-            rescued = plain
-    return rescued if sum(map(len, rescued)) > sum(map(len, found)) else found
+        plain_chars = sum(map(len, plain))
+        if short:
+            better = plain_chars > read
+        else:  # one merged paragraph: take the plain reading when it splits about the same text
+            better = len(plain) > 1 and read / PLAIN_RATIO <= plain_chars <= read * PLAIN_RATIO
+        if better:
+            paragraphs = plain
+    return paragraphs
 
 
 def _plain_paragraphs(container: html.HtmlElement) -> list[str]:
@@ -376,11 +422,22 @@ def _plain_paragraphs(container: html.HtmlElement) -> list[str]:
     return paragraphs
 
 
-def extract_body(tree: html.HtmlElement, url: str | None) -> list[str]:
-    """The article's paragraphs, boilerplate removed; an empty list when the page has no main text.
+def _check_size(tree: html.HtmlElement, url: str | None) -> None:
+    count = int(_COUNT_ELEMENTS(tree))  # counted in libxml2: no Python object per element
+    if count > MAX_ELEMENTS:
+        raise ExtractionError(
+            "too_complex",
+            url,
+            f"the page has {count:,} HTML elements (more than {MAX_ELEMENTS:,}); no article needs that many",
+        )
+
+
+def choose_body(tree: html.HtmlElement, url: str | None, evidence: Evidence) -> Choice:
+    """Build the candidate bodies of the page and choose one (see ``extractors._article_choice``).
 
     ``tree`` is modified (junk blocks removed): the caller parsed it for this call only.
     """
+    _check_size(tree, url)
     tree = _apply_rules(tree, default_rule())
     host = urlsplit(url).hostname if url else None
     rule = site_rule(host)
@@ -388,7 +445,20 @@ def extract_body(tree: html.HtmlElement, url: str | None) -> list[str]:
         tree = _apply_rules(tree, rule)
     for wrapper in _FIND_INLINE_CHROME(tree):
         wrapper.drop_tag()  # keep the words, lose the class that marks them as chrome
-    paragraphs = _trafilatura(tree, url, precision=True, fast=True)
-    paragraphs = _rescue_truncated(tree, url, paragraphs)
-    paragraphs = _drop_link_runs(paragraphs, _link_only_texts(tree))
-    return clean_paragraphs(paragraphs)
+    links = _headline_links(tree)
+    link_texts = _link_only_texts(links)
+
+    def finish(name: str, paragraphs: list[str]) -> Candidate:
+        return Candidate(name, clean_paragraphs(_drop_link_runs(paragraphs, link_texts)))
+
+    primary = finish("trafilatura", _trafilatura(tree, url, precision=True, fast=True))
+    dense = _dense_block(tree, url)
+    block = finish("dense block", dense) if dense is not None else None
+    fallback = lambda: finish("fallback", _trafilatura(tree, url, precision=True, fast=False))  # noqa: E731
+    return choose(primary, block, fallback, evidence, _judge(links))
+
+
+def extract_body(tree: html.HtmlElement, url: str | None, evidence: Evidence | None = None) -> list[str]:
+    """The article's paragraphs, boilerplate removed; an empty list when the page has no credible body."""
+    chosen = choose_body(tree, url, evidence or Evidence()).candidate
+    return chosen.paragraphs if chosen is not None else []

@@ -49,6 +49,7 @@ _DATE_KEYS = (
     "og:updated_time",
 )
 _LANGUAGE_KEYS = ("content-language", "og:locale", "dc.language", "language")
+_DESCRIPTION_KEYS = ("og:description", "description", "twitter:description", "dc.description")
 _CANONICAL_KEYS = ("og:url",)
 
 # A name is a few words: anything longer is a bio or a sentence that happened to sit in a byline box.
@@ -157,6 +158,7 @@ class Metadata:
     canonical_url: str | None
     paywalled: bool  # JSON-LD isAccessibleForFree == false
     headlines: tuple[str, ...]  # every wording of the headline the page shows (title, h1, og:title...)
+    description: str | None = None  # the page's own summary (JSON-LD, og:description, meta description)
 
 
 def _clean(value: object) -> str | None:
@@ -389,8 +391,12 @@ def extract_metadata(tree: html.HtmlElement, url: str | None) -> Metadata:
     if titles:
         full = _clean(titles[0].text_content())
         headlines += [full, *(_TITLE_SEPARATORS.split(full) if full else [])]
+    description = _clean(article.get("description")) or next(
+        (_clean(meta[key]) for key in _DESCRIPTION_KEYS if key in meta and _clean(meta[key])), None
+    )
     return Metadata(
         headlines=tuple(dict.fromkeys(h for h in headlines if h)),
+        description=description,
         title=title,
         author=author,
         published=published,

@@ -4,8 +4,8 @@
 
 The page is decoded and parsed once; metadata is read from the intact tree, then the body stages
 (``extractors._article_body``) work on the same tree. Failure is an ``ExtractionError`` whose ``reason`` is
-one of ``not_html``, ``empty``, ``no_content``, ``paywall``, ``consent`` -- never ``None``, so the flow can
-store why a page yielded nothing.
+one of ``not_html``, ``empty``, ``no_content``, ``paywall``, ``consent``, ``too_complex`` -- never ``None``,
+so the flow can store why a page yielded nothing.
 
 Pure and thread-safe: no network, no global mutable state (data files are loaded once, read-only).
 """
@@ -21,6 +21,7 @@ from lxml import html as lxml_html
 from trafilatura.utils import load_html
 
 from extractors._article_body import extract_body
+from extractors._article_choice import Evidence
 from extractors._article_data import wall_stubs
 from extractors._article_language import guess_language
 from extractors._article_meta import extract_metadata
@@ -117,18 +118,28 @@ def _wall_reason(body: str, tree: lxml_html.HtmlElement, paywalled: bool) -> str
     return None
 
 
-def extract(html: bytes | str, url: str | None = None, *, charset: str | None = None) -> Article:
+def extract(
+    html: bytes | str,
+    url: str | None = None,
+    *,
+    charset: str | None = None,
+    entry_title: str | None = None,
+    entry_summary: str | None = None,
+) -> Article:
     """Extract the article in an HTML page; raise ``ExtractionError`` with a classified reason when none.
 
     ``url`` is the address the page was fetched from: it resolves a relative canonical link and selects the
     per-site rules in ``extractors/data/site_rules.toml``. ``charset`` is the one the HTTP Content-Type
     header declared, for bytes: it outranks a ``<meta charset>`` (see ``extractors.encoding``).
+    ``entry_title`` and ``entry_summary`` are what the feed said about the article before the page was
+    fetched: a candidate body that shares nothing with them while another does is not chosen.
     """
     text = (decode_html(html, charset) if isinstance(html, bytes) else html).lstrip()
     _check_is_html(text, url)
     tree = _parse(text, url)
     metadata = extract_metadata(tree, url)
-    paragraphs = extract_body(tree, url)
+    evidence = Evidence.of([entry_title, entry_summary, metadata.title, metadata.description])
+    paragraphs = extract_body(tree, url, evidence)
     if paragraphs and any(_same_words(paragraphs[0], headline) for headline in metadata.headlines):
         paragraphs = paragraphs[1:]  # the headline is stored as the title; repeating it skews quotes
     body = "\n\n".join(paragraphs)

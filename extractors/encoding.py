@@ -3,7 +3,10 @@
 Order (the WHATWG "encoding sniffing" order, with a detector as the last resort): byte-order mark, the
 charset the HTTP response declared, a ``<meta charset>`` in the first bytes, strict UTF-8, then
 charset-normalizer. A declared charset that cannot decode the bytes is ignored rather than trusted, because
-servers mislabel pages far more often than they serve invalid UTF-8.
+servers mislabel pages far more often than they serve invalid UTF-8 -- with one exception: a page declared
+UTF-8 whose multi-byte sequences are mostly valid is UTF-8 with a few bad bytes (a truncated character, a
+pasted windows-1252 quote), and decodes as UTF-8 with U+FFFD for those bytes. Handing it to the detector
+garbled the whole text instead (a Polish page came back as Mac-Roman: "atak√≥w" for "ataków").
 """
 
 from __future__ import annotations
@@ -45,6 +48,11 @@ _BOMS: tuple[tuple[bytes, str], ...] = (
     (codecs.BOM_UTF16_BE, "utf-16-be"),
 )
 
+# A page declared UTF-8 is decoded as UTF-8 with replacement when its valid non-ASCII characters outnumber
+# its invalid bytes this many times. A windows-1252 page mislabelled UTF-8 has almost no valid multi-byte
+# sequence (each accented letter is one invalid byte), so it still goes to the detector.
+UTF8_VALID_PER_INVALID = 2
+
 _META_CHARSET = re.compile(
     rb"""<meta[^>]+?charset\s*=\s*["']?\s*([a-zA-Z0-9_.:-]+)""",
     re.IGNORECASE,
@@ -76,6 +84,22 @@ def _try_decode(data: bytes, codec: str | None) -> str | None:
         return None
 
 
+def _mostly_utf8(data: bytes) -> str | None:
+    """``data`` decoded as UTF-8 with replacement, when its invalid bytes are strays among valid text."""
+    text = data.decode("utf-8", errors="replace")
+    invalid = text.count("\ufffd") - data.count("\ufffd".encode())
+    valid = sum(1 for char in text if char >= "\x80") - text.count("\ufffd")
+    return text if valid >= UTF8_VALID_PER_INVALID * invalid else None
+
+
+def _decode_declared(data: bytes, label: str | None) -> str | None:
+    codec = normalize_charset(label)
+    text = _try_decode(data, codec)
+    if text is None and codec == "utf-8":
+        text = _mostly_utf8(data)
+    return text
+
+
 def decode_html(data: bytes, declared: str | None = None) -> str:
     """Decode page bytes to text; ``declared`` is the charset of the HTTP Content-Type header, if any.
 
@@ -85,12 +109,12 @@ def decode_html(data: bytes, declared: str | None = None) -> str:
     for bom, codec in _BOMS:
         if data.startswith(bom):
             return data[len(bom) :].decode(codec, errors="replace")
-    text = _try_decode(data, normalize_charset(declared))
+    text = _decode_declared(data, declared)
     if text is not None:
         return text
     match = _META_CHARSET.search(data[:META_PRESCAN_BYTES])
     if match is not None:
-        text = _try_decode(data, normalize_charset(match.group(1).decode("ascii", "ignore")))
+        text = _decode_declared(data, match.group(1).decode("ascii", "ignore"))
         if text is not None:
             return text
     text = _try_decode(data, "utf-8")

@@ -10,39 +10,70 @@ from __future__ import annotations
 import json
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import Callable, Iterator
+from contextlib import ExitStack, contextmanager, suppress
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
-from flows.settings import ConfigError, Settings, load_settings
+from flows.settings import ConfigError, Settings, load_settings, require_config
 
+# Help is plain click text (rich_markup_mode=None): it fits 80 columns, keeps `[classifier]` and
+# `[[feeds]]` literal (rich markup would swallow them), shows flags without a `<bool>` type, and does
+# not import rich, so `--help` answers at once.
 app = typer.Typer(
     name="tradewatch",
     help="Watch international-trade news feeds and alert people when something they care about is published.",
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
 )
-articles_app = typer.Typer(help="Look at stored articles.", no_args_is_help=True)
+articles_app = typer.Typer(help="Look at stored articles.", no_args_is_help=True, rich_markup_mode=None)
 classifier_app = typer.Typer(
-    help="Train and evaluate a trade classifier on your own labels.", no_args_is_help=True
+    help="Train and evaluate a trade classifier on your own labels.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(articles_app, name="articles")
 app.add_typer(classifier_app, name="classifier")
-feeds_app = typer.Typer(help="Feed health and management.", no_args_is_help=True)
+feeds_app = typer.Typer(help="Feed health and management.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(feeds_app, name="feeds")
 alerts_app = typer.Typer(
-    help="The alert outbox: what was sent, what waits, what failed.", no_args_is_help=True
+    help="The alert outbox: what was sent, what waits, what failed; send what is due.",
+    no_args_is_help=True,
+    rich_markup_mode=None,
 )
 app.add_typer(alerts_app, name="alerts")
-rules_app = typer.Typer(help="Alert rules.", no_args_is_help=True)
+rules_app = typer.Typer(help="Alert rules.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(rules_app, name="rules")
-db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True, rich_markup_mode=None)
 app.add_typer(db_app, name="db")
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        from importlib.metadata import PackageNotFoundError, version
+
+        try:
+            installed = version("tradewatch")
+        except PackageNotFoundError:
+            installed = "(not installed; run from a checkout)"
+        typer.echo(f"tradewatch {installed}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    _version: Annotated[
+        bool,
+        typer.Option("--version", callback=_print_version, is_eager=True, help="Print the version and exit."),
+    ] = False,
+) -> None:
+    """Watch international-trade news feeds and alert people when something they care about is published."""
+
 
 ConfigOption = Annotated[
     Path | None,
@@ -57,18 +88,87 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _settings(config: Path | None) -> Settings:
+def _settings(config: Path | None, *, required: bool = True) -> Settings:
+    """The configuration; ``required`` refuses to answer from defaults when no file was found."""
     try:
+        if required:
+            require_config(config)
         return load_settings(config)
     except ConfigError as exc:
         raise _fail(str(exc)) from None
 
 
-def _quiet_prefect() -> None:
-    """Prefect's own chatter goes to stderr at WARNING unless the user asked for more."""
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+#: Prefect's temporary API server took 35-40 s to start on a busy 2-core machine, against Prefect's
+#: default limit of 20 s; the limit is only a bound on failure, so a generous one costs nothing.
+EPHEMERAL_STARTUP_TIMEOUT_S = 180
+
+
+def _prefect_env(*, quiet_console: bool) -> None:
+    """Prefect settings for commands that run flows; each only where the user has not set it.
+
+    ``quiet_console`` keeps Prefect's INFO lines off the terminal of `run` and `demo` (the progress and
+    the summary line say what happened) by raising the console handler's level, not the loggers': the
+    loggers stay at INFO, so every flow run still sends its logs to the API and its run page shows them.
+    (``PREFECT_LOGGING_LEVEL=WARNING`` did that too, and `serve` passed it to every flow run it started.)
+    """
     os.environ.setdefault("PREFECT_LOGGING_EXTRA_LOGGERS", "tradewatch")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault(
+        "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", str(EPHEMERAL_STARTUP_TIMEOUT_S)
+    )
+    if quiet_console:
+        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
+
+
+def _prefect_api(*, announce: bool) -> None:
+    """Fail in one line when PREFECT_API_URL names a server that does not answer; else say what we wait for.
+
+    Without a URL, Prefect starts a temporary server for this process, which takes tens of seconds on a
+    busy machine: ``announce`` says so on stderr, so a silent terminal is not mistaken for a hang.
+    """
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS
+
+    url = PREFECT_API_URL.value()
+    if not url:
+        if announce:
+            typer.echo(
+                "waiting for Prefect's temporary API server to start (tens of seconds on a busy machine; "
+                f"limit {PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS.value()} s) ...",
+                err=True,
+            )
+        return
+    import httpx
+
+    loopback = (httpx.URL(url).host or "") in ("127.0.0.1", "localhost", "::1")
+    try:
+        httpx.get(f"{url.rstrip('/')}/health", timeout=10, trust_env=not loopback)
+    except httpx.TransportError as exc:
+        raise _fail(_dead_api(url, exc), code=1) from None
+
+
+def _dead_api(url: str, exc: BaseException) -> str:
+    return (
+        f"the Prefect API at PREFECT_API_URL={url} does not answer ({type(exc).__name__}); "
+        "start it with `prefect server start`, or unset PREFECT_API_URL to let tradewatch start a "
+        "temporary one for this command"
+    )
+
+
+def _check_feed_selection(settings: Settings, wanted: list[str]) -> None:
+    """`run --feed X` with an X no feed has would poll nothing and exit 0; refuse it, listing the choices."""
+    names = [f.name for f in settings.feeds]
+    tags = sorted({tag for f in settings.feeds for tag in f.tags})
+    known = {*names, *tags, *(f.url for f in settings.feeds)}
+    unknown = [w for w in wanted if w not in known]
+    if unknown:
+        import difflib
+
+        guesses = [g for w in unknown for g in difflib.get_close_matches(w, [*names, *tags], n=1)]
+        hint = f" (did you mean {', '.join(map(repr, guesses))}?)" if guesses else ""
+        raise _fail(
+            f"--feed {', '.join(map(repr, unknown))}: no configured feed has this name, URL or tag{hint}; "
+            f"names: {', '.join(names)}; tags: {', '.join(tags) or 'none'}"
+        )
 
 
 @app.command()
@@ -82,7 +182,10 @@ def run(
         bool, typer.Option(help="Fetch, extract and classify; store and send nothing.")
     ] = False,
     as_json: Annotated[
-        bool, typer.Option("--json", help="Print the summary as JSON before the summary line.")
+        bool,
+        typer.Option(
+            "--json", help="Print only the summary, as JSON, on stdout (the summary line goes to stderr)."
+        ),
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="No progress; only the summary line.")] = False,
 ) -> None:
@@ -92,6 +195,10 @@ def run(
         raise _fail(
             f"{config or 'configuration'}: no [[feeds]] configured; add at least one feed (name, url)"
         )
+    if feed:
+        _check_feed_selection(settings, feed)
+    _prefect_env(quiet_console=True)
+    _prefect_api(announce=not (quiet or as_json))
     with _progress(enabled=not (quiet or as_json)):
         # A feed given by its URL is passed on by name: Prefect stores and shows flow parameters, and a
         # feed URL may carry a token.
@@ -100,6 +207,8 @@ def run(
         summary = _run_flow(str(config) if config else None, chosen, due_only, dry_run)
     if as_json:
         typer.echo(summary.model_dump_json())
+        typer.echo(summary.line(), err=True)
+        return
     if not quiet:
         _print_failures(summary)
     typer.echo(summary.line())
@@ -149,22 +258,36 @@ def _print_failures(summary: Any) -> None:
 
 
 def _run_flow(config: str | None, feeds: list[str], due_only: bool, dry_run: bool) -> Any:
-    _quiet_prefect()
     from flows.ingest import ingest
 
     return ingest(config=config, feeds=feeds, due_only=due_only, dry_run=dry_run)
 
 
+def _demo_database(port: int) -> str:
+    """The demo's store, one per port: stored URLs name the port, so another port is another demo."""
+    from flows.demo import DEMO_PORT
+
+    return (
+        "sqlite:///data/demo/tradewatch.db"
+        if port == DEMO_PORT
+        else f"sqlite:///data/demo/tradewatch-{port}.db"
+    )
+
+
 @app.command()
 def demo(
     database: Annotated[
-        str, typer.Option(help="Where the demo stores articles.")
-    ] = "sqlite:///data/demo/tradewatch.db",
-    port: Annotated[
-        int, typer.Option(help="Port of the demo site on 127.0.0.1 (falls back to a free one).")
-    ] = 8765,
+        str | None,
+        typer.Option(help="Where the demo stores articles (default: data/demo/tradewatch.db, one per port)."),
+    ] = None,
+    port: Annotated[int, typer.Option(help="Port of the demo site on 127.0.0.1.")] = 8765,
+    site_only: Annotated[
+        bool, typer.Option("--site-only", help="Only serve the demo site (and its feeds) until Ctrl-C.")
+    ] = False,
 ) -> None:
     """Serve the bundled demo site on 127.0.0.1, run the real pipeline on it, print the alerts received."""
+    import time
+
     from flows import demo as demo_site
 
     def show(message: Any) -> None:
@@ -173,23 +296,37 @@ def demo(
         typer.echo(demo_site.body_text(message).strip())
         typer.echo("=" * 72)
 
-    with demo_site.serve_site(port=port) as base_url, demo_site.smtp_sink(on_message=show) as sink:
+    database = database or _demo_database(port)
+    with ExitStack() as stack:
+        try:
+            base_url = stack.enter_context(demo_site.serve_site(port=port))
+        except OSError as exc:
+            raise _fail(
+                f"127.0.0.1:{port} is in use ({exc.strerror}): another `tradewatch demo --site-only`, or "
+                "another program; stop it, or pick another port with --port N (that demo keeps its own "
+                "database)",
+                code=1,
+            ) from None
+        typer.echo(f"demo site: {base_url}/  (feeds: {base_url}/feeds/rss.xml, {base_url}/feeds/atom.xml)")
+        if site_only:
+            typer.echo("serving until Ctrl-C ...")
+            with suppress(KeyboardInterrupt):
+                while True:
+                    time.sleep(3600)
+            return
+        _prefect_env(quiet_console=True)
+        sink = stack.enter_context(demo_site.smtp_sink(on_message=show))
         config = demo_site.render_demo_config(
             base_url, sink.port, database, Path("data/demo/tradewatch.toml")
         )
-        typer.echo(f"demo site: {base_url}/  (feeds: {base_url}/feeds/rss.xml, {base_url}/feeds/atom.xml)")
         typer.echo(f"SMTP sink: 127.0.0.1:{sink.port}   configuration: {config}   database: {database}")
-        typer.echo(
-            "running the ingest flow (Prefect starts a temporary local server if none is configured) ..."
-        )
+        settings = _settings(config)
+        _prefect_api(announce=True)
         with _progress(enabled=True):
             summary = _run_flow(str(config), [], False, False)
-        import time
-
         deadline = time.monotonic() + 5
         while len(sink.messages) < summary.alerts_sent and time.monotonic() < deadline:
             time.sleep(0.05)
-        settings = load_settings(config)
         _print_articles_table(settings)
     _print_failures(summary)
     typer.echo(summary.line())
@@ -201,13 +338,24 @@ def serve(config: ConfigOption = None) -> None:
     import importlib.util
 
     _settings(config)
-    _quiet_prefect()
+    _prefect_env(quiet_console=False)
+    from prefect.settings import PREFECT_API_URL
+
+    if not PREFECT_API_URL.value():
+        typer.echo(
+            "note: PREFECT_API_URL is not set, so the deployments are served on a temporary Prefect server "
+            "that only this process sees; for the UI, run `prefect server start` and export "
+            "PREFECT_API_URL=http://127.0.0.1:4200/api",
+            err=True,
+        )
+    _prefect_api(announce=False)
     path = Path(__file__).resolve().parent.parent / "deployments" / "serve.py"
     spec = importlib.util.spec_from_file_location("tradewatch_serve", path)
-    if spec is None or spec.loader is None:
-        raise _fail(f"{path} is missing; reinstall tradewatch from a full checkout", code=1)
+    if spec is None or spec.loader is None or not path.is_file():
+        raise _fail(f"{path} is missing; reinstall tradewatch (pip install .) from a full checkout", code=1)
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    typer.echo("serving the tradewatch deployments (Ctrl-C stops them) ...", err=True)
     module.main(str(config.resolve()) if config else None)
 
 
@@ -233,7 +381,7 @@ def extract(
         if source.startswith(("http://", "https://")):
             from extractors.http import fetch_page_sync
 
-            response = fetch_page_sync(source, _settings(config).fetch.policy())
+            response = fetch_page_sync(source, _settings(config, required=False).fetch.policy())
             html: bytes = response.content
             url = response.url
         else:
@@ -262,11 +410,12 @@ def _article_rows(
     trade_only: bool,
     limit: int | None,
     since: datetime | None = None,
-    search: str | None = None,
+    search: Callable[[str, str, str], bool] | None = None,
     events: dict[str, str | None] | None = None,
 ) -> list[dict[str, Any]]:
     from sqlmodel import Session
 
+    from flows.stories import stories_for_articles
     from storage import repo
     from storage.db import init_db, make_engine
 
@@ -279,6 +428,7 @@ def _article_rows(
             filters = events or {}
             rows = repo.list_articles(session, trade_only=trade_only, since=since, limit=limit, **filters)
         found = repo.events_for_articles(session, [a.id for a, _f in rows if a.id is not None])
+        stories = stories_for_articles(session, [a.id for a, _f in rows if a.id is not None])
         result = [
             {
                 "id": a.id,
@@ -298,6 +448,7 @@ def _article_rows(
                 "extraction_error": a.extraction_error,
                 "events": [_event_json(e) for e in found.get(a.id or 0, [])],
                 "text": a.text,
+                "story": stories.get(a.id or 0),
             }
             for a, f in rows
         ]
@@ -460,22 +611,41 @@ def _config_path(config: Path | None) -> Path:
 
 @feeds_app.command("add")
 def feeds_add(
-    url: Annotated[str, typer.Argument(help="The feed's http(s) URL.")],
+    url: Annotated[str, typer.Argument(help="The feed's http(s) URL, or a web page that links to its feed.")],
     name: Annotated[str | None, typer.Option(help="A label for the feed (default: its host).")] = None,
     tag: Annotated[list[str] | None, typer.Option("--tag", help="A tag; repeatable.")] = None,
+    check: Annotated[
+        bool, typer.Option(help="Fetch the URL first: a web page is replaced by the feed it advertises.")
+    ] = True,
     config: ConfigOption = None,
 ) -> None:
     """Add a feed to the configuration file (kept with its comments); the next run polls it."""
     from urllib.parse import urlsplit
 
-    from flows.feedlist import FeedLine, add_feeds
+    from flows.feedlist import FeedLine, add_feeds, discover_feed
+    from flows.settings import FeedSettings
 
     path = _config_path(config)
+    try:
+        FeedSettings(name=name or "feed", url=url)
+    except ValueError:
+        raise _fail(f"{url!r}: a feed URL must start with http:// or https://") from None
+    if not path.is_file():
+        raise _fail(f"{path}: configuration file not found; create one with `tradewatch init {path}`")
+    note = ""
+    if check:
+        try:
+            found = discover_feed(url, load_settings(path).fetch.policy())
+        except ConfigError as exc:
+            raise _fail(str(exc), code=1 if "advertises none" in str(exc) else 2) from None
+        url, note = found.url, found.note
     line = FeedLine(name=name or urlsplit(url).hostname or url, url=url, tags=tuple(tag or ()))
     try:
         added = add_feeds(path, [line])
     except ConfigError as exc:
         raise _fail(str(exc)) from None
+    if note:
+        typer.echo(note)
     typer.echo(
         f"added {line.name!r} ({url}) to {path}" if added else f"{url} is already configured in {path}"
     )
@@ -510,7 +680,7 @@ def feeds_import(
     path = _config_path(config)
     try:
         lines = read_opml(opml.read_bytes())
-        added = add_feeds(path, lines)
+        added = add_feeds(path, lines, rename_duplicates=True)
     except ConfigError as exc:
         raise _fail(f"{opml}: {exc}") from None
     typer.echo(f"imported {len(added)} new feed(s) of {len(lines)} into {path}")
@@ -548,6 +718,39 @@ def _table(rows: list[dict[str, Any]], columns: list[tuple[str, Any]]) -> None:
         typer.echo("\t".join(str(getter(row)) for _, getter in columns))
 
 
+#: When the served digest deployments run (deployments/serve.py and prefect.yaml: "0 * * * *" and
+#: "0 7 * * *", UTC); `alerts status` tells each waiting digest alert when it will go.
+HOURLY_DIGEST_MINUTE = 0
+DAILY_DIGEST_HOUR = 7
+
+
+def _next_digest(mode: str, now: datetime) -> datetime:
+    """The next run of the hourly or daily digest deployment after ``now`` (UTC)."""
+    if mode == "hourly":
+        at = now.replace(minute=HOURLY_DIGEST_MINUTE, second=0, microsecond=0)
+        return at if at > now else at + timedelta(hours=1)
+    at = now.replace(hour=DAILY_DIGEST_HOUR, minute=0, second=0, microsecond=0)
+    return at if at > now else at + timedelta(days=1)
+
+
+def _when(row: dict[str, Any], now: datetime) -> str:
+    """When a delivery goes, in words: a digest with its next scheduled run, an instant alert's retry."""
+    if row["status"] == "sent":
+        return f"sent {(row['sent_at'] or '')[:16].replace('T', ' ')}"
+    if row["status"] == "failed":
+        return "given up (8 attempts); it will not be retried"
+    if row["mode"] in ("hourly", "daily"):
+        at = _next_digest(row["mode"], now)
+        return (
+            f"{row['mode']} digest: {at:%Y-%m-%d %H:%M} UTC under `tradewatch serve`, "
+            f"or now with `tradewatch alerts send --digest {row['mode']}`"
+        )
+    due = row["next_attempt_at"]
+    if not due or datetime.fromisoformat(due).replace(tzinfo=UTC) <= now:
+        return "instant: due now; the next `tradewatch run` or `tradewatch alerts send` sends it"
+    return f"instant: retry after {due[:16].replace('T', ' ')} UTC (`tradewatch run` or `alerts send`)"
+
+
 @alerts_app.command("status")
 def alerts_status(
     config: ConfigOption = None,
@@ -557,7 +760,10 @@ def alerts_status(
     ] = False,
     limit: Annotated[int, typer.Option(help="At most this many rows.")] = 50,
 ) -> None:
-    """Outbox counts by status, then the rows waiting for a retry or given up, with their last error."""
+    """Outbox counts by status, then each alert waiting or given up: mode, when it goes, last error."""
+    import shutil
+    import textwrap
+
     from sqlmodel import Session
 
     from storage import repo
@@ -570,7 +776,8 @@ def alerts_status(
         statuses = () if all_rows else ("pending", "sending", "failed")
         views = repo.list_deliveries(session, statuses=statuses, limit=limit)
     engine.dispose()
-    rows = [
+    now = datetime.now(UTC)
+    rows: list[dict[str, Any]] = [
         {
             "id": v.delivery.id,
             "status": v.delivery.status,
@@ -586,22 +793,64 @@ def alerts_status(
         }
         for v in views
     ]
+    for row in rows:
+        row["goes"] = _when(row, now)
     if as_json:
         typer.echo(json.dumps({"counts": counts, "deliveries": rows}, ensure_ascii=False, indent=2))
         return
     typer.echo("outbox: " + (", ".join(f"{k}={v}" for k, v in sorted(counts.items())) or "empty"))
-    _table(
-        rows,
-        [
-            ("status", lambda r: r["status"]),
-            ("rule", lambda r: r["rule"]),
-            ("channel", lambda r: r["channel"]),
-            ("tries", lambda r: str(r["attempts"])),
-            ("next try", lambda r: "-" if r["status"] == "sent" else (r["next_attempt_at"] or "-")[:16]),
-            ("article", lambda r: r["article_title"][:60]),
-            ("last error", lambda r: r["last_error"] or ""),
-        ],
-    )
+    # One block per alert, wrapped to the terminal (80 columns in a pipe): a table of seven columns,
+    # two of them free text, was unreadable at 80.
+    width = max(60, shutil.get_terminal_size((80, 24)).columns) if sys.stdout.isatty() else 80
+
+    def wrapped(label: str, text: object) -> None:
+        typer.echo(textwrap.fill(str(text), width, initial_indent=f"  {label}", subsequent_indent="    "))
+
+    for row in rows:
+        typer.echo(
+            f"\n#{row['id']} {row['status']}: rule {row['rule']!r} -> {row['channel']}, "
+            f"{row['mode']}, {row['attempts']} attempt(s)"
+        )
+        wrapped("article: ", row["article_title"] or row["article_url"] or "")
+        wrapped("goes: ", row["goes"])
+        if row["last_error"]:
+            wrapped("last error: ", row["last_error"])
+
+
+@alerts_app.command("send")
+def alerts_send(
+    config: ConfigOption = None,
+    digest: Annotated[
+        str | None,
+        typer.Option(
+            help="Also send the hourly or daily digest now (or 'all'): the way to send digests from cron "
+            "without `tradewatch serve`."
+        ),
+    ] = None,
+) -> None:
+    """Send what waits in the outbox now: instant alerts that are due, and with --digest a digest."""
+    from alerts.deliver import deliver_pending
+    from storage.db import init_db, make_engine
+    from storage.models import utcnow
+
+    digests = {None: [], "hourly": ["hourly"], "daily": ["daily"], "all": ["hourly", "daily"]}
+    if digest not in digests:
+        raise _fail(f"--digest {digest!r}: use hourly, daily or all")
+    settings = _settings(config)
+    engine = make_engine(settings.database.url)
+    init_db(engine)
+    try:
+        for mode in ["instant", *digests[digest]]:
+            label = f"{mode} digest, {utcnow():%Y-%m-%d %H:%M} UTC" if mode != "instant" else ""
+            report = deliver_pending(engine, settings.channel_url, modes=[mode], period_label=label)
+            typer.echo(
+                f"{mode}: {report.messages} message(s) sent covering {report.sent} alert(s), "
+                f"{report.retrying} to retry, {report.failed} given up"
+            )
+            for error in report.errors:
+                typer.echo(f"  {error}", err=True)
+    finally:
+        engine.dispose()
 
 
 @rules_app.command("test")
@@ -734,13 +983,29 @@ def classifier_eval(
 
 @articles_app.command("search")
 def articles_search(
-    query: Annotated[str, typer.Argument(help="Words to look for in titles and texts.")],
+    query: Annotated[
+        str,
+        typer.Argument(
+            help='A rule-language query: words (plurals too), word*, "phrases", OR, -word, title:.'
+        ),
+    ],
     config: ConfigOption = None,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array, for scripts.")] = False,
-    limit: Annotated[int, typer.Option(help="At most this many, best matches first.")] = 20,
+    limit: Annotated[int, typer.Option(help="At most this many, most recently stored first.")] = 20,
 ) -> None:
-    """Full-text search over stored articles (SQLite FTS5 or PostgreSQL text search)."""
-    rows = _article_rows(_settings(config), trade_only=False, limit=limit, search=query)
+    """Search stored articles with the rules' query language: the same hits on SQLite and PostgreSQL."""
+    from alerts.rules import Document, RuleSyntaxError, parse
+
+    try:
+        compiled = parse(query)
+    except RuleSyntaxError as exc:
+        raise _fail(str(exc)) from None
+    settings = _settings(config)
+
+    def matches(title: str, text: str, source: str) -> bool:
+        return compiled.match(Document(title=title, text=text, source=source)) is not None
+
+    rows = _article_rows(settings, trade_only=False, limit=limit, search=matches)
     if as_json:
         typer.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -750,23 +1015,66 @@ def articles_search(
 
 def _register_plugins() -> None:
     """Commands that live in their own modules register themselves on the app."""
-    from flows import doctor
+    from flows import doctor, stories
     from flows.report import register as register_operator_commands
 
     register_operator_commands(app)
     doctor.register(app)
+    stories.register(app)
 
 
 _register_plugins()
 
 
+def _explain(exc: BaseException) -> str | None:
+    """One line for a failure of something outside tradewatch (Prefect's API, the database), else None.
+
+    These are the user's environment, not bugs: a traceback would bury the one thing to do. Unknown
+    exceptions return None and keep their traceback, which is what a bug report needs.
+    """
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        module, name, text = type(current).__module__, type(current).__name__, str(current)
+        if "ephemeral Prefect API server" in text or "ephemeral server" in text.lower():
+            return (
+                "Prefect's temporary API server did not start in time (a busy machine?); raise "
+                "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS (now "
+                f"{os.environ.get('PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS', '20')} s), or run "
+                "`prefect server start` and export PREFECT_API_URL=http://127.0.0.1:4200/api"
+            )
+        if module.startswith(("httpx", "httpcore")) and name in ("ConnectError", "ConnectTimeout"):
+            url = os.environ.get("PREFECT_API_URL")
+            if url:
+                return _dead_api(url, current)
+        if module.startswith("sqlalchemy") and name in (
+            "OperationalError",
+            "ArgumentError",
+            "InterfaceError",
+        ):
+            first = (text.strip().splitlines() or [""])[0][:300]
+            return (
+                f"the database of [database] url (or $TRADEWATCH_DATABASE_URL) cannot be used: {first}; "
+                "check the URL, that the server runs and the file's folder is writable (`tradewatch doctor`)"
+            )
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def main() -> None:
-    """Console entry point."""
+    """Console entry point: configuration errors exit 2, an unreachable service 1, both in one line."""
     try:
         app()
     except ConfigError as exc:  # raised inside a flow run started by the CLI
         typer.echo(f"error: {exc}", err=True)
         sys.exit(2)
+    except Exception as exc:
+        message = _explain(exc)
+        if message is None:
+            raise
+        typer.echo(f"error: {message}", err=True)
+        sys.exit(1)
 
 
 if __name__ == "__main__":

@@ -25,8 +25,9 @@ SEEDS = PROJECT_ROOT / "seeds"
 DEMO_SITE = SEEDS / "demo"
 DEMO_CONFIG_TEMPLATE = DEMO_SITE / "tradewatch.toml"
 BASE_URL_TOKEN = "{{BASE_URL}}"  # noqa: S105 (a template token, not a password)
-#: The demo site prefers a fixed port so a second `make demo` sees the same feed and article URLs (and
-#: therefore stores nothing new); it falls back to any free port when this one is taken.
+#: The demo site's fixed port: a second `make demo` sees the same feed and article URLs and therefore
+#: stores and alerts nothing new. There is no fallback to another port, which would change every URL and
+#: store and alert everything again; a busy port is an error that says so.
 DEMO_PORT = 8765
 _TEMPLATED = {".xml", ".html", ".htm", ".json", ".txt"}
 
@@ -62,11 +63,11 @@ class _DemoHandler(SimpleHTTPRequestHandler):
 
 @contextmanager
 def serve_site(root: Path = DEMO_SITE, *, port: int = 0) -> Iterator[str]:
-    """Serve ``root`` on 127.0.0.1 in a background thread; yields the base URL."""
-    try:
-        server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(root))
-    except OSError:
-        server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(root))
+    """Serve ``root`` on 127.0.0.1 in a background thread; yields the base URL.
+
+    ``port=0`` takes a free port (tests); a given port that is taken raises OSError.
+    """
+    server = ThreadingHTTPServer(("127.0.0.1", port), _handler_for(root))
     base_url = f"http://127.0.0.1:{server.server_address[1]}"
     server.RequestHandlerClass.base_url = base_url  # type: ignore[attr-defined]
     thread = threading.Thread(target=server.serve_forever, name="demo-site", daemon=True)

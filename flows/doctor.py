@@ -27,7 +27,7 @@ from typing import Annotated
 
 import typer
 
-from flows.settings import ConfigError, Settings, load_settings
+from flows.settings import ConfigError, Settings, load_settings, require_config
 
 __all__ = ["Check", "register", "run_checks"]
 
@@ -93,7 +93,7 @@ def _channel_checks(settings: Settings, send_test: bool) -> list[Check]:
         except ConfigError as exc:
             rows.append(Check("channel", name, "failed", str(exc)))
             continue
-        shown = redact_url(url, keep_path=False)
+        shown = _with_port(redact_url(url, keep_path=False), url)
         if not send_test:
             rows.append(
                 Check("channel", name, "ok", f"{shown}; resolved (use --send-test to send a message)")
@@ -170,6 +170,17 @@ def render_table(rows: list[Check]) -> str:
     return "\n".join(line.rstrip() for line in lines)
 
 
+def _with_port(shown: str, url: str) -> str:
+    """The redacted channel with its port: ``mailto://127.0.0.1:8025`` says which server was tried."""
+    from urllib.parse import urlsplit
+
+    try:
+        port = urlsplit(url.strip()).port
+    except ValueError:
+        return shown
+    return f"{shown}:{port}" if port and not shown.endswith("***") else shown
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -217,6 +228,7 @@ def register(app: typer.Typer) -> None:
 
         source = str(config or os.environ.get(ENV_CONFIG) or DEFAULT_CONFIG)
         try:
+            require_config(config)
             settings = load_settings(config)
         except ConfigError as exc:
             rows = [Check("config", source, "failed", str(exc))]

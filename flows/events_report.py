@@ -7,9 +7,10 @@ same (every field may quote a stranger's article: titles, products, the event li
 from __future__ import annotations
 
 import html
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from storage.stats import CountryPair, EventRow
+if TYPE_CHECKING:  # annotations only: `tradewatch --help` must not load SQLAlchemy
+    from storage.stats import CountryPair, EventRow
 
 #: How many events the report's table lists (the country-pair view counts them all).
 EVENT_ROWS = 50

@@ -52,15 +52,30 @@ class RunSummary(BaseModel):
     alerts_sent: int = 0
     alerts_failed: int = 0
     alerts_retrying: int = 0
+    alerts_waiting: int = 0
     failures: int = 0
     failures_by_reason: dict[str, int] = {}
     dry_run: bool = False
 
     def line(self) -> str:
-        return (
+        """``alerts_waiting`` counts every outbox row not yet sent (a retry, a digest, a channel whose
+        variable is unset): ``alerts_sent=0`` alone read as "nothing matched"."""
+        line = (
             f"summary: feeds={self.feeds} new_articles={self.new_articles} trade={self.trade} "
-            f"alerts_sent={self.alerts_sent} failures={self.failures}"
+            f"alerts_sent={self.alerts_sent} alerts_waiting={self.alerts_waiting} failures={self.failures}"
         )
+        return line + " (dry run: nothing stored or sent)" if self.dry_run else line
+
+
+def _waiting_alerts(settings: Settings) -> int:
+    """Outbox rows still to send, whatever their mode, for the summary line."""
+    engine = make_engine(settings.database.url)
+    try:
+        with Session(engine) as session:
+            counts = repo.delivery_counts(session)
+    finally:
+        engine.dispose()
+    return counts.get("pending", 0) + counts.get("sending", 0)
 
 
 def _open_store(settings: Settings) -> Any:
@@ -91,9 +106,16 @@ def poll_feeds(settings: Settings, feed_names: list[str], due_only: bool, dry_ru
     with Session(engine) as session:
         repo.sync_feeds(session, settings.feed_specs())
         rules = repo.sync_rules(session, settings.rule_specs())
-        session.commit()
+        if dry_run:  # stores nothing, not even the feed and rule rows: select, then roll them back
+            session.flush()
+        else:  # band rows older than the window can match nothing: keep the index its size
+            repo.prune_story_index(session, before=utcnow() - settings.stories.window_delta)
+            session.commit()
         feeds = repo.due_feeds(session, utcnow(), names=feed_names, force=not due_only)
         compiled = compile_rules(list(rules.values()))
+        if dry_run:
+            session.expunge_all()  # detached with their loaded values, which the rollback leaves alone
+            session.rollback()
     logger.info("polling %d feed(s) with %d rule(s)", len(feeds), len(compiled))
     classifier = load_classifier(settings.classifier.model)
 
@@ -108,6 +130,7 @@ def poll_feeds(settings: Settings, feed_names: list[str], due_only: bool, dry_ru
                 max_articles_per_feed=settings.fetch.max_articles_per_feed,
                 dry_run=dry_run,
                 classifier_model=settings.classifier.model,
+                story_window=settings.stories.window_delta,
             )
             return await process_feeds(ctx, feeds, on_feed_done=RunProgress(len(feeds)))
 
@@ -133,8 +156,8 @@ def send_alerts(settings: Settings, modes: list[str], period_label: str = "") ->
     """Send due outbox rows for the given modes; failures stay queued for a later run."""
     engine = _open_store(settings)
     report = deliver_pending(engine, settings.channel_url, modes=modes, period_label=period_label)
-    for error in report.errors:
-        get_run_logger().warning("delivery failed: %s", error)
+    if report.errors:  # each failure was logged once as a warning by tradewatch.deliver (an extra logger)
+        get_run_logger().info("%d delivery error(s); the rows stay queued for a retry", len(report.errors))
     engine.dispose()
     return report
 
@@ -241,6 +264,7 @@ def _fan_out(
         alerts_sent=report.messages,
         alerts_failed=report.failed,
         alerts_retrying=report.retrying,
+        alerts_waiting=_waiting_alerts(settings),
         failures=sum(reasons.values()),
         failures_by_reason=reasons,
         dry_run=dry_run,
@@ -278,6 +302,13 @@ def _artifact(summary: RunSummary, outcomes: list[FeedOutcome], report: Delivery
         lines += ["", "## New trade articles", ""]
         lines += [f"- [{_md(title)}]({url.replace(')', '%29')})" for title, url in trade]
     lines += artifact_section([line for o in outcomes for line in o.trade_events])
+    copies = [c for o in outcomes for c in o.story_copies]
+    if copies:
+        lines += ["", "## Copies of earlier stories (no new alert)", ""]
+        lines += [
+            f"- [{_md(title)}]({url.replace(')', '%29')}) joined story {story}: {_md(why)}"
+            for title, url, story, why in copies
+        ]
     lines += ["", f"**Alerts:** {report.messages} sent, {report.retrying} to retry, {report.failed} failed."]
     lines += [f"- {_md(error)}" for error in report.errors]
     return "\n".join(lines)
@@ -342,6 +373,7 @@ def ingest(
         alerts_sent=report.messages,
         alerts_failed=report.failed,
         alerts_retrying=report.retrying,
+        alerts_waiting=_waiting_alerts(settings),
         failures=sum(reasons.values()),
         failures_by_reason=dict(reasons),
         dry_run=dry_run,

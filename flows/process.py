@@ -17,7 +17,9 @@ knows nothing of the others. It has no Prefect in it, so it runs and tests witho
 - no stranger's document holds the event loop: feeds bigger than ``INLINE_PARSE_BYTES`` are parsed in
   the worker pool (or a thread once it broke), and every extraction or off-loop parse has a CPU deadline
   (``RunContext.cpu_seconds``); a page over it is stored once as failed with reason ``too_complex``, a
-  feed over it fails with that reason, and the worker carries on.
+  feed over it fails with that reason, and the worker carries on;
+- an article's story is decided in that transaction too, and a rule grouping by story queues one alert
+  per story: a copy another outlet published later joins the story and alerts no one again.
 """
 
 from __future__ import annotations
@@ -39,6 +41,7 @@ from sqlmodel import Session
 from alerts.rules import Document, EventFacts, Match, Query, parse, prepare
 from classifiers.events import TradeEvent, describe, extract_events
 from classifiers.events import version as events_version
+from classifiers.stories import Fingerprint, fingerprint
 from classifiers.trade import Classifier, Verdict
 from extractors.article import Article as ExtractedArticle
 from extractors.clamp import clamp_datetime, clamp_delay
@@ -78,6 +81,8 @@ class CompiledRule:
     channels: tuple[str, ...]
     trade_only: bool
     mode: str
+    grouping: str = "story"
+    follow_up_outlets: int = 0
 
 
 @dataclass
@@ -98,6 +103,8 @@ class FeedOutcome:
     alerts_queued: int = 0
     article_failures: list[tuple[str, str]] = field(default_factory=list)  # (url, reason)
     warnings: list[str] = field(default_factory=list)
+    #: New articles that joined an earlier story: (title, url, story id, why).
+    story_copies: list[tuple[str, str, int, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -127,6 +134,8 @@ class RunContext:
     #: CPU seconds one page's extraction (or one feed's off-loop parse) may take; None: no limit. A
     #: ProcessPool enforces its own ``cpu_seconds``; this one applies when work runs in a thread.
     cpu_seconds: float | None = EXTRACTION_CPU_SECONDS
+    #: How long a story takes copies (``[stories] window``), counted from when its articles were found.
+    story_window: timedelta = timedelta(hours=72)
 
 
 def compile_rules(rules: Sequence[AlertRule]) -> list[CompiledRule]:
@@ -139,6 +148,8 @@ def compile_rules(rules: Sequence[AlertRule]) -> list[CompiledRule]:
             channels=tuple(rule.channels),
             trade_only=rule.trade_only,
             mode=rule.mode,
+            grouping=rule.grouping,
+            follow_up_outlets=rule.follow_up_outlets,
         )
         for rule in rules
         if rule.active
@@ -272,6 +283,7 @@ class _Page:
     error: StageError | None
     verdict: Verdict | None = None  # classified in the extraction worker
     events: tuple[TradeEvent, ...] | None = None  # found in the extraction worker (trade articles only)
+    fingerprint: Fingerprint | None = None  # for stories, made in the extraction worker too
 
 
 class _Retry(Exception):
@@ -320,12 +332,14 @@ async def _fetch_and_extract_one(ctx: RunContext, entry: FeedEntry, outcome: Fee
         entry.title or entry.link,
         ctx.classifier_model,
         entry.published,
+        entry.title or None,
+        entry.summary or None,
     )
     try:
         if isinstance(pool, ProcessPool):
-            article, verdict, events = await pool.run(analyse, *args)
+            article, verdict, events, print_ = await pool.run(analyse, *args)
         else:  # a thread pool (tests), or None: this process's default executor, once the pool broke
-            article, verdict, events = await run_in_thread(pool, ctx.cpu_seconds, analyse, *args)
+            article, verdict, events, print_ = await run_in_thread(pool, ctx.cpu_seconds, analyse, *args)
     except JobTimeout:
         # Permanent: the same bytes would take as long again. Stored once with the feed's summary.
         limit = _limit(ctx, pool)
@@ -352,7 +366,7 @@ async def _fetch_and_extract_one(ctx: RunContext, entry: FeedEntry, outcome: Fee
         log.exception("unexpected error extracting %s (will retry next poll)", entry.link)
         outcome.article_failures.append((entry.link, "unexpected"))
         return None
-    return _Page(entry, article, None, verdict, events)
+    return _Page(entry, article, None, verdict, events, print_)
 
 
 @dataclass(frozen=True)
@@ -362,6 +376,7 @@ class _Prepared:
 
     row: repo.NewArticle
     matches: list[tuple[CompiledRule, Match]]
+    fingerprint: Fingerprint
     events: list[repo.NewEvent] = field(default_factory=list)
 
 
@@ -403,8 +418,13 @@ def _prepare(ctx: RunContext, feed: Feed, page: _Page) -> _Prepared:
         ],
         classifier_version=verdict.version,
     )
+    # A failed page has the feed's title and summary only: usually too short for a body, so by title.
+    print_ = page.fingerprint if page.fingerprint is not None else fingerprint(title, text)
     return _Prepared(
-        row, _matches(ctx, title, text, feed.name, verdict, events), [_new_event(e) for e in events]
+        row,
+        _matches(ctx, title, text, feed.name, verdict, events),
+        print_,
+        [_new_event(e) for e in events],
     )
 
 
@@ -535,7 +555,18 @@ def _store_feed(
             outcome.trade_events.extend((e.summary, item.row.url) for e in item.events)
         return
     with Session(ctx.engine) as session:
-        inserted = repo.insert_articles(session, [item.row for item in prepared], now=ctx.now())
+        now = ctx.now()
+        inserted = repo.insert_articles(session, [item.row for item in prepared], now=now)
+        stories = repo.assign_stories(
+            session,
+            [
+                repo.StoryItem(inserted[i.row.canonical_url], i.fingerprint, i.row.title, i.row.published_at)
+                for i in prepared
+                if i.row.canonical_url in inserted
+            ],
+            now=now,
+            window=ctx.story_window,
+        )
         for item in prepared:
             article_id = inserted.get(item.row.canonical_url)
             if article_id is None:
@@ -545,7 +576,14 @@ def _store_feed(
                 outcome.trade_articles.append((item.row.title, item.row.url))
             repo.insert_events(session, article_id, item.events)  # same transaction as the article
             outcome.trade_events.extend((e.summary, item.row.url) for e in item.events)
-            outcome.alerts_queued += _enqueue(session, ctx, article_id, item.matches)
+            story = stories.get(article_id)
+            outcome.alerts_queued += _enqueue(session, ctx, article_id, item.matches, story)
+            if story is not None and not story.new_story:
+                outcome.story_copies.append(
+                    (item.row.title, item.row.url, story.story_id, story.reason or "")
+                )
+                if any(rule.follow_up_outlets for rule in ctx.rules):  # else one query per copy for nothing
+                    outcome.alerts_queued += repo.enqueue_story_updates(session, story, now=now)
         repo.record_feed_success(
             session,
             success.feed_id,
@@ -561,11 +599,17 @@ def _store_feed(
 
 
 def _enqueue(
-    session: Session, ctx: RunContext, article_id: int, matches: list[tuple[CompiledRule, Match]]
+    session: Session,
+    ctx: RunContext,
+    article_id: int,
+    matches: list[tuple[CompiledRule, Match]],
+    story: repo.StoryAssignment | None = None,
 ) -> int:
-    """One outbox row per (rule, channel) that this new article matched."""
+    """One outbox row per (rule, channel) that this new article matched; for a rule grouping by story,
+    the row is the story's, and the outbox's unique constraint drops it when a copy already holds it."""
     queued = 0
     for rule, match in matches:
+        grouped = story is not None and rule.grouping == "story"
         for channel in rule.channels:
             queued += repo.enqueue_delivery(
                 session,
@@ -578,6 +622,8 @@ def _enqueue(
                 match_start=match.hit_start,
                 match_end=match.hit_end,
                 now=ctx.now(),
+                story_id=story.story_id if grouped and story is not None else None,
+                kind="story" if grouped else "article",
             )
     return queued
 

@@ -25,16 +25,18 @@ import sys
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
 
 import typer
-from sqlmodel import Session
 
 from extractors.redact import redact_text, redact_url
 from flows.events_report import events_html, events_json, events_markdown
-from storage import stats
-from storage.stats import CountryPair, EventRow, RuleCount, TradeArticle
+
+if TYPE_CHECKING:  # imported where used, so that `tradewatch --help` does not load SQLAlchemy
+    from sqlmodel import Session
+
+    from storage.stats import CountryPair, EventRow, RuleCount, TradeArticle
 
 #: How many headlines the report lists, and how many rules and sources the tables show.
 HEADLINES = 25
@@ -91,7 +93,10 @@ class ReportData:
 
     @property
     def headlines(self) -> list[TradeArticle]:
-        return self.trade[:HEADLINES]
+        """The newest trade news, one line per story: other outlets' copies are counted, not repeated."""
+        from storage import stats
+
+        return stats.one_per_story(self.trade)[:HEADLINES]
 
     def as_json(self) -> dict[str, Any]:
         """The report for scripts: the same numbers, ISO 8601 times, no markup."""
@@ -136,6 +141,8 @@ class ReportData:
                     "published_at": _iso(a.published_at),
                     "found_at": _iso(a.found_at),
                     "trade_score": a.trade_score,
+                    "story_id": a.story_id,
+                    "outlets": a.outlets,
                 }
                 for a in self.headlines
             ],
@@ -145,6 +152,8 @@ class ReportData:
 
 def build_report(session: Session, since: datetime, now: datetime) -> ReportData:
     """Query the store for the period [since, now)."""
+    from storage import stats
+
     trade = stats.trade_articles(session, since, now)
     events = stats.trade_events(session, since, now)
     troubled = [
@@ -177,6 +186,8 @@ def build_report(session: Session, since: datetime, now: datetime) -> ReportData
 
 def report_for(database_url: str, since: datetime, now: datetime) -> ReportData:
     """Open the store, build the report, close the store (the engine is never shared or global)."""
+    from sqlmodel import Session
+
     from storage.db import init_db, make_engine
 
     engine = make_engine(database_url)
@@ -400,8 +411,16 @@ def _headline_html(article: TradeArticle) -> str:
     )
     return (
         f'<li>{link}<br><span class="meta">{_h(article.feed)} · published '
-        f"{article.published_at:%Y-%m-%d %H:%M} UTC</span></li>"
+        f"{article.published_at:%Y-%m-%d %H:%M} UTC{_outlets(article)}</span></li>"
     )
+
+
+def _outlets(article: TradeArticle) -> str:
+    """The " · also N other outlets" note of a story several outlets carried (see `tradewatch stories`)."""
+    others = article.outlets - 1
+    if others <= 0:
+        return ""
+    return f" · story {article.story_id}, also {others} other outlet{'' if others == 1 else 's'}"
 
 
 def render_html(data: ReportData) -> str:
@@ -479,11 +498,11 @@ def render_html(data: ReportData) -> str:
         out.append('<ol class="headlines">')
         out += [_headline_html(a) for a in data.headlines]
         out.append("</ol>")
-        if len(data.trade) > len(data.headlines):
-            out.append(
-                f'<p class="meta">{len(data.trade) - len(data.headlines)} more: '
-                "<code>tradewatch articles list --trade-only</code></p>"
-            )
+        from storage import stats
+
+        more = len(stats.one_per_story(data.trade)) - len(data.headlines)
+        if more > 0:
+            out.append(f'<p class="meta">{more} more: <code>tradewatch articles list --trade-only</code></p>')
     else:
         out.append('<p class="none">No trade articles in this period.</p>')
     out += [
@@ -563,7 +582,9 @@ def render_markdown(data: ReportData) -> str:
             url = safe_url(a.url)
             title = _md(a.title or "(untitled)")
             link = f"[{title}]({_md_url(url)})" if url else title
-            lines.append(f"- {link} · {_md(a.feed)} · published {a.published_at:%Y-%m-%d %H:%M} UTC")
+            lines.append(
+                f"- {link} · {_md(a.feed)} · published {a.published_at:%Y-%m-%d %H:%M} UTC{_outlets(a)}"
+            )
     else:
         lines.append("_No trade articles in this period._")
     return "\n".join(lines) + "\n"
@@ -642,13 +663,14 @@ def report_command(
     ] = False,
 ) -> None:
     """A self-contained HTML report: trade articles per day and source, top rules, feeds in trouble."""
-    from flows.settings import ConfigError, load_settings
+    from flows.settings import ConfigError, load_settings, require_config
 
     try:
         window = parse_window(since)
     except ValueError as exc:
         raise _fail(str(exc)) from None
     try:
+        require_config(config)
         settings = load_settings(config)
     except ConfigError as exc:
         raise _fail(str(exc)) from None
@@ -662,8 +684,11 @@ def report_command(
     if str(target) == "-":
         sys.stdout.write(text)
         return
+    if not target.parent.is_dir():  # a mistyped --output must not create folders
+        raise _fail(
+            f"--output {target}: the folder {target.parent} does not exist; create it or fix the path"
+        )
     try:
-        target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
     except OSError as exc:
         raise _fail(f"{target}: cannot write the report: {exc}", code=1) from None
@@ -676,7 +701,7 @@ def report_command(
 def register(app: typer.Typer) -> None:
     """Add `init`, `config check` and `report` to the tradewatch CLI."""
     app.command("init")(init_command)
-    config_app = typer.Typer(help="Check a configuration file.", no_args_is_help=True)
+    config_app = typer.Typer(help="Check a configuration file.", no_args_is_help=True, rich_markup_mode=None)
     config_app.command("check")(config_check_command)
     app.add_typer(config_app, name="config")
     app.command("report")(report_command)

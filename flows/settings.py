@@ -1,25 +1,37 @@
 """Configuration: the TOML file users write, validated once; the only module that reads the environment.
 
 The TOML layout is a public interface (``[database]``, ``[fetch]``, ``[[feeds]]``, ``[channels]``,
-``[[rules]]``, ``[classifier]``): extend it, never rename. Every problem becomes a ``ConfigError`` that
-names the file, the field and the fix, and the CLI turns it into exit status 2.
+``[[rules]]``, ``[classifier]``, ``[stories]``): extend it, never rename. Every problem becomes a
+``ConfigError`` that names the file, the field and the fix, and the CLI turns it into exit status 2.
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import tomllib
 from collections.abc import Mapping
+from datetime import timedelta
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StrictBool,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from alerts.rules import RuleSyntaxError, parse
 from classifiers.events import check_rule_field
-from extractors.http import FetchPolicy
-from storage.repo import FeedSpec, RuleSpec
+
+if TYPE_CHECKING:  # imported where used: `--help` and `config check` must not pay for httpx and SQLAlchemy
+    from extractors.http import FetchPolicy
+    from storage.repo import FeedSpec, RuleSpec
 
 #: Environment variables that override the file (for containers and CI).
 ENV_CONFIG = "TRADEWATCH_CONFIG"
@@ -35,11 +47,63 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
 
+#: The database the starter file and the defaults use. Its folder (``./data``) is the one folder tradewatch
+#: creates by itself; any other SQLite folder must exist, so a mistyped path fails instead of creating one.
+DEFAULT_DATABASE_URL = "sqlite:///data/tradewatch.db"
+_DATABASE_FIX = (
+    "use sqlite:///RELATIVE/PATH.db, sqlite:////ABSOLUTE/PATH.db or postgresql://user:pass@host/db"
+)
+
+
 class DatabaseSettings(_Section):
     url: str = Field(
-        "sqlite:///data/tradewatch.db",
-        description="Any SQLAlchemy URL; relative SQLite paths are from the working directory.",
+        DEFAULT_DATABASE_URL,
+        description="A SQLite or PostgreSQL URL; relative SQLite paths are from the working directory.",
     )
+
+    @field_validator("url")
+    @classmethod
+    def _supported(cls, value: str) -> str:
+        database_url_problem(value, check_files=False)
+        return value
+
+
+def database_url_problem(url: str, *, check_files: bool = True) -> None:
+    """Raise ValueError naming what is wrong with a database URL and the fix; None when it is usable.
+
+    Checked before any engine is built, so a typo never reaches SQLAlchemy (whose errors are long) and a
+    mistyped SQLite path never creates a folder. ``check_files`` adds the file-system checks (the folder
+    exists, is writable, the path is not a folder), which depend on where the command runs.
+    """
+    scheme, sep, rest = url.partition("://")
+    backend = scheme.split("+", 1)[0].lower()
+    if not sep:
+        raise ValueError(f"{url!r} is not a database URL; {_DATABASE_FIX}")
+    if backend == "postgres":
+        raise ValueError(f"{scheme}:// is not a SQLAlchemy scheme; write the same URL with postgresql://")
+    if backend == "postgresql":
+        return
+    if backend != "sqlite":
+        raise ValueError(
+            f"{scheme}:// is not supported (tradewatch stores in SQLite or PostgreSQL); {_DATABASE_FIX}"
+        )
+    path = rest[1:] if rest.startswith("/") else rest
+    path = path.split("?", 1)[0]
+    if not path or path == ":memory:" or path.startswith("file:") or not check_files:
+        return
+    file = Path(path).expanduser()
+    folder = file.parent
+    if file.is_dir():
+        raise ValueError(f"{file} is a folder; name a file inside it, such as {file / 'tradewatch.db'}")
+    if url == DEFAULT_DATABASE_URL and not folder.exists() and folder.parent.is_dir():
+        return  # ./data is created on first use
+    if not folder.is_dir():
+        raise ValueError(
+            f"the folder {folder.absolute()} does not exist; "
+            f"create it (mkdir -p {folder}) or correct the path"
+        )
+    if not os.access(folder, os.W_OK | os.X_OK) or (file.exists() and not os.access(file, os.R_OK | os.W_OK)):
+        raise ValueError(f"{file} is not writable by this user; fix its permissions or choose another path")
 
 
 class FetchSettings(_Section):
@@ -55,7 +119,7 @@ class FetchSettings(_Section):
     max_page_bytes: int = Field(5 * 1024 * 1024, gt=0)
     per_host_concurrency: int = Field(2, ge=1)
     per_host_delay: float = Field(0.0, ge=0)
-    respect_robots: bool = True
+    respect_robots: StrictBool = True
     max_articles_per_feed: int = Field(
         100, ge=1, description="New entries fetched per feed per run; the rest wait."
     )
@@ -72,6 +136,8 @@ class FetchSettings(_Section):
 
     def policy(self) -> FetchPolicy:
         """The fetcher's view of these settings."""
+        from extractors.http import FetchPolicy
+
         return FetchPolicy(
             allow_private_networks=tuple(self.allow_private_networks),
             user_agent=self.user_agent,
@@ -104,9 +170,25 @@ class RuleSettings(_Section):
     name: str = Field(min_length=1)
     query: str
     channels: list[str] = Field(min_length=1)
-    trade_only: bool = False
+    trade_only: StrictBool = False
     mode: Literal["instant", "digest"] = "instant"
     digest: Literal["hourly", "daily"] | None = None
+    group: Literal["story", "article"] = Field(
+        "story",
+        description='"story": one alert per story however many outlets carry it; "article": every copy.',
+    )
+    follow_up_outlets: int = Field(
+        0,
+        ge=0,
+        description="One 'also reported by N outlets' follow-up when a story reaches N outlets (0: none).",
+    )
+
+    @field_validator("follow_up_outlets")
+    @classmethod
+    def _outlets(cls, value: int) -> int:
+        if value == 1:
+            raise ValueError("1 outlet is the first alert itself; use 2 or more, or 0 for no follow-up")
+        return value
 
     @model_validator(mode="after")
     def _query_parses(self) -> RuleSettings:
@@ -137,6 +219,35 @@ class OperatorSettings(_Section):
     )
 
 
+_WINDOW = re.compile(r"\s*(\d+)\s*([mhdw])\s*")
+_WINDOW_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
+
+
+class StoriesSettings(_Section):
+    window: str = Field(
+        "72h",
+        description="How long a story stays open to copies, counted from when tradewatch found its "
+        "articles: 30m, 12h, 3d, 1w.",
+    )
+
+    @field_validator("window")
+    @classmethod
+    def _window(cls, value: str) -> str:
+        match = _WINDOW.fullmatch(value)
+        if not match or int(match.group(1)) == 0:
+            raise ValueError(
+                f"{value!r} is not a duration; use a positive number and a unit: 30m, 12h, 3d, 1w"
+            )
+        return value
+
+    @property
+    def window_delta(self) -> timedelta:
+        """The window as a timedelta (validated above)."""
+        match = _WINDOW.fullmatch(self.window)
+        assert match is not None
+        return timedelta(**{_WINDOW_UNITS[match.group(2)]: int(match.group(1))})
+
+
 class ClassifierSettings(_Section):
     model: str | None = Field(None, description="Path of a model trained with `tradewatch classifier train`.")
 
@@ -148,6 +259,7 @@ class Settings(_Section):
     channels: dict[str, str] = Field(default_factory=dict)
     rules: list[RuleSettings] = Field(default_factory=list)
     classifier: ClassifierSettings = Field(default_factory=ClassifierSettings)
+    stories: StoriesSettings = Field(default_factory=StoriesSettings)
     operator: OperatorSettings = Field(default_factory=OperatorSettings)
 
     @model_validator(mode="after")
@@ -157,12 +269,19 @@ class Settings(_Section):
                 f"operator.channel: unknown channel {self.operator.channel!r}; define it under [channels]"
             )
         seen: set[str] = set()
+        seen_names: set[str] = set()
         for index, feed in enumerate(self.feeds):
             if feed.url in seen:
                 raise ValueError(
                     f"feeds[{index}] ({feed.name!r}): URL {feed.url} is listed twice; remove one"
                 )
+            if feed.name in seen_names:
+                raise ValueError(
+                    f"feeds[{index}].name: the name {feed.name!r} is used twice; feed names must be unique "
+                    "(`run --feed NAME` and `feeds remove NAME` select by it)"
+                )
             seen.add(feed.url)
+            seen_names.add(feed.name)
         names = [rule.name for rule in self.rules]
         for name in names:
             if names.count(name) > 1:
@@ -178,9 +297,13 @@ class Settings(_Section):
         return self
 
     def feed_specs(self) -> list[FeedSpec]:
+        from storage.repo import FeedSpec
+
         return [FeedSpec(name=f.name, url=f.url, tags=tuple(f.tags)) for f in self.feeds]
 
     def rule_specs(self) -> list[RuleSpec]:
+        from storage.repo import RuleSpec
+
         return [
             RuleSpec(
                 name=r.name,
@@ -188,6 +311,8 @@ class Settings(_Section):
                 channels=tuple(r.channels),
                 trade_only=r.trade_only,
                 mode=r.delivery_mode,
+                grouping=r.group,
+                follow_up_outlets=r.follow_up_outlets,
             )
             for r in self.rules
         ]
@@ -229,19 +354,75 @@ def _prefect_secret(channel: str, block: str) -> str:
         ) from None
 
 
+def error_message(error: Any) -> str:
+    """One pydantic error in the words a person editing the file needs (shared with `config check`)."""
+    if error["type"] == "extra_forbidden":
+        guess = did_you_mean(tuple(error["loc"]))
+        hint = f"did you mean {guess!r}? " if guess else ""
+        return f"unknown field; {hint}check its spelling (see README, Configuration)"
+    if error["type"] == "missing":
+        return "required field is missing"
+    if error["type"] == "bool_type":
+        return "must be true or false (TOML booleans are unquoted)"
+    return str(error["msg"]).removeprefix("Value error, ")
+
+
+def did_you_mean(loc: tuple[str | int, ...]) -> str | None:
+    """The known field nearest an unknown one at ``loc``: ``("fetch", "user_agnet")`` gives ``user_agent``."""
+    import difflib
+
+    model: type[BaseModel] = Settings
+    for part in loc[:-1]:
+        if isinstance(part, int):
+            continue
+        field = model.model_fields.get(part)
+        annotation = getattr(field, "annotation", None)
+        inner = next(iter(getattr(annotation, "__args__", ())), annotation)
+        if not (isinstance(inner, type) and issubclass(inner, BaseModel)):
+            return None
+        model = inner
+    matches = difflib.get_close_matches(str(loc[-1]), list(model.model_fields), n=1, cutoff=0.6)
+    return matches[0] if matches else None
+
+
 def _format_validation_error(path: str, exc: ValidationError) -> str:
     lines = [f"{path}: invalid configuration"]
     for error in exc.errors():
         location = ".".join(str(p) if isinstance(p, str) else f"[{p}]" for p in error["loc"]).replace(
             ".[", "["
         )
-        message = error["msg"].removeprefix("Value error, ")
-        if error["type"] == "extra_forbidden":
-            message = "unknown field; check its spelling (see README, Configuration)"
-        elif error["type"] == "missing":
-            message = "required field is missing"
-        lines.append(f"  {location or '<top>'}: {message}")
+        lines.append(f"  {location or '<top>'}: {error_message(error)}")
     return "\n".join(lines)
+
+
+def config_source(path: str | Path | None = None) -> tuple[str, bool]:
+    """The configuration file a command uses, and whether it was named (``--config`` or the variable)."""
+    named = path is not None or bool(os.environ.get(ENV_CONFIG))
+    return str(path or os.environ.get(ENV_CONFIG) or DEFAULT_CONFIG), named
+
+
+def require_config(path: str | Path | None = None) -> None:
+    """Refuse to go on with defaults when no configuration was named and ./tradewatch.toml is absent.
+
+    Commands that read or write the store would otherwise answer from (and create) ./data/tradewatch.db,
+    which looks like success with nothing in it. ``TRADEWATCH_DATABASE_URL`` alone is a configuration.
+    """
+    source, named = config_source(path)
+    if named or Path(source).exists() or os.environ.get(ENV_DATABASE_URL):
+        return
+    raise ConfigError(
+        f"no configuration found: looked for --config, ${ENV_CONFIG} and ./{DEFAULT_CONFIG} "
+        f"(in {Path.cwd()}); pass --config PATH, or create one with `tradewatch init`"
+    )
+
+
+def check_database(settings: Settings) -> None:
+    """The file-system checks of ``[database] url`` (see ``database_url_problem``), as a ConfigError."""
+    try:
+        database_url_problem(settings.database.url)
+    except ValueError as exc:
+        origin = f"${ENV_DATABASE_URL}" if os.environ.get(ENV_DATABASE_URL) else "[database] url"
+        raise ConfigError(f"{origin}: {exc}") from None
 
 
 def load_settings(path: str | Path | None = None, *, overrides: Mapping[str, Any] | None = None) -> Settings:
@@ -263,7 +444,9 @@ def load_settings(path: str | Path | None = None, *, overrides: Mapping[str, Any
         raise ConfigError(
             f"{source}: configuration file not found; create one with `tradewatch init {source}`"
         )
-    return settings_from_mapping(raw, source=source, overrides=overrides)
+    settings = settings_from_mapping(raw, source=source, overrides=overrides)
+    check_database(settings)
+    return settings
 
 
 def settings_from_mapping(

@@ -22,7 +22,14 @@ from typing import Any
 from pydantic import ValidationError
 
 from alerts.rules import RuleSyntaxError, parse
-from flows.settings import DEFAULT_CONFIG, ENV_CONFIG, ConfigError, Settings, load_settings
+from flows.settings import (
+    DEFAULT_CONFIG,
+    ENV_CONFIG,
+    ConfigError,
+    Settings,
+    error_message,
+    load_settings,
+)
 
 #: Section markers in the starter file; the README's demo edit replaces everything between the first two.
 FEEDS_MARKER = "# --- feeds " + "-" * 88
@@ -332,11 +339,7 @@ def _rule_problems(text: str, raw: dict[str, Any]) -> dict[int, Problem]:
 
 def _message(error: Any) -> str:
     """Pydantic's message in the words load_settings uses, so check and run say the same thing."""
-    if error["type"] == "extra_forbidden":
-        return "unknown field; check its spelling (see README, Configuration)"
-    if error["type"] == "missing":
-        return "required field is missing"
-    return str(error["msg"]).removeprefix("Value error, ")
+    return error_message(error)
 
 
 def _cross_reference_location(message: str) -> tuple[str | int, ...]:

@@ -11,6 +11,7 @@ import os
 from datetime import datetime
 
 from classifiers.events import TradeEvent, extract_events
+from classifiers.stories import Fingerprint, fingerprint
 from classifiers.trade import load_classifier
 from classifiers.verdict import Classifier, Verdict
 from extractors.article import Article, extract
@@ -60,17 +61,21 @@ def analyse(
     fallback_title: str,
     model: str | None,
     published_hint: datetime | None = None,
-) -> tuple[Article, Verdict, tuple[TradeEvent, ...]]:
-    """Extract a page, classify it, and for trade articles find their trade events, where the text was made.
+    entry_title: str | None = None,
+    entry_summary: str | None = None,
+) -> tuple[Article, Verdict, tuple[TradeEvent, ...], Fingerprint]:
+    """Extract a page, classify it, find the trade events of a trade article, and fingerprint it (for
+    stories), where the text was made.
 
     The classifier travels as its configuration (``model``: a model file, or None for the shipped
     lexicon) and is loaded once per process; pickling the lexicon or a model with every page would cost
     more than classifying. Classifying here rather than in the run's process took about 1 ms per article off
     the event loop's process, which on a saturated machine pays double for every millisecond of CPU; the
     same holds for trade events (about 1-2 ms per trade article, none for the rest). ``published_hint`` is
-    the feed's date for the entry, used to resolve "on Wednesday" when the page states no date itself.
+    the feed's date for the entry, used to resolve "on Wednesday" when the page states no date itself;
+    ``entry_title`` and ``entry_summary`` are what the feed said about it, evidence for choosing the body.
     """
-    article = extract(content, url, charset=charset)
+    article = extract(content, url, charset=charset, entry_title=entry_title, entry_summary=entry_summary)
     title = article.title or fallback_title
     verdict = _classifier(model).classify(title, article.text)
     events: tuple[TradeEvent, ...] = ()
@@ -78,7 +83,7 @@ def analyse(
         # The page's date is a stranger's (9999-12-31T23:59:59-12:00): clamped before any date arithmetic.
         published = clamp_datetime(article.published or published_hint)
         events = extract_events(title, article.text, published, language=article.language)
-    return article, verdict, events
+    return article, verdict, events, fingerprint(title, article.text)
 
 
 def parse_feed_job(content: bytes, url: str, charset: str | None, content_type: str | None) -> ParsedFeed:

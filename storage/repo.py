@@ -8,16 +8,28 @@ winner atomically; no read-then-write races. Callers own the transaction (``sess
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
-from sqlalchemy import Insert, exists, func, or_, text, update
+from sqlalchemy import Insert, bindparam, delete, exists, func, or_, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
-from storage.models import AlertRule, Article, Delivery, Feed, TradeEvent, utcnow
+from classifiers import stories
+from storage.models import (
+    AlertRule,
+    Article,
+    Delivery,
+    Feed,
+    Story,
+    StoryBand,
+    StoryMember,
+    TradeEvent,
+    utcnow,
+)
 
 
 @dataclass(frozen=True)
@@ -38,6 +50,8 @@ class RuleSpec:
     channels: tuple[str, ...]
     trade_only: bool = False
     mode: str = "instant"
+    grouping: str = "story"
+    follow_up_outlets: int = 0
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -362,6 +376,7 @@ def sync_rules(session: Session, specs: Iterable[RuleSpec]) -> dict[str, AlertRu
         rule = existing.get(name) or AlertRule(name=name, query=spec.query)
         rule.query, rule.channels = spec.query, list(spec.channels)
         rule.trade_only, rule.mode, rule.active = spec.trade_only, spec.mode, True
+        rule.grouping, rule.follow_up_outlets = spec.grouping, spec.follow_up_outlets
         rule.updated_at = utcnow()
         session.add(rule)
         existing[name] = rule
@@ -385,8 +400,14 @@ def enqueue_delivery(
     match_start: int | None = None,
     match_end: int | None = None,
     now: datetime | None = None,
+    story_id: int | None = None,
+    kind: str = "article",
 ) -> bool:
-    """Add one outbox row; False when that (article, rule, channel) was already queued or sent."""
+    """Add one outbox row; False when that (article, rule, channel) was already queued or sent.
+
+    With ``story_id`` (a rule grouping by story) the row is also unique per (story, rule, channel, kind):
+    False then means another copy of the story already holds the story's alert.
+    """
     now = now or utcnow()
     stmt = (
         _insert(session, Delivery)
@@ -403,8 +424,11 @@ def enqueue_delivery(
             match_end=match_end,
             created_at=now,
             next_attempt_at=now,
+            story_id=story_id,
+            kind=kind,
         )
-        .on_conflict_do_nothing(index_elements=["article_id", "rule_id", "channel"])
+        # No conflict target: either unique constraint (article's or story's) turns the insert into a no-op.
+        .on_conflict_do_nothing()
     )
     return session.execute(stmt.returning(Delivery.id)).first() is not None
 
@@ -589,39 +613,37 @@ def list_deliveries(
     return [DeliveryView(d, rule, title, url) for d, rule, title, url in session.exec(query)]
 
 
-def search_articles(session: Session, query: str, *, limit: int = 50) -> list[tuple[Article, Feed | None]]:
-    """Full-text search, best matches first: SQLite FTS5 or PostgreSQL tsvector (see the migration).
+#: Articles read per query while searching: bounded memory on a large store, few round trips on a small one.
+SEARCH_BATCH = 500
 
-    The user's words are passed as data, never as query syntax: on SQLite each word becomes a quoted
-    FTS5 string (so ``AND``/``"``/``*`` typed by a user cannot raise a syntax error), on PostgreSQL
-    ``websearch_to_tsquery`` accepts anything.
+
+def search_articles(
+    session: Session, matches: Callable[[str, str, str], bool], *, limit: int = 50
+) -> list[tuple[Article, Feed | None]]:
+    """Stored articles for which ``matches(title, text, feed name)`` holds, most recently stored first.
+
+    The caller passes a compiled rule (``alerts.rules``), so `articles search` speaks the documented rule
+    language and finds exactly what a rule would: SQLite's FTS5 and PostgreSQL's text search tokenise
+    and stem differently (``tariff`` did not find ``tariffs`` on one, ``-china`` required china on the
+    other), and neither knows ``NEAR`` or field scopes. Articles are read newest first in batches and the
+    scan stops at ``limit`` hits, so a search for something recent touches little of a large store.
     """
-    dialect = session.get_bind().dialect.name
-    if dialect == "sqlite":
-        words = [w.replace('"', '""') for w in query.split()]
-        if not words:
-            return []
-        fts = " ".join(f'"{w}"' for w in words)
-        ids_sql = text("SELECT rowid FROM article_fts WHERE article_fts MATCH :q ORDER BY rank LIMIT :n")
-    elif dialect == "postgresql":
-        fts = query
-        vector = "to_tsvector('english', coalesce(title, '') || ' ' || coalesce(text, ''))"
-        ids_sql = text(
-            f"SELECT id FROM article WHERE {vector} @@ websearch_to_tsquery('english', :q) "
-            f"ORDER BY ts_rank({vector}, websearch_to_tsquery('english', :q)) DESC LIMIT :n"
-        )
-    else:
-        raise NotImplementedError(f"full-text search is not available on {dialect!r}")
-    ids = [int(row[0]) for row in session.execute(ids_sql, {"q": fts, "n": limit})]
-    if not ids:
-        return []
-    rows = session.exec(
-        select(Article, Feed)
-        .join(Feed, col(Article.feed_id) == col(Feed.id), isouter=True)
-        .where(col(Article.id).in_(ids))
-    ).all()
-    order = {article_id: rank for rank, article_id in enumerate(ids)}
-    return sorted(((a, f) for a, f in rows), key=lambda pair: order[pair[0].id or 0])
+    found: list[tuple[Article, Feed | None]] = []
+    last_id: int | None = None
+    while len(found) < limit:
+        query = select(Article, Feed).join(Feed, col(Article.feed_id) == col(Feed.id), isouter=True)
+        if last_id is not None:
+            query = query.where(col(Article.id) < last_id)
+        batch = list(session.exec(query.order_by(col(Article.id).desc()).limit(SEARCH_BATCH)))
+        for article, feed in batch:
+            if matches(article.title or "", article.text or "", feed.name if feed else ""):
+                found.append((article, feed))
+                if len(found) == limit:
+                    break
+        if len(batch) < SEARCH_BATCH:
+            break
+        last_id = batch[-1][0].id
+    return found
 
 
 @dataclass(frozen=True)
@@ -673,3 +695,410 @@ def release_claims(session: Session, delivery_ids: Iterable[int]) -> None:
             .where(col(Delivery.status) == "sending")
             .values(status="pending", claimed_at=None)
         )
+
+
+# --- stories ---------------------------------------------------------------------------------------
+
+#: Transaction-scoped PostgreSQL advisory lock serialising story assignment across runs and shard
+#: workers (SQLite's BEGIN IMMEDIATE already serialises its writers). One lock, not one per band key: a
+#: feed's batch has up to ~5,000 band keys, and that many advisory locks per transaction would exhaust
+#: PostgreSQL's shared lock table (max_locks_per_transaction x connections) with a few workers. The lock
+#: is taken after the articles are inserted and held to commit: milliseconds per feed.
+_PG_STORY_LOCK = 0x7374_6F72
+#: At most this many stored articles are compared with a new one: those sharing the most band keys with
+#: it. A copy shares most of its bands; a busy topic can share a title band with hundreds of articles,
+#: and comparing them all would make an article's cost grow with the store.
+STORY_CANDIDATES = 64
+
+
+@dataclass(frozen=True)
+class StoryAssignment:
+    """Which story an article went to, and why: a new story, or the earlier article it repeats."""
+
+    article_id: int
+    story_id: int
+    new_story: bool
+    joined_via: int | None = None
+    similarity: float | None = None
+    reason: str | None = None
+
+
+@dataclass(frozen=True)
+class StoryItem:
+    """An article just inserted, with what the story stage needs of it."""
+
+    article_id: int
+    fingerprint: stories.Fingerprint
+    title: str
+    published_at: datetime | None = None
+
+
+def lock_stories(session: Session) -> None:
+    """Serialise story decisions with every other writer until this transaction ends."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_STORY_LOCK})
+
+
+def assign_stories(
+    session: Session, items: Sequence[StoryItem], *, now: datetime, window: timedelta
+) -> dict[int, StoryAssignment]:
+    """Put each new article in a story: the story of the stored article it most resembles, or a new one.
+
+    Decided in the database, in the caller's transaction, under ``lock_stories``: two workers storing
+    copies of one story at once are serialised, so the second sees the first's story and joins it.
+    Articles of one batch see each other in order (a feed carrying two copies makes one story).
+    Candidates are the articles seen within ``window`` that share an LSH band key with the new one,
+    found through the ``story_band`` index; ``classifiers.stories`` decides.
+    """
+    if not items:
+        return {}
+    lock_stories(session)
+    since = now - window
+    result: dict[int, StoryAssignment] = {}
+    for item in items:
+        fp = item.fingerprint
+        match, candidates = _best_candidate(session, item, since)
+        if match is None:
+            story_id = _new_story(session, item, now)
+            assignment = StoryAssignment(item.article_id, story_id, True)
+        else:
+            via, decision = match
+            assignment = StoryAssignment(
+                item.article_id,
+                candidates[via][3],
+                False,
+                joined_via=via,
+                similarity=round(decision.similarity, 4),
+                reason=decision.reason,
+            )
+        # Statements built once, values passed as parameters: per-call ``.values(...)`` cost a
+        # millisecond of SQLAlchemy work per article.
+        session.execute(
+            _MEMBERS.insert(),
+            {
+                "article_id": item.article_id,
+                "story_id": assignment.story_id,
+                "joined_via": assignment.joined_via,
+                "similarity": assignment.similarity,
+                "reason": assignment.reason,
+                "decided_by": "auto",
+                "version": fp.version,
+                "basis": fp.basis,
+                "signature": fp.signature,
+                "shingles": fp.shingles,
+                "lead": fp.lead,
+                "title": fp.title,
+                "terms": fp.as_json(),
+                "published_at": item.published_at,
+                "seen_at": now,
+            },
+        )
+        keys = sorted(set(fp.band_keys))
+        if keys:
+            session.execute(
+                _BANDS.insert(),
+                [{"band_key": k, "article_id": item.article_id, "seen_at": now} for k in keys],
+            )
+        result[item.article_id] = assignment
+    return result
+
+
+def _new_story(session: Session, item: StoryItem, now: datetime) -> int:
+    row = session.execute(
+        _NEW_STORY, {"first_article_id": item.article_id, "title": item.title, "created_at": now}
+    ).one()
+    return int(row[0])
+
+
+_BANDS: Any = SQLModel.metadata.tables["story_band"]
+_MEMBERS: Any = SQLModel.metadata.tables["story_member"]
+_STORIES: Any = SQLModel.metadata.tables["story"]
+_NEW_STORY = _STORIES.insert().returning(_STORIES.c.id)
+_shared = func.count().label("shared")
+#: Two statements, each compiled once: keys and ids travel as expanding parameters (building a 50-value
+#: IN clause element by element cost more than running the query).
+_CANDIDATE_IDS = (
+    select(_BANDS.c.article_id, _shared)
+    .where(_BANDS.c.band_key.in_(bindparam("keys", expanding=True)))
+    .where(_BANDS.c.seen_at >= bindparam("since", type_=_BANDS.c.seen_at.type))
+    .where(_BANDS.c.article_id != bindparam("exclude"))
+    .group_by(_BANDS.c.article_id)
+    .order_by(_shared.desc(), _BANDS.c.article_id)
+    .limit(bindparam("limit"))
+)
+_CANDIDATE_ROWS = select(
+    *(
+        _MEMBERS.c[name]
+        for name in (
+            "article_id",
+            "story_id",
+            "version",
+            "basis",
+            "signature",
+            "shingles",
+            "lead",
+            "title",
+            "terms",
+            "published_at",
+        )
+    )
+).where(_MEMBERS.c.article_id.in_(bindparam("ids", expanding=True)))
+
+
+#: Candidates are read and compared this many at a time, most shared band keys first; a near-identical
+#: copy (similarity >= GOOD_ENOUGH) among them ends the search. A story carried by dozens of outlets
+#: would otherwise cost STORY_CANDIDATES comparisons for each new copy.
+CANDIDATE_CHUNK = 8
+GOOD_ENOUGH = 0.9
+
+
+def _best_candidate(
+    session: Session, item: StoryItem, since: datetime
+) -> tuple[
+    tuple[Any, stories.Decision] | None, dict[int, tuple[int, stories.Fingerprint, datetime | None, int]]
+]:
+    """The stored article this one most resembles (as ``stories.best_match``), and the candidates read."""
+    keys = sorted(set(item.fingerprint.probe_keys))
+    if not keys:
+        return None, {}
+    ids = [
+        int(article_id)
+        for article_id, _shared in session.execute(
+            _CANDIDATE_IDS,
+            {"keys": keys, "since": since, "exclude": item.article_id, "limit": STORY_CANDIDATES},
+        )
+    ]
+    best: tuple[Any, stories.Decision] | None = None
+    read: dict[int, tuple[int, stories.Fingerprint, datetime | None, int]] = {}
+    for start in range(0, len(ids), CANDIDATE_CHUNK):
+        chunk = _story_candidates(session, ids[start : start + CANDIDATE_CHUNK])
+        read.update(chunk)
+        found = stories.best_match(
+            item.fingerprint,
+            [(k, c, pub) for k, c, pub, _story in chunk.values()],
+            new_published=item.published_at,
+        )
+        if found is not None and (best is None or found[1].similarity > best[1].similarity):
+            best = found
+        if best is not None and best[1].similarity >= GOOD_ENOUGH:
+            break
+    return best, read
+
+
+def _story_candidates(
+    session: Session, ids: list[int]
+) -> dict[int, tuple[int, stories.Fingerprint, datetime | None, int]]:
+    """Stored articles by id: article id → (id, fingerprint, published, story id)."""
+    if not ids:
+        return {}
+    found: dict[int, tuple[int, stories.Fingerprint, datetime | None, int]] = {}
+    # Core rows, not ORM objects: building an ORM instance per candidate cost more than comparing it.
+    for row in session.execute(_CANDIDATE_ROWS, {"ids": ids}):
+        terms = row.terms or {}
+        fp = stories.Fingerprint(
+            version=row.version,
+            basis="body" if row.basis == "body" else "title",
+            signature=bytes(row.signature or b""),
+            shingles=row.shingles,
+            lead=bytes(row.lead or b""),
+            title=row.title,
+            key_terms=tuple(terms.get("key_terms", ())),
+            terms=tuple(terms.get("terms", ())),
+            band_keys=(),
+        )
+        found[row.article_id] = (row.article_id, fp, row.published_at, row.story_id)
+    return found
+
+
+def prune_story_index(session: Session, *, before: datetime) -> int:
+    """Drop band rows of articles seen before ``before`` (out of every window): the index stays small."""
+    result = session.execute(delete(StoryBand).where(col(StoryBand.seen_at) < before))
+    return int(result.rowcount or 0)  # type: ignore[attr-defined]
+
+
+def outlet_of(url: str) -> str:
+    """The outlet an article came from: its host without "www." (two feeds of one site are one outlet),
+    with the port when the URL names one (two sites on one address are two outlets)."""
+    parts = urlsplit(url)
+    host = (parts.hostname or url).removeprefix("www.")
+    try:
+        port = parts.port
+    except ValueError:
+        port = None
+    return f"{host}:{port}" if port else host
+
+
+@dataclass(frozen=True)
+class StoryMemberView:
+    """One article of a story as people see it: where it came from and why it was put there."""
+
+    article_id: int
+    title: str
+    url: str
+    feed: str | None
+    outlet: str
+    joined_via: int | None
+    similarity: float | None
+    reason: str | None
+    decided_by: str
+    seen_at: datetime | None
+
+
+@dataclass(frozen=True)
+class StoryView:
+    """A story with its articles in the order they were found (the first one started it)."""
+
+    story_id: int
+    title: str
+    members: tuple[StoryMemberView, ...]
+
+    @property
+    def outlets(self) -> list[str]:
+        """Distinct outlets, in the order they reported the story."""
+        return list(dict.fromkeys(m.outlet for m in self.members))
+
+
+def story_views(session: Session, story_ids: Iterable[int]) -> dict[int, StoryView]:
+    """Stories by id, each with every member article, its feed and the reason it joined."""
+    wanted = sorted(set(story_ids))
+    if not wanted:
+        return {}
+    titles = {s.id: s.title for s in session.exec(select(Story).where(col(Story.id).in_(wanted)))}
+    rows = session.exec(
+        select(StoryMember, Article.title, Article.url, Feed.name)
+        .join(Article, col(Article.id) == col(StoryMember.article_id))
+        .join(Feed, col(Feed.id) == col(Article.feed_id), isouter=True)
+        .where(col(StoryMember.story_id).in_(wanted))
+        .order_by(col(StoryMember.seen_at), col(StoryMember.article_id))
+    ).all()
+    members: dict[int, list[StoryMemberView]] = {story_id: [] for story_id in wanted}
+    for member, title, url, feed in rows:
+        members[member.story_id].append(
+            StoryMemberView(
+                article_id=member.article_id,
+                title=title,
+                url=url,
+                feed=feed,
+                outlet=outlet_of(url),
+                joined_via=member.joined_via,
+                similarity=member.similarity,
+                reason=member.reason,
+                decided_by=member.decided_by,
+                seen_at=member.seen_at,
+            )
+        )
+    return {
+        story_id: StoryView(story_id, titles.get(story_id, ""), tuple(members[story_id]))
+        for story_id in wanted
+        if story_id in titles
+    }
+
+
+def stories_of(session: Session, article_ids: Iterable[int]) -> dict[int, int]:
+    """article id → story id, for the given articles that belong to a story."""
+    ids = sorted(set(article_ids))
+    found: dict[int, int] = {}
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        found.update(
+            (int(a), int(s))
+            for a, s in session.exec(
+                select(StoryMember.article_id, StoryMember.story_id).where(
+                    col(StoryMember.article_id).in_(chunk)
+                )
+            )
+        )
+    return found
+
+
+class NotInAStory(LookupError):
+    """The article does not exist, or was stored before stories existed; the message says which."""
+
+
+def split_article(session: Session, article_id: int, *, now: datetime) -> StoryAssignment:
+    """Take an article out of its story into a story of its own, and remember that a person decided it.
+
+    The member row is marked ``decided_by = "person"``; assignment never moves a stored article again,
+    and stories are never merged automatically, so neither a rerun nor a later copy puts it back.
+    If the article had started its story, the next article found becomes the story's first.
+    """
+    lock_stories(session)
+    member = session.get(StoryMember, article_id)
+    if member is None:
+        if session.get(Article, article_id) is None:
+            raise NotInAStory(f"article {article_id} does not exist; see `tradewatch articles list`")
+        raise NotInAStory(f"article {article_id} is in no story (it was stored before stories existed)")
+    article = session.get(Article, article_id)
+    assert article is not None
+    old_story_id = member.story_id
+    new_story = Story(first_article_id=article_id, title=article.title, created_at=now)
+    session.add(new_story)
+    session.flush()
+    assert new_story.id is not None
+    member.story_id, member.joined_via, member.similarity = new_story.id, None, None
+    member.reason, member.decided_by = f"split out of story {old_story_id} by a person", "person"
+    session.add(member)
+    old = session.get(Story, old_story_id)
+    if old is not None and old.first_article_id == article_id:
+        successor = session.exec(
+            select(StoryMember)
+            .where(col(StoryMember.story_id) == old_story_id)
+            .where(col(StoryMember.article_id) != article_id)
+            .order_by(col(StoryMember.seen_at), col(StoryMember.article_id))
+        ).first()
+        if successor is not None:
+            first = session.get(Article, successor.article_id)
+            old.first_article_id = successor.article_id
+            old.title = first.title if first is not None else old.title
+            session.add(old)
+    session.flush()
+    return StoryAssignment(article_id, new_story.id, True, reason=member.reason)
+
+
+def enqueue_story_updates(session: Session, assignment: StoryAssignment, *, now: datetime) -> int:
+    """Queue the "also reported by N outlets" follow-up a copy's arrival may call for; returns rows added.
+
+    For each instant rule with ``follow_up_outlets = N`` whose alert for this story was already sent:
+    when the story now has N or more outlets but had fewer when that alert went out (so the alert did
+    not already list them), one follow-up row is queued. It is unique per (story, rule, channel), so a
+    story sends at most one alert and one follow-up per rule and channel, however many outlets follow.
+    """
+    if assignment.new_story:
+        return 0
+    sent = session.exec(
+        select(Delivery, AlertRule.follow_up_outlets)
+        .join(AlertRule, col(AlertRule.id) == col(Delivery.rule_id))
+        .where(col(Delivery.story_id) == assignment.story_id)
+        .where(col(Delivery.kind) == "story")
+        .where(col(Delivery.status) == "sent")
+        .where(col(Delivery.mode) == "instant")
+        .where(col(AlertRule.follow_up_outlets) > 0)
+    ).all()
+    if not sent:
+        return 0
+    members = session.exec(
+        select(Article.url, StoryMember.seen_at)
+        .join(Article, col(Article.id) == col(StoryMember.article_id))
+        .where(col(StoryMember.story_id) == assignment.story_id)
+    ).all()
+    outlets_now = {outlet_of(url) for url, _seen in members}
+    added = 0
+    for delivery, threshold in sent:
+        if len(outlets_now) < threshold or delivery.sent_at is None:
+            continue
+        outlets_then = {
+            outlet_of(url) for url, seen in members if seen is not None and seen <= delivery.sent_at
+        }
+        if len(outlets_then) >= threshold:
+            continue
+        added += enqueue_delivery(
+            session,
+            article_id=assignment.article_id,
+            rule_id=delivery.rule_id,
+            channel=delivery.channel,
+            mode="instant",
+            now=now,
+            story_id=assignment.story_id,
+            kind="update",
+        )
+    return added

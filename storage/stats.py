@@ -32,6 +32,9 @@ class TradeArticle:
     found_at: datetime
     published_at: datetime
     trade_score: float | None
+    story_id: int | None = None  # the story it belongs to (None: stored before stories existed)
+    outlets: int = 1  # distinct outlets carrying that story
+    article_id: int | None = None
 
 
 @dataclass(frozen=True)
@@ -80,10 +83,41 @@ def trade_articles(session: Session, since: datetime, until: datetime) -> list[T
                 found_at=found,
                 published_at=_published(article) or found,
                 trade_score=article.trade_score,
+                article_id=article.id,
             )
         )
     rows.sort(key=lambda a: (a.published_at, a.found_at), reverse=True)
-    return rows
+    return _with_stories(session, rows)
+
+
+def _with_stories(session: Session, rows: list[TradeArticle]) -> list[TradeArticle]:
+    """Each article with its story and how many outlets carry it, so a report lists a story once."""
+    from dataclasses import replace
+
+    from storage.repo import stories_of, story_views
+
+    ids = {a.article_id: a for a in rows if a.article_id is not None}
+    story_of = stories_of(session, ids)
+    views = story_views(session, story_of.values())
+    return [
+        replace(a, story_id=s, outlets=len(views[s].outlets))
+        if a.article_id is not None and (s := story_of.get(a.article_id)) is not None and s in views
+        else a
+        for a in rows
+    ]
+
+
+def one_per_story(articles: list[TradeArticle]) -> list[TradeArticle]:
+    """The articles with later copies of a story already listed left out (order kept)."""
+    seen: set[int] = set()
+    kept = []
+    for article in articles:
+        if article.story_id is not None:
+            if article.story_id in seen:
+                continue
+            seen.add(article.story_id)
+        kept.append(article)
+    return kept
 
 
 @dataclass(frozen=True)

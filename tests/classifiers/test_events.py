@@ -159,6 +159,181 @@ def test_the_demo_trade_articles_name_their_measures() -> None:
     assert (fees.measure, fees.implementer, fees.affected) == ("fee_increase", ("US",), ("CN",))
 
 
+@pytest.mark.parametrize(
+    "sentence",
+    [
+        "Ottawa will levy a 25% surtax on Chinese-made steel wire from Nov. 3.",
+        "Washington said it would put a 10% import surcharge on Chinese-made steel wire from Nov. 3.",
+    ],
+)
+def test_surtaxes_and_surcharges_are_tariffs(sentence: str) -> None:
+    event = _one("Steel wire", sentence, date(2025, 10, 20))
+    assert event.measure == "tariff_increase"
+    assert event.affected == ("CN",)
+    assert event.rate_to == Rate(25) or event.rate_to == Rate(10)
+    assert event.effective == date(2025, 11, 3)
+
+
+def test_an_institution_after_a_country_name_belongs_to_that_country() -> None:
+    for text, code in (
+        ("Chile's Congress on Tuesday approved tariffs of 30% on steel bars from China.", "CL"),
+        ("The Peruvian Senate approved tariffs of 30% on steel bars from China.", "PE"),
+    ):
+        event = _one("Steel bars", text, date(2025, 6, 4))
+        assert (event.implementer, event.affected) == ((code,), ("CN",)), text
+    plain = _one("Steel bars", "Congress approved tariffs of 30% on steel bars from China.", date(2025, 6, 4))
+    assert plain.implementer == ("US",)  # unqualified, Congress is still the American one
+
+
+def test_a_bloc_and_its_aliases_are_parties_and_the_bloc_is_the_last_one_named() -> None:
+    event = _one(
+        "Chile and Gulf states seal trade pact",
+        "Chile and the six-member Gulf Cooperation Council signed a free trade agreement on Thursday. "
+        "The bloc's secretary-general called it a milestone.",
+        date(2025, 5, 9),
+    )
+    assert (event.measure, event.implementer, event.affected) == ("agreement_signed", ("CL",), ("GCC",))
+    talks = _one(
+        "Mercosur presses on",
+        "Mercosur opened trade talks with Canada on Monday. The bloc has no deal with North America yet.",
+        date(2025, 5, 9),
+    )
+    assert talks.implementer == ("MERCOSUR",)
+    assert "EU" not in talks.affected + talks.implementer  # "the bloc" after Mercosur is Mercosur
+    for name, code in (("the Eurasian Economic Union", "EAEU"), ("EFTA", "EFTA"), ("the CPTPP", "CPTPP")):
+        deal = _one("Deal", f"Ecuador signed a trade agreement with {name} on Monday.", date(2025, 5, 9))
+        assert deal.affected == (code,), name
+
+
+def test_two_sides_measures_in_one_sentence_are_two_events() -> None:
+    events = extract_events(
+        "Truce",
+        "Japan will cut its tariff on Australian beef to 9% from 18%, while Australia will remove its duty "
+        "on Japanese cars from April 1, officials said on Monday.",
+        date(2025, 3, 4),
+    )
+    assert [(e.measure, e.implementer, e.affected) for e in events] == [
+        ("tariff_decrease", ("JP",), ("AU",)),
+        ("tariff_decrease", ("AU",), ("JP",)),
+    ]
+    assert events[0].rate_to == Rate(9)
+    assert events[1].effective == date(2025, 4, 1)
+    assert events[0].announced == events[1].announced == date(2025, 3, 3)
+
+
+def test_anti_dumping_and_countervailing_duties_named_together_are_two_events() -> None:
+    events = extract_events(
+        "Duties on tyres",
+        "Australia imposed anti-dumping and countervailing duties on passenger tyres from Thailand.",
+        date(2025, 3, 4),
+    )
+    assert {e.measure for e in events} == {"anti_dumping", "countervailing_duty"}
+    assert all((e.implementer, e.affected) == (("AU",), ("TH",)) for e in events)
+
+
+def test_a_dateline_gives_neither_the_date_nor_a_party() -> None:
+    event = _one(
+        "Tariff on tiles",
+        "GENEVA, Switzerland, May 7 (Reuters) - Egypt will raise its tariff on ceramic tiles to 40%.",
+        date(2025, 5, 7),
+    )
+    assert event.implementer == ("EG",)
+    assert event.announced is None
+    assert event.affected == ()
+
+
+def test_a_date_after_said_is_when_it_was_said_even_after_effective_immediately() -> None:
+    event = _one(
+        "Tariff on tiles",
+        "Egypt raised its tariff on ceramic tiles to 40% with immediate effect, the ministry said in a "
+        "decree on Sunday.",
+        date(2025, 5, 7),
+    )
+    assert event.announced == date(2025, 5, 4)
+    assert event.effective is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Peru imposed safeguard duties on Chinese garlic in March, officials recalled.",
+        "Peru had imposed safeguard duties on Chinese garlic before the talks began.",
+        "Exports of garlic rose, even as Peru imposed safeguard duties on Chinese garlic.",
+        "Peru denied it would impose safeguard duties on Chinese garlic.",
+        "Peru threatened to impose safeguard duties on Chinese garlic if talks fail.",
+        "Peru will hold off on imposing safeguard duties on Chinese garlic.",
+        "Peru's Congress approved a bill that would allow safeguard duties on Chinese garlic.",
+        "Garlic sales to Mexico have halved since the tariffs, an importer said.",
+    ],
+)
+def test_background_threats_denials_and_enabling_laws_report_no_measure(text: str) -> None:
+    assert extract_events("Garlic", text, date(2025, 6, 4)) == ()
+
+
+def test_a_clause_after_the_measure_that_gives_its_setting_names_no_party() -> None:
+    event = _one(
+        "Thailand cuts tariffs",
+        "Thailand cut tariffs on Indian pulses on Monday, amid talks with Washington over U.S. tariffs.",
+        date(2025, 6, 4),
+    )
+    assert (event.implementer, event.affected) == (("TH",), ("IN",))
+
+
+def test_an_export_levy_is_an_export_restriction_and_amounts_read_in_any_currency() -> None:
+    levy = _one(
+        "Export levy",
+        "Malaysia will raise its export levy on crude palm oil to $200 a tonne from $150 a tonne.",
+        date(2025, 6, 4),
+    )
+    assert levy.measure == "export_control"
+    assert (levy.rate_from, levy.rate_to) == (Rate(150, unit="USD/tonne"), Rate(200, unit="USD/tonne"))
+    fee = _one("Port fees", "Beijing will charge port fees of 300 yuan per net ton on US-built ships.", None)
+    assert fee.rate_to == Rate(300, unit="CNY/net ton")
+    zero = _one("Duty", "India raised the duty on lentils to 10% from zero.", None)
+    assert (zero.rate_from, zero.rate_to) == (Rate(0), Rate(10))
+    points = _one("Duty", "Ghana raised tariffs on rice by an additional 5 percentage points.", None)
+    assert points.rate_to == Rate(5)
+
+
+def test_retaliation_needs_a_trade_word() -> None:
+    text = "Israel's army fired rockets at Lebanon in retaliation for the attack."
+    assert extract_events("Strikes", text, date(2025, 6, 4)) == ()
+
+
+def test_the_bans_of_a_sanctions_package_are_the_package() -> None:
+    event = _one(
+        "Sanctions",
+        "Canada imposed new sanctions on Belarus on Friday. The package bans imports of Belarusian potash "
+        "and exports of machine tools.",
+        date(2025, 6, 6),
+    )
+    assert (event.measure, event.implementer, event.affected) == ("sanctions", ("CA",), ("BY",))
+    assert "fertiliser" in event.products
+
+
+def test_later_sentences_give_the_day_it_takes_effect_and_the_goods_it_covers() -> None:
+    event = _one(
+        "Korea raises tariffs on Chinese steel",
+        "South Korea raised tariffs on Chinese steel on Monday. The ministry said the increases, most of "
+        "which take effect on July 1, were needed. Products on the list include rebar and tyres.",
+        date(2025, 6, 4),
+    )
+    assert event.effective == date(2025, 7, 1)
+    assert "tyres" in event.products
+
+
+def test_the_lead_completes_the_headline_in_other_words() -> None:
+    event = _one(
+        "Brazil imposes anti-dumping duties on Chinese tyres",
+        "Brazilian importers of Chinese tyres will have to pay deposits of up to 21% from Oct. 2, the "
+        "foreign trade committee said on Friday.",
+        date(2025, 9, 27),
+    )
+    assert event.rate_to == Rate(21)
+    assert event.effective == date(2025, 10, 2)
+    assert event.announced == date(2025, 9, 26)
+
+
 def test_rule_fields_are_checked_against_the_taxonomy_and_iso_codes() -> None:
     assert check_rule_field("measure", "export_control") is None
     assert "unknown measure 'export_contrl'" in (check_rule_field("measure", "export_contrl") or "")

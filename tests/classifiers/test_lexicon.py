@@ -10,7 +10,18 @@ import pytest
 from classifiers.lexicon import LexiconError, load_lexicon, parse_lexicon, tokenize
 from classifiers.trade import LexiconClassifier
 
-SCORING = {"title_weight": 2.0, "threshold": 4.0, "scale": 1.0, "focus_tokens": 100, "focus_floor": 0.4}
+SCORING = {
+    "title_weight": 2.0,
+    "lede_weight": 1.0,
+    "lede_tokens": 40,
+    "threshold": 4.0,
+    "title_threshold": 4.0,
+    "scale": 1.0,
+    "focus_tokens": 100,
+    "focus_floor": 0.4,
+    "deep_cap": 100.0,
+    "combination_window": 12,
+}
 
 
 def lexicon(
@@ -96,14 +107,50 @@ def test_needs_and_combinations_apply_only_together() -> None:
     assert {e.phrase for e in together.evidence} == {"dumping", "imports", "both"}
 
 
-def test_body_evidence_counts_less_in_long_articles_but_never_below_the_floor() -> None:
+def test_unless_lifts_a_concept_when_a_named_concept_or_combination_occurs() -> None:
+    c = lexicon(
+        {"name": "grain", "weight": -1.0, "terms": ["wheat"], "unless": ["tariffs", "ban + exports"]},
+        {"name": "tariffs", "weight": 3.0, "terms": ["tariffs"]},
+        {"name": "ban", "weight": 0.5, "terms": ["bans"]},
+        {"name": "exports", "weight": 0.5, "terms": ["exports"]},
+        combinations=({"name": "ban + exports", "concepts": ["ban", "exports"], "weight": 2.0, "window": 2},),
+    )
+
+    def phrases(text: str) -> set[str]:
+        return {e.phrase for e in c.classify("", text).evidence}
+
+    assert "grain" in phrases("Wheat prices rose.")
+    assert "grain" not in phrases("Wheat tariffs rose.")
+    assert "grain" not in phrases("India bans wheat exports.")
+    assert "grain" in phrases("India bans smoking. Wheat exports rose.")
+
+
+def test_a_combination_counts_where_its_concepts_stand_within_its_window() -> None:
+    c = lexicon(
+        {"name": "ban", "weight": 0.5, "terms": ["bans"]},
+        {"name": "exports", "weight": 0.5, "terms": ["exports"]},
+        combinations=({"name": "both", "concepts": ["ban", "exports"], "weight": 2.0, "window": 3},),
+    )
+    near = c.classify("", "India bans rice exports.")
+    far = c.classify("", "India bans smoking in public places; its exports rose.")
+    assert ("both", "lede") in {(e.phrase, e.field) for e in near.evidence}
+    assert "both" not in {e.phrase for e in far.evidence}
+
+
+def test_lede_evidence_keeps_its_weight_and_deep_body_evidence_fades_with_length() -> None:
     c = lexicon({"name": "tariffs", "weight": 3.0, "terms": ["tariffs"]})
-    short = c.classify("", "New tariffs announced. " + "word " * 50)
-    long = c.classify("", "New tariffs announced. " + "word " * 400)
-    very_long = c.classify("", "New tariffs announced. " + "word " * 5000)
-    assert short.evidence[0].weight == 3.0
-    assert 3.0 * 0.4 < long.evidence[0].weight < 3.0
-    assert very_long.evidence[0].weight == pytest.approx(3.0 * 0.4, abs=1e-3)
+    lede = "New tariffs announced. "
+    deep = "word " * 60 + "Tariffs were also mentioned. "
+    short = c.classify("", deep + "word " * 30)
+    long = c.classify("", lede + deep + "word " * 400)
+    very_long = c.classify("", lede + deep + "word " * 5000)
+    assert {(e.field, e.weight) for e in short.evidence} == {("body", 3.0)}
+    for verdict in (long, very_long):
+        assert ("lede", 3.0) in {(e.field, e.weight) for e in verdict.evidence}
+    deep_long = next(e.weight for e in long.evidence if e.field == "body")
+    deep_very_long = next(e.weight for e in very_long.evidence if e.field == "body")
+    assert 3.0 * 0.4 < deep_long < 3.0
+    assert deep_very_long == pytest.approx(3.0 * 0.4, abs=1e-3)
 
 
 @pytest.mark.parametrize(
@@ -136,6 +183,23 @@ def test_body_evidence_counts_less_in_long_articles_but_never_below_the_floor() 
                 "concept": [{"name": "a", "weight": 1, "terms": ["x"], "needs": ["z"]}],
             },
             "needs unknown",
+        ),
+        (
+            {
+                "version": "x",
+                "scoring": SCORING,
+                "concept": [{"name": "a", "weight": 1, "terms": ["x"], "unless": ["z"]}],
+            },
+            "unless names unknown",
+        ),
+        (
+            {
+                "version": "x",
+                "scoring": SCORING,
+                "concept": [{"name": "a", "weight": 1, "terms": ["x"]}],
+                "combination": [{"name": "c", "concepts": ["a", "a", "a"], "weight": 1}],
+            },
+            "pairs exactly two",
         ),
     ],
 )

@@ -333,9 +333,10 @@ def test_training_on_features_extracted_once_matches_the_old_way_exactly(size: i
 
 
 def test_the_report_on_the_handwritten_set_is_unchanged() -> None:
-    # the figures `train` reported before it extracted features once per article
+    # the figures `train` reported before it extracted features once per article; the concept features
+    # come from the lexicon, so a new lexicon version moves them (2026.12.1: one false positive fewer)
     _, cv_scores = train(HANDWRITTEN)
-    assert cv_scores == Scores(tp=8, fp=1, fn=0, tn=7)
+    assert cv_scores == Scores(tp=8, fp=0, fn=0, tn=8)
 
 
 def test_training_extracts_each_articles_features_once(monkeypatch: pytest.MonkeyPatch) -> None:

@@ -189,12 +189,16 @@ def test_demo_articles_match_their_labels() -> None:
             assert verdict.evidence[0].weight > 0, slug
 
 
-def test_evidence_is_sorted_by_effect_and_title_outweighs_body() -> None:
-    verdict = classify("Tariffs on steel raised", "The government raised tariffs on steel imports.")
+def test_evidence_is_sorted_by_effect_and_title_outweighs_lede_outweighs_deep_body() -> None:
+    filler = "The minister spoke at length about the economy, the budget and the weather. " * 12
+    verdict = classify(
+        "Tariffs on steel raised",
+        f"The government raised tariffs on steel imports. {filler} Tariffs were discussed again.{filler}",
+    )
     weights = [abs(e.weight) for e in verdict.evidence]
     assert weights == sorted(weights, reverse=True)
     tariffs = {e.field: e.weight for e in verdict.evidence if e.phrase == "tariffs"}
-    assert tariffs["title"] > tariffs["body"] > 0
+    assert tariffs["title"] > tariffs["lede"] > tariffs["body"] > 0
 
 
 def test_false_friend_context_lowers_the_score_of_the_same_word() -> None:
@@ -266,3 +270,84 @@ def test_score_is_a_probability_for_any_input() -> None:
         verdict = classify(title, body)
         assert 0.0 <= verdict.score <= 1.0
         assert verdict.is_trade == (verdict.score >= 0.5)
+
+
+# A diplomatic speech: friendly words for many pages, trade vocabulary sprinkled through it.
+_SPEECH_PARAGRAPH = (
+    "The two countries share a long friendship built on mutual respect, people-to-people exchanges, "
+    "culture, education, tourism, science and the fight against climate change. Leaders praised the "
+    "spirit of cooperation and pledged to deepen dialogue on regional security and public health. "
+)
+_TRADE_IN_PASSING = [
+    "Both sides oppose protectionism.",
+    "They will work within the WTO.",
+    "Trade talks on services will continue.",
+    "Tariffs were mentioned briefly.",
+    "A free-trade agreement remains a long-term aim.",
+    "Officials also discussed market access for farm goods.",
+    "The trade relationship was described as balanced.",
+    "Reciprocal tariffs were not on the agenda.",
+]
+
+
+def _speech(lede: str) -> str:
+    paragraphs = [lede] + [_SPEECH_PARAGRAPH * 3 + sentence for sentence in _TRADE_IN_PASSING] * 4
+    return " ".join(paragraphs)
+
+
+def test_a_long_diplomatic_piece_does_not_pass_on_trade_words_scattered_through_its_body() -> None:
+    verdict = classify(
+        "Leaders celebrate fifty years of friendship",
+        _speech("The president welcomed her counterpart with a ceremony in the capital on Monday."),
+    )
+    assert not verdict.is_trade, verdict
+    deep = [e for e in verdict.evidence if e.field == "body"]
+    assert {"protectionism", "WTO and GATT", "trade talks", "tariffs"} <= {e.phrase for e in deep}
+    # however much the deep body holds, it contributes no more than its cap
+    assert sum(e.weight for e in deep) <= default_lexicon_cap() + 0.01
+
+
+def test_a_long_trade_story_with_trade_in_its_headline_and_lede_does_not_dilute() -> None:
+    verdict = classify(
+        "Countries agree to cut tariffs on farm goods",
+        _speech(
+            "The two countries agreed on Monday to cut tariffs on farm goods and open talks on a trade deal."
+        ),
+    )
+    assert verdict.is_trade, verdict
+    assert {"title", "lede"} <= {e.field for e in verdict.evidence if e.weight > 0}
+
+
+def test_a_restriction_verb_counts_beside_a_trade_flow_not_paragraphs_away() -> None:
+    near = classify("", "The government will curb rice exports from next month, the ministry said.")
+    far = classify(
+        "",
+        "The government will curb spending on roads. "
+        + "Officials described the budget at length. " * 3
+        + "Rice exports were steady.",
+    )
+    assert "restriction + imports or exports" in {e.phrase for e in near.evidence}
+    assert "restriction + imports or exports" not in {e.phrase for e in far.evidence}
+
+
+def test_hyphenated_headline_compounds_are_read_as_their_words() -> None:
+    assert "trade disputes" in {e.phrase for e in classify("Trade-war fears grip markets", "").evidence}
+    assert "tariffs" in {e.phrase for e in classify("Zero-tariff deal for cars", "").evidence}
+    # compounds the lexicon spells out stay whole
+    assert "trade secret or mark" in {e.phrase for e in classify("Trade-in offers rise", "").evidence}
+
+
+def test_a_headline_alone_has_a_lower_bar_than_a_full_article() -> None:
+    scoring = LexiconClassifier().lexicon.scoring
+    assert scoring.threshold_for(0) == scoring.title_threshold < scoring.threshold
+    assert scoring.title_threshold < scoring.threshold_for(scoring.lede_tokens // 2) < scoring.threshold
+    assert scoring.threshold_for(scoring.lede_tokens) == scoring.threshold_for(5000) == scoring.threshold
+    # one strong concept in a headline decides alone; with a body the body must support it
+    assert classify("EU raises tariffs on Chinese bicycles", "").is_trade
+    assert not classify(
+        "EU raises tariffs on Chinese bicycles", "The weather in the city was mild all week. " * 20
+    ).is_trade
+
+
+def default_lexicon_cap() -> float:
+    return LexiconClassifier().lexicon.scoring.deep_cap

@@ -1,12 +1,14 @@
 """Issue 7, "Runs on a schedule, from the Prefect UI": a person runs the manual ingest from the Prefect UI.
 
 Everything is real and started here: ``prefect server start`` on a free 127.0.0.1 port with its own
-PREFECT_HOME and SQLite database, the bundled demo site and SMTP sink, ``deployments/serve.py`` serving the
-deployments in a subprocess, and Debian's Chromium driven by Playwright (never a Playwright browser
-download; ``scripts/ensure-chromium.sh`` installs it). The test clicks Deployments → ingest-manual →
-Run → Quick run, follows the run until it is Completed, and checks what the operator relies on: the demo
-articles are stored, the run has its ``ingest-summary`` artifact, the alert was e-mailed once. The run page
-is saved to ``screenshots/prefect-ui-run.png``.
+PREFECT_HOME and SQLite database, the bundled demo site and SMTP sink, ``tradewatch serve`` (the installed
+console script, as the README says) serving the deployments in a subprocess, and Debian's Chromium driven
+by Playwright (never a Playwright browser download; ``scripts/ensure-chromium.sh`` installs it). The test
+clicks Deployments → ingest-manual → Run → Quick run, follows the run until it is Completed, and checks
+what the operator relies on: the demo articles are stored, the run has its ``ingest-summary`` artifact
+and its logs on its run page (the CLI once set PREFECT_LOGGING_LEVEL=WARNING for every run `serve`
+started: "This run did not produce any logs"), the alert was e-mailed once. The run page is saved to
+``screenshots/prefect-ui-run.png``.
 """
 
 from __future__ import annotations
@@ -180,15 +182,15 @@ def stack(browser: Browser, tmp_path_factory: pytest.TempPathFactory) -> Iterato
         config = render_demo_config(base_url, sink.port, database_url, tmp / "tradewatch.toml")
         serve = stack.enter_context(
             started(
-                "deployments/serve.py",
-                [str(BIN / "python"), "deployments/serve.py", str(config)],
+                "tradewatch serve",
+                [str(BIN / "tradewatch"), "serve", "--config", str(config)],
                 # The runner looks for scheduled runs every 10 s by default; 2 s keeps the test short.
                 {**server_env, "PREFECT_RUNNER_POLL_FREQUENCY": "2"},
                 tmp / "serve.log",
             )
         )
         wait_until(
-            f"the {DEPLOYMENT} deployment was registered by deployments/serve.py",
+            f"the {DEPLOYMENT} deployment was registered by tradewatch serve",
             lambda: api("GET", f"{api_url}/deployments/name/{DEPLOYMENT}").status_code == 200,
             serve,
             STARTUP_TIMEOUT,
@@ -270,6 +272,13 @@ def test_quick_run_from_the_ui_ingests_the_demo_and_leaves_its_summary(stack: St
         page.get_by_role("tab", name="Artifacts").click()
         expect(page.get_by_text("ingest-summary", exact=True)).to_be_visible()
         expect(page.get_by_text(f"new_articles={len(LABELS)}").first).to_be_visible()
+        # The run's own log lines, on its Logs tab: the poll task's INFO line and tradewatch's own logger.
+        page.get_by_role("tab", name="Logs").click()
+        expect(page.get_by_text("This run did not produce any logs")).to_have_count(0)
+        expect(
+            page.get_by_text(re.compile(r"polling \d+ feed\(s\) with \d+ rule\(s\)")).first
+        ).to_be_visible()
+        page.get_by_role("tab", name="Artifacts").click()
         # For the picture: the same page opened afresh (no toast over it), its timeline drawn.
         page.reload()
         with suppress(PlaywrightTimeoutError):  # the UI polls; idle is likely, not guaranteed
@@ -297,6 +306,16 @@ def test_quick_run_from_the_ui_ingests_the_demo_and_leaves_its_summary(stack: St
     assert summary["type"] == "markdown"
     assert f"new_articles={len(LABELS)}" in summary["data"]
     assert "alerts_sent=1" in summary["data"]
+
+    logs = api(
+        "POST",
+        f"{stack.api_url}/logs/filter",
+        json={"logs": {"flow_run_id": {"any_": [run_id]}}, "limit": 200},
+    )
+    logs.raise_for_status()
+    messages = [entry["message"] for entry in logs.json()]
+    assert any(m.startswith("polling ") for m in messages), f"the run's logs: {messages}"
+    assert any("Finished in state Completed" in m for m in messages), f"the run's logs: {messages}"
 
     deadline = time.monotonic() + 10
     while not stack.sink.messages and time.monotonic() < deadline:

@@ -79,3 +79,37 @@ def test_extract_is_thread_safe() -> None:
     expected = [extract(document).text for document in documents]
     with ThreadPoolExecutor(max_workers=4) as pool:
         assert list(pool.map(lambda document: extract(document).text, documents)) == expected
+
+
+def test_a_score_can_leave_out_broken_pages(bench: ModuleType) -> None:
+    score = bench.Score()
+    score.add("good", "one two three four five", "one two three four five")
+    score.add("broken", "", "one two three four five")
+    kept = score.without(frozenset({"broken"}))
+    assert (kept.pages, kept.f1, kept.accuracy) == (1, 1.0, 1.0)
+    assert score.f1 < 1.0  # the original is untouched
+
+
+def test_a_set_is_reported_with_and_without_its_broken_pages_beside_a_baseline(
+    bench: ModuleType, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import gzip
+    import json
+
+    lines = [f"Paragraph {n}: exporters said container rates from Shanghai rose again." for n in range(4)]
+    story = "".join(f"<p>{line}</p>" for line in lines)
+    truth = "\n".join(lines)
+    (tmp_path / "html").mkdir()
+    for page in ("a", "b"):
+        html = f"<html><body><article>{story}</article></body></html>".encode()
+        (tmp_path / "html" / f"{page}.html.gz").write_bytes(gzip.compress(html))
+    ground = {page: {"articleBody": truth, "url": f"https://x.example/{page}"} for page in ("a", "b")}
+    (tmp_path / "ground-truth.json").write_text(json.dumps(ground))
+    (tmp_path / "broken-markup-ids.json").write_text(json.dumps(["b"]))
+    # The baseline is this checkout itself, run in a child process as another revision would be.
+    assert bench.main(["--data", str(tmp_path), "--no-write", "--baseline", str(ROOT), "--worst", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "F1 without the 1 broken pages" in out
+    assert "| tradewatch baseline | 1.000 | 1.000 | 1.000 |" in out
+    assert "ours / baseline = " in out
+    assert "below 0.5 while trafilatura's default scores above 0.9: 0." in out

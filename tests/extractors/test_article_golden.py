@@ -5,6 +5,12 @@ thread and form, a related-posts box and a share bar inside the body; a news CMS
 an advertisement slot, a "Read more" link box and a newsletter form in the middle of the article; a page
 whose promos are plain paragraphs ("READ MORE:", "Story continues below advertisement", "Related Stories").
 Lists and block quotes inside the body must survive, one paragraph per item.
+
+The ``trap-*`` pages are wrong-block traps: beside a short article sits a block that holds more running text
+than the article and that a "densest container" rescue took for the body -- a reader-comment thread, a rail
+of related stories with summaries, a list of other stories, a mega-menu that describes each section, an ad
+tag written out as text, a publisher's customer-service box. Each must come out as its article and nothing
+else: a wrong block is stored, classified and quoted in alerts as if it were the article.
 """
 
 from __future__ import annotations
@@ -129,21 +135,3 @@ def test_nested_inline_markup_keeps_word_order() -> None:
     nested = "<p>Shippers <b>said <i>the surcharge</i> would</b> stay until June.</p>"
     text = extract(f"<html><body><article>{prose}{nested}</article></body></html>").text
     assert "Shippers said the surcharge would stay until June." in text
-
-
-def test_site_rules_apply_by_host_including_subdomains() -> None:
-    # thehill.com splices hover cards (name, photo, headlines) into sentences; its rule removes them.
-    card = (
-        '<span class="rollover-people"><a href="/people/kristi-noem">Kristi Noem</a>'
-        '<span class="rollover-people-block"><a href="/people/kristi-noem">Kristi Lynn Noem</a>'
-        '<a href="/x">South Dakota governor doubles down on campaign</a></span></span>'
-    )
-    prose = "".join(
-        f"<p>Paragraph {n}: the state said the campaign had reached more people than any before it.</p>"
-        for n in range(3)
-    )
-    lead = f"<p>South Dakota Gov. {card} (R) defended the ad.</p>"
-    html = f"<html><body><article>{lead}{prose}</article></body></html>"
-    for url in ("https://thehill.com/homenews/1", "https://www.thehill.com/homenews/1"):
-        assert extract(html, url=url).text.startswith("South Dakota Gov. Kristi Noem (R) defended the ad.")
-    assert "Kristi Lynn Noem" in extract(html, url="https://other.example/1").text

@@ -88,3 +88,28 @@ def test_extract_decodes_bytes_by_their_declared_charset() -> None:
     body = "".join(f"<p>{TEXT} Parágrafo {n} sobre as exportações brasileiras de café.</p>" for n in range(3))
     page = f'<html><head><meta charset="windows-1252"></head><body><article>{body}</article></body></html>'
     assert TEXT in extract(page.encode("cp1252")).text
+
+
+POLISH = "Rosja nasiliła ataków na ukraińską sieć energetyczną, podało ministerstwo w poniedziałek. " * 4
+
+
+@pytest.mark.parametrize("where", ["http", "meta"])
+def test_declared_utf8_with_one_invalid_byte_stays_utf8(where: str) -> None:
+    # A truncated character in the middle of a UTF-8 page: charset-normalizer took the page for Mac-Roman
+    # and garbled every Polish letter ("atak√≥w"). Only the bad byte may be lost.
+    meta = '<meta charset="utf-8">' if where == "meta" else ""
+    page = f"<html><head>{meta}</head><body><p>{POLISH}</p><p>Koniec.</p></body></html>".encode()
+    damaged = page.replace(b"Koniec", b"Kon\xc4iec")  # a lead byte without its continuation
+    decoded = decode_html(damaged, declared="utf-8" if where == "http" else None)
+    assert POLISH in decoded
+    assert "Kon\ufffdiec" in decoded
+
+
+def test_windows_1252_page_mislabelled_utf8_is_not_decoded_as_utf8() -> None:
+    # The other side of the rule above: every accented letter is an invalid UTF-8 byte here, so the label
+    # is wrong rather than a byte, and the detector decides (no letter is replaced by U+FFFD).
+    text = "Exportações de café caíram 5% — disse o ministério na segunda-feira à tarde. " * 5
+    page = f'<html><head><meta charset="utf-8"></head><body><p>{text}</p></body></html>'
+    decoded = decode_html(page.encode("cp1252"))
+    assert "\ufffd" not in decoded
+    assert "café caíram 5% — disse o ministério" in decoded

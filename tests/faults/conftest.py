@@ -208,7 +208,11 @@ def write_config(
     rules: str = MANY_ALERT_RULES,
     fetch: str = "",
 ) -> Path:
-    """A normal tradewatch TOML configuration with two e-mail channels on the given SMTP port."""
+    """A normal tradewatch TOML configuration with two e-mail channels on the given SMTP port.
+
+    Its rules alert per article (``group = "article"``): fault scenarios serve the same demo pages under
+    many URLs and count one alert per article; story grouping has its own tests.
+    """
     feed_tables = "".join(f'\n[[feeds]]\nname = "{name}"\nurl = "{url}"\n' for name, url in feeds)
     mail = f"mailto://127.0.0.1:{smtp_port}?from=alerts@tradewatch.example&mode=insecure"
     path.write_text(
@@ -230,6 +234,7 @@ name = "japan-trade"
 query = '(tariff OR tariffs OR "trade talks") AND (japan OR japanese)'
 channels = ["desk-email"]
 trade_only = true
+group = "article"
 {rules}
 """,
         encoding="utf-8",

@@ -360,7 +360,10 @@ def test_hostile_feed_and_pages_through_the_pipeline_alert_safely(
         database_url=db,
         feeds=[("hostile <b>feed</b>", http_server.url("/feed.xml"))],
         smtp_port=faulty_sink.port,
-        rules='\n[[rules]]\nname = "all"\nquery = "tariff OR tariffs OR trade"\nchannels = ["desk-email"]\n',
+        # group = "article": the hostile pages share their body text, which stories would group into one
+        # alert; this test wants every page's alert, each escaped.
+        rules='\n[[rules]]\nname = "all"\nquery = "tariff OR tariffs OR trade"\nchannels = ["desk-email"]\n'
+        'group = "article"\n',
     )
     (outcome,), report = run(load_settings(config))
     reasons = sorted(reason for _url, reason in outcome.article_failures)

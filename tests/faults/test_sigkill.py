@@ -50,11 +50,14 @@ KILLS_PER_EPISODE = 5  # ... runs killed in a row, then one clean rerun: 20 kill
 # Before each run the feed publishes 8 more articles (copies of the demo corpus under new URLs), so every
 # run has fresh work to be killed in: fetch, extract, store, 8 alert e-mails (two channels), plus what its
 # predecessors left behind.
+# group = "article": the big feed lists the same demo pages under distinct URLs, which stories would
+# group into one alert each; this test is about every article's alert surviving kills exactly once.
 RULES = """
 [[rules]]
 name = "desk-words"
 query = "tariff OR tariffs OR duties OR budget OR traders"
 channels = ["desk-email", "ops-email"]
+group = "article"
 """
 SMTP_DELAY = 0.02  # per message at the sink
 PAGE_DELAY = 0.05  # per article page at the site

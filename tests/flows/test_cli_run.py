@@ -15,7 +15,8 @@ from prefect.settings import PREFECT_API_URL
 from flows.demo import SmtpSink, render_demo_config
 
 SUMMARY = re.compile(
-    r"^summary: feeds=(\d+) new_articles=(\d+) trade=(\d+) alerts_sent=(\d+) failures=(\d+)$"
+    r"^summary: feeds=(\d+) new_articles=(\d+) trade=(\d+) alerts_sent=(\d+) alerts_waiting=(\d+) "
+    r"failures=(\d+)$"
 )
 
 
@@ -35,8 +36,8 @@ def test_run_counts_a_broken_feed_and_still_completes(demo_site: str, sink: Smtp
     last = result.stdout.strip().splitlines()[-1]
     match = SUMMARY.match(last)
     assert match, last
-    feeds, new_articles, trade, alerts, failures = map(int, match.groups())
-    assert (feeds, new_articles, trade, alerts, failures) == (3, 8, 4, 1, 1)
+    feeds, new_articles, trade, alerts, waiting, failures = map(int, match.groups())
+    assert (feeds, new_articles, trade, alerts, waiting, failures) == (3, 8, 4, 1, 0, 1)
     assert "failures by reason: http_status=1" in result.stdout
     progress = [line for line in result.stderr.splitlines() if line.startswith("[")]
     assert sorted(progress)[-1].startswith("[3/3] ")

@@ -69,7 +69,7 @@ def test_healthy_demo_installation_passes_every_check_and_sends_nothing(
     assert "ok" in body["config"]
     assert "at head revision" in body["database"]
     assert "desk-email" in body["channel"]
-    assert "mailto://127.0.0.1; resolved" in body["channel"]
+    assert f"mailto://127.0.0.1:{sink.port}; resolved" in body["channel"]
     feed_rows = [line for line in lines if line.startswith("feed ")]
     assert len(feed_rows) == 2
     for row in feed_rows:
@@ -95,7 +95,7 @@ def test_send_test_delivers_one_message_per_channel(demo_site: str, sink: SmtpSi
         "check": "channel",
         "target": "desk-email",
         "status": "ok",
-        "detail": "mailto://127.0.0.1; test message sent",
+        "detail": f"mailto://127.0.0.1:{sink.port}; test message sent",  # the port says which server
     }
     _wait(sink, 1)
     assert len(sink.messages) == 1
@@ -139,7 +139,7 @@ slack = "env:TRADEWATCH_DOCTOR_TEST_UNSET"
     assert rows[("database", "postgresql://tw:***@127.0.0.1:" + str(dead_db) + "/tw")]["status"] == "failed"
     assert "unreachable" in rows[("database", f"postgresql://tw:***@127.0.0.1:{dead_db}/tw")]["detail"]
     assert rows[("channel", "mail")]["status"] == "failed"
-    assert rows[("channel", "mail")]["detail"] == "mailto://127.0.0.1; smtp connect failed"
+    assert rows[("channel", "mail")]["detail"] == f"mailto://127.0.0.1:{dead_smtp}; smtp connect failed"
     assert rows[("channel", "slack")]["status"] == "failed"
     assert "TRADEWATCH_DOCTOR_TEST_UNSET" in rows[("channel", "slack")]["detail"]
     assert rows[("feed", "good")]["status"] == "ok"

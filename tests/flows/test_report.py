@@ -306,6 +306,7 @@ def test_report_command_writes_a_self_contained_html_file_and_says_what_it_holds
     live_store: Store, tmp_path: Path
 ) -> None:
     target = tmp_path / "out" / "report.html"
+    target.parent.mkdir()  # --output never creates folders (a mistyped path must fail)
     result = runner.invoke(
         _cli(),
         ["report", "--config", str(_config(tmp_path, live_store)), "--since", "30d", "--output", str(target)],
