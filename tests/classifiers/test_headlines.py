@@ -59,6 +59,7 @@ TRADE_HEADLINES = [
     ("Kenya and Uganda sign barter deal for sugar and fuel", "trade agreements"),
     ("Argentina keeps its electronics market closed to foreign goods", "market access"),
     ("OECD ministers push reform of world farm trade", "trade policy"),
+    ("China sets export quotas on rare earths", "export quotas"),
 ]
 
 # (headline, the false friend that must be named against it, or None when nothing trade-like is found)
@@ -100,6 +101,7 @@ FALSE_FRIEND_HEADLINES = [
     ("Currency trading slows as Fed decision looms", "securities trading"),
     ("Earthquake halts copper exports from Chilean port", "supply disruptions"),
     ("Chipmaker's takeover of rival blocked by regulators", "takeovers and acquisitions"),
+    ("Coffee export quota talks collapse at the ICO", "commodity cartels and agreements"),
 ]
 
 
