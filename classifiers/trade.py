@@ -97,6 +97,10 @@ class LexiconClassifier:
             for c in usable
             if not lexicon.unless[c] & present and not lexicon.unless_combinations[c] & combinations
         }
+        # A combination counts only where both its concepts count: a penalty's combination ("coffee" beside
+        # "exports": a commodity report) is lifted with the penalty by a trade measure in the article.
+        pairs = lexicon.pairs
+        formed = [[i for i in found if pairs[i][0] in counted and pairs[i][1] in counted] for found in formed]
         evidence: list[Evidence] = []
         raw = 0.0
         for (field, _, emphasis), positions, indices in zip(zones, placed, formed, strict=True):

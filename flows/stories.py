@@ -14,15 +14,16 @@ from __future__ import annotations
 import json
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-from sqlmodel import Session, col, select
 
-from alerts.rules import Document, parse, prepare
 from flows.settings import ConfigError, load_settings
-from storage import repo
-from storage.models import AlertRule, Article, Feed, Story, utcnow
+
+if TYPE_CHECKING:  # imported where used: `tradewatch --help` must not load SQLAlchemy
+    from sqlmodel import Session
+
+    from storage import repo
 
 _ConfigOption = Annotated[
     Path | None,
@@ -77,6 +78,8 @@ def story_json(view: repo.StoryView, article_id: int | None = None) -> dict[str,
 
 def stories_for_articles(session: Session, article_ids: list[int]) -> dict[int, dict[str, Any]]:
     """article id → its story as JSON (``articles list --json``); articles in no story are absent."""
+    from storage import repo
+
     story_of = repo.stories_of(session, article_ids)
     views = repo.story_views(session, story_of.values())
     return {a: story_json(views[s], a) for a, s in story_of.items() if s in views}
@@ -96,6 +99,11 @@ def _engine(config: Path | None) -> Any:
 
 
 def _story_ids_since(session: Session, since: datetime, min_articles: int) -> list[int]:
+    from sqlmodel import col, select
+
+    from storage import repo
+    from storage.models import Story
+
     ids = [
         int(story_id)
         for story_id in session.exec(
@@ -116,7 +124,11 @@ def list_command(
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array, for scripts.")] = False,
 ) -> None:
     """Stories carried by several outlets (newest first), with their outlets and why copies joined."""
+    from sqlmodel import Session
+
     from flows.report import parse_window
+    from storage import repo
+    from storage.models import utcnow
 
     try:
         window = parse_window(since)
@@ -157,6 +169,10 @@ def show_command(
     as_json: Annotated[bool, typer.Option("--json", help="JSON, for scripts.")] = False,
 ) -> None:
     """One story: every article, where it came from, and the similarity that joined it."""
+    from sqlmodel import Session
+
+    from storage import repo
+
     engine = _engine(config)
     with Session(engine) as session:
         view = repo.story_views(session, [story_id]).get(story_id)
@@ -183,6 +199,11 @@ def split_command(
     Rules that group by story and match the article queue its alert, sent by the next run: it was held
     back only because it was taken for a copy.
     """
+    from sqlmodel import Session
+
+    from storage import repo
+    from storage.models import utcnow
+
     engine = _engine(config)
     with Session(engine) as session:
         try:
@@ -211,6 +232,12 @@ def split_command(
 
 def _queue_split_alerts(session: Session, article_id: int, story_id: int) -> int:
     """The alerts the article would have queued had it started its own story (story-grouped rules only)."""
+    from sqlmodel import col, select
+
+    from alerts.rules import Document, parse, prepare
+    from storage import repo
+    from storage.models import AlertRule, Article, Feed
+
     article = session.get(Article, article_id)
     if article is None:
         return 0

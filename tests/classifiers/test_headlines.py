@@ -51,6 +51,15 @@ TRADE_HEADLINES = [
     ("Chipmaker barred from selling AI chips to China", "export controls"),
     ("Seoul removes Tokyo from its export whitelist", "export controls"),
     ("Online retailers hit by end of duty-free exemption", "de minimis"),
+    # 2026.12.2
+    ("Kazakhstan suspends transit of Russian fertiliser to Baltic ports", "restriction + transit"),
+    ("Brexit red tape sends UK food exports to the EU tumbling", "Brexit + imports or exports"),
+    ("Beijing pledges to buy more American goods under truce", "buying + goods of a nation"),
+    ("Brussels extends steel safeguard quotas to 2026", "anti-dumping"),
+    ("Kenya and Uganda sign barter deal for sugar and fuel", "trade agreements"),
+    ("Argentina keeps its electronics market closed to foreign goods", "market access"),
+    ("OECD ministers push reform of world farm trade", "trade policy"),
+    ("China sets export quotas on rare earths", "export quotas"),
 ]
 
 # (headline, the false friend that must be named against it, or None when nothing trade-like is found)
@@ -87,6 +96,12 @@ FALSE_FRIEND_HEADLINES = [
     ("Horse-trading in parliament over the budget", "other trades and traders"),
     ("Pay-TV group raises broadband and TV tariffs", "consumer prices and bills"),
     ("Taxi fares and tariffs rise in Mumbai", "consumer prices and bills"),
+    # 2026.12.2
+    ("Egypt's wheat import tender draws six offers", "commodity trade sources"),
+    ("Currency trading slows as Fed decision looms", "securities trading"),
+    ("Earthquake halts copper exports from Chilean port", "supply disruptions"),
+    ("Chipmaker's takeover of rival blocked by regulators", "takeovers and acquisitions"),
+    ("Coffee export quota talks collapse at the ICO", "commodity cartels and agreements"),
 ]
 
 
@@ -122,3 +137,37 @@ def test_a_commodity_headline_without_a_trade_measure_keeps_its_penalty() -> Non
     verdict = classify("Coffee prices fall as Brazil harvest beats forecasts", "")
     assert not verdict.is_trade
     assert "commodity market report" in {e.phrase for e in verdict.evidence if e.weight < 0}
+
+
+@pytest.mark.parametrize(
+    "headline",
+    [
+        "Thai coffee exports rise 8% in 2025",
+        "Ghana cocoa exports fall in March",
+        "Dutch cocoa bean imports rose in January",
+        "Brazil's orange juice exports climb to record",
+        "Australian iron ore exports rise 5% on Pilbara expansion",
+    ],
+)
+def test_one_commodity_moving_by_the_tonne_is_commodity_news(headline: str) -> None:
+    """A single crop or metal's exports rising or falling is commodity-market reporting, however the
+    flow moves; the same commodity under a trade measure is trade (see TRADE_HEADLINES)."""
+    verdict = classify(headline, "")
+    assert not verdict.is_trade, verdict
+    flows = {"commodity + imports or exports", "commodity + trade statistics"}
+    assert flows & {e.phrase for e in verdict.evidence}
+
+
+def test_a_foreign_trade_ministry_is_a_source_not_trade_figures() -> None:
+    """ "The Foreign Trade Ministry said" names who speaks; it is no trade balance."""
+    verdict = classify("Italy eases limits on cash at its borders", "The Foreign Trade Ministry said.")
+    phrases = {e.phrase for e in verdict.evidence}
+    assert "trade officials" in phrases
+    assert "trade balance" not in phrases
+    assert classify("Foreign trade fell 5% in March", "").is_trade
+
+
+def test_limits_as_a_noun_is_no_restriction() -> None:
+    verdict = classify("Finance minister says inflation was kept within limits and exports boosted", "")
+    assert "restriction + imports or exports" not in {e.phrase for e in verdict.evidence}
+    assert classify("India limits sugar exports to cool prices", "").is_trade

@@ -125,6 +125,27 @@ def test_unless_lifts_a_concept_when_a_named_concept_or_combination_occurs() -> 
     assert "grain" in phrases("India bans smoking. Wheat exports rose.")
 
 
+def test_a_combination_falls_with_a_concept_that_unless_lifts() -> None:
+    """A penalty's combination ("coffee" beside "exports") is lifted together with the penalty."""
+    c = lexicon(
+        {"name": "commodity", "weight": -0.5, "terms": ["coffee"], "unless": ["ban + exports"]},
+        {"name": "exports", "weight": 0.5, "terms": ["exports"]},
+        {"name": "ban", "weight": 0.5, "terms": ["bans"]},
+        combinations=(
+            {"name": "coffee + exports", "concepts": ["commodity", "exports"], "weight": -2.0, "window": 2},
+            {"name": "ban + exports", "concepts": ["ban", "exports"], "weight": 2.0, "window": 3},
+        ),
+    )
+
+    def phrases(text: str) -> set[str]:
+        return {e.phrase for e in c.classify("", text).evidence}
+
+    assert {"commodity", "coffee + exports"} <= phrases("Thai coffee exports rose.")
+    lifted = phrases("Uganda bans coffee exports.")
+    assert "ban + exports" in lifted
+    assert not {"commodity", "coffee + exports"} & lifted
+
+
 def test_a_combination_counts_where_its_concepts_stand_within_its_window() -> None:
     c = lexicon(
         {"name": "ban", "weight": 0.5, "terms": ["bans"]},

@@ -186,7 +186,7 @@ def test_the_extraction_worker_passes_the_feed_entry_on() -> None:
     # flows/process.py hands each page to flows.workers.analyse with its feed entry's title and summary.
     from flows.workers import analyse
 
-    article, _verdict, _events = analyse(
+    article, _verdict, _events, _fingerprint = analyse(
         service_page().encode(), "https://valley.example/a/1", None, TITLE, None, None, TITLE, None
     )
     assert article.text == " ".join(STORY)
