@@ -18,11 +18,20 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from alerts.render import AlertItem, Message, StoryNote, digest_parts, render_digest, render_instant
+from alerts.render import (
+    EVIDENCE_SHOWN,
+    AlertItem,
+    Message,
+    StoryNote,
+    digest_parts,
+    render_digest,
+    render_instant,
+)
 from alerts.rules import Match
 from alerts.send import DeliveryError, digest_limit, send
 from extractors.redact import RedactingFilter
@@ -232,10 +241,37 @@ def _items(by_article: dict[int, list[Delivery]], ctx: _Context) -> list[tuple[i
                     rules=rules,
                     events=tuple(ctx.events.get(article_id, ())),
                     story=_story_note(article_id, article_rows, ctx),
+                    evidence=evidence_lines(article.trade_evidence),
                 ),
             )
         )
     return items
+
+
+_FIELD_NAMES = {"title": "headline", "lede": "lede", "body": "body"}
+
+
+def evidence_lines(evidence: Sequence[Any]) -> tuple[str, ...]:
+    """The stored verdict's reasons *for* trade, strongest first, as "tariffs in headline".
+
+    Only positive items: a reader asks why an alert was called trade news; the false-friend context
+    that lowered the score is in `articles show`. Rows written before evidence was stored, or by a
+    hand edit, may hold anything, so anything that is not a well-formed item is skipped.
+    """
+    best: dict[str, tuple[float, str]] = {}
+    for ev in evidence:
+        if not isinstance(ev, dict):
+            continue
+        phrase, where, weight = ev.get("phrase"), ev.get("field"), ev.get("weight")
+        count = ev.get("count", 1)
+        if not isinstance(phrase, str) or not phrase or not isinstance(weight, int | float) or weight <= 0:
+            continue
+        strength = float(weight) * (count if isinstance(count, int) and count > 0 else 1)
+        line = f"{phrase} in {_FIELD_NAMES.get(str(where), 'text')}"
+        if phrase not in best or strength > best[phrase][0]:
+            best[phrase] = (strength, line)
+    ranked = sorted(best.values(), key=lambda sl: -sl[0])
+    return tuple(line for _, line in ranked[:EVIDENCE_SHOWN])
 
 
 def _match(row: Delivery) -> Match | None:

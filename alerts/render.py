@@ -52,6 +52,8 @@ SLACK_SECTION_CHARS = 3000
 # A headline in a Slack message is cut to this many characters: a 5,500-character title is not a
 # headline, and the link it labels must stay whole within the section's 3,000.
 SLACK_TITLE_CHARS = 300
+# Classifier evidence quoted beside the trade score: enough to explain it, short enough for one line.
+EVIDENCE_SHOWN = 3
 # A link is only written when its URL is at most this long; a longer one is shown cut, as text.
 SLACK_URL_CHARS = 1500
 # Characters of HTML in one digest e-mail: under Gmail's 102 KB clipping point once the plain-text
@@ -100,6 +102,9 @@ class AlertItem:
     rules: tuple[tuple[str, Match | None], ...]  # (rule name, match)
     events: tuple[str, ...] = ()  # one line per trade event (classifiers.events.describe)
     story: StoryNote | None = None
+    # Why the classifier called it trade news, strongest first, e.g. "tariffs in headline": a reader
+    # who sees a surprising score can judge the verdict without opening the database.
+    evidence: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -254,7 +259,9 @@ def _facts(item: AlertItem) -> str:
     if item.published is not None:
         parts.append(_when(item.published))
     if item.trade_score is not None:
-        parts.append(f"trade score {item.trade_score:.2f}")
+        reasons = [r for r in (_cut(_clean(e), 60) for e in item.evidence[:EVIDENCE_SHOWN]) if r]
+        because = f" ({', '.join(reasons)})" if reasons else ""
+        parts.append(f"trade score {item.trade_score:.2f}{because}")
     return " · ".join(parts)
 
 

@@ -270,3 +270,37 @@ def test_cutting_never_splits_a_link_or_an_entity() -> None:
         assert len(cut) <= limit
         assert cut.count("<") == cut.count(">")
         assert not cut.rstrip("…").endswith(("&", "&a", "&am", "&amp"))
+
+
+def test_trade_score_quotes_the_classifier_evidence_escaped_and_capped() -> None:
+    item = AlertItem(
+        "EU raises steel tariffs",
+        "https://news.example.com/steel?id=7",
+        "Wire",
+        None,
+        0.91,
+        (("Steel", None),),
+        evidence=("tariffs in headline", "<b>duties</b> in lede", "steel in body", "quota in body"),
+    )
+    msg = render_instant(item)
+
+    assert "trade score 0.91 (tariffs in headline, <b>duties</b> in lede, steel in body)\n" in msg.body_text
+    assert "quota" not in msg.body_text, "three reasons at most: the line stays one line"
+    assert "&lt;b&gt;duties&lt;/b&gt; in lede" in msg.body_html
+    assert "<b>duties" not in msg.body_markdown
+
+
+def test_evidence_lines_rank_positive_reasons_and_skip_malformed_rows() -> None:
+    from alerts.deliver import evidence_lines
+
+    stored = [
+        {"phrase": "tariffs", "field": "title", "weight": 2.0, "count": 1},
+        {"phrase": "football", "field": "body", "weight": -1.5, "count": 3},  # against trade: not a reason
+        {"phrase": "duties", "field": "body", "weight": 0.5, "count": 6},
+        {"phrase": "tariffs", "field": "body", "weight": 0.4, "count": 1},  # weaker repeat of a phrase
+        {"phrase": "quota", "field": "lede", "weight": 1.0},
+        "not an item",
+        {"phrase": 7, "weight": 1.0},
+    ]
+    assert evidence_lines(stored) == ("duties in body", "tariffs in headline", "quota in lede")
+    assert evidence_lines([]) == ()

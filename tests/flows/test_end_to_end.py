@@ -60,6 +60,8 @@ def test_demo_run_stores_classifies_alerts_once_and_a_rerun_sends_nothing(
     (message,) = sink.messages
     assert "Trade Talks with Japan" in message["Subject"]
     assert "japan-trade" in body_text(message)
+    # the classifier's reasons travel with the score, read back from the stored verdict
+    assert "trade talks in headline" in body_text(message)
 
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterKey
