@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import cache
-from pathlib import Path
 
 from classifiers.language import detect_language
 from classifiers.lexicon import Lexicon, load_lexicon, repeat_factor
@@ -16,7 +15,6 @@ __all__ = [
     "LexiconClassifier",
     "Verdict",
     "classify",
-    "load_classifier",
 ]
 
 REASON_EMPTY = "empty text"
@@ -159,12 +157,3 @@ def default_classifier() -> LexiconClassifier:
 def classify(title: str, text: str) -> Verdict:
     """Judge an article with the shipped lexicon (loaded once, then shared)."""
     return default_classifier().classify(title, text)
-
-
-def load_classifier(model_path: str | Path | None = None) -> Classifier:
-    """Return the classifier configuration asks for: None → the lexicon, else a trained model file."""
-    if model_path is None:
-        return default_classifier()
-    from classifiers.linear import load_model  # a trained model is optional; load its code only if used
-
-    return load_model(model_path)

@@ -956,8 +956,9 @@ def classifier_eval(
     as_json: Annotated[bool, typer.Option("--json", help="Scores as JSON.")] = False,
 ) -> None:
     """Precision, recall, F1 and the confusion counts of a classifier on your labels."""
-    from classifiers.evaluate import LabelsError, evaluate_file
+    from classifiers.evaluate import LabelsError
     from classifiers.linear import ModelError
+    from classifiers.load import evaluate_file
 
     if not labels.is_file():
         raise _fail(f"{labels}: no such file; give a JSONL file of {{title, text, is_trade}} lines")

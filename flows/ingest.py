@@ -26,7 +26,7 @@ from sqlmodel import Session
 from alerts.deliver import DeliveryReport, deliver_pending
 from alerts.render import render_feed_trouble
 from alerts.send import DeliveryError, send
-from classifiers.trade import load_classifier
+from classifiers.load import load_classifier
 from extractors.http import Fetcher
 from extractors.redact import RedactingFilter, redact_url
 from flows.events_report import artifact_section

@@ -11,8 +11,8 @@ import os
 from datetime import datetime
 
 from classifiers.events import TradeEvent, extract_events
+from classifiers.load import load_classifier
 from classifiers.stories import Fingerprint, fingerprint
-from classifiers.trade import load_classifier
 from classifiers.verdict import Classifier, Verdict
 from extractors.article import Article, extract
 from extractors.clamp import clamp_datetime
