@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from classifiers.trade import load_classifier
+from classifiers.load import load_classifier
 from extractors.clamp import MAX_DELAY
 from extractors.http import Fetcher, FetchPolicy
 from flows.pool import JobTimeout, ProcessPool, run_in_thread

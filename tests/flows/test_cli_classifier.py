@@ -8,7 +8,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from classifiers.trade import load_classifier
+from classifiers.load import load_classifier
 from flows.cli import app
 from flows.settings import load_settings
 
