@@ -1,4 +1,4 @@
-"""``tradewatch doctor``: is this installation able to run? Configuration, database, channels, feeds.
+"""The checks of ``tradewatch doctor``: can this installation run? Configuration, database, channels, feeds.
 
 Each check is one row of a table (plain text, no colour, so it reads the same in a terminal, a log or CI):
 
@@ -14,22 +14,17 @@ without it a channel is only resolved (``env:`` and ``secret:`` references read)
 rows as a JSON array. Secrets never appear: channel URLs are shown as scheme and server only, database
 URLs without their password, feed URLs without query strings.
 
-The CLI owner wires this in with ``doctor.register(app)``; the command is usable on its own as well.
+The command (``cli/doctor.py``) only prints; the checks are here, plain functions usable on their own.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Annotated
+from dataclasses import dataclass
 
-import typer
+from flows.settings import ConfigError, Settings
 
-from flows.settings import ConfigError, Settings, load_settings, require_config
-
-__all__ = ["Check", "register", "run_checks"]
+__all__ = ["Check", "render_table", "run_checks"]
 
 #: A doctor run should answer quickly even when a feed host is down.
 FEED_TIMEOUT_S = 15.0
@@ -199,50 +194,3 @@ def _html(text: str) -> str:
 
 def _slack(text: str) -> str:
     return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def register(app: typer.Typer) -> None:
-    """Add the ``doctor`` command to the ``tradewatch`` app."""
-
-    @app.command()
-    def doctor(
-        config: Annotated[
-            Path | None,
-            typer.Option(
-                "--config",
-                "-c",
-                help="TOML configuration (default: $TRADEWATCH_CONFIG or ./tradewatch.toml).",
-            ),
-        ] = None,
-        send_test: Annotated[
-            bool, typer.Option("--send-test", help="Send a real test message to every channel.")
-        ] = False,
-        as_json: Annotated[
-            bool, typer.Option("--json", help="A JSON array of the checks, for scripts.")
-        ] = False,
-    ) -> None:
-        """Check configuration, database (reachable, migrated), each channel and each feed; print a table."""
-        import os
-
-        from flows.settings import DEFAULT_CONFIG, ENV_CONFIG
-
-        source = str(config or os.environ.get(ENV_CONFIG) or DEFAULT_CONFIG)
-        try:
-            require_config(config)
-            settings = load_settings(config)
-        except ConfigError as exc:
-            rows = [Check("config", source, "failed", str(exc))]
-            _print(rows, as_json)
-            raise typer.Exit(2) from None
-        rows = run_checks(settings, source=source, send_test=send_test)
-        _print(rows, as_json)
-        raise typer.Exit(0 if all(r.ok for r in rows) else 1)
-
-
-def _print(rows: list[Check], as_json: bool) -> None:
-    if as_json:
-        typer.echo(json.dumps([asdict(r) for r in rows], indent=2))
-        return
-    typer.echo(render_table(rows))
-    failed = sum(not r.ok for r in rows)
-    typer.echo(f"\n{len(rows)} check(s), {failed} failed" if failed else f"\n{len(rows)} check(s), all ok")

@@ -11,21 +11,14 @@ import typer
 from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
+from cli.app import app as tradewatch
 from flows.demo import SmtpSink, free_port, render_demo_config
-from flows.doctor import register
 from storage.db import init_db, make_engine
 from storage.models import Article, Delivery
 
 
 def _app() -> typer.Typer:
-    app = typer.Typer()
-    register(app)
-
-    @app.callback()
-    def _root() -> None:  # keeps `doctor` a subcommand, as in `tradewatch doctor`
-        pass
-
-    return app
+    return tradewatch
 
 
 def _invoke(*args: str) -> tuple[int, str]:

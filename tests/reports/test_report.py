@@ -20,12 +20,12 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from flows.report import (
+from cli.app import app as tradewatch
+from flows.durations import parse_duration
+from reports.report import (
     CHART_WIDTH,
     DAY_CHART_HEIGHT,
     build_report,
-    parse_window,
-    register,
     render_html,
     render_markdown,
     report_markdown_for,
@@ -282,7 +282,7 @@ def test_markdown_embeds_the_charts_as_images_and_keeps_hostile_text_inert(store
     ("text", "expected"), [("30m", 30 * 60), ("12h", 12 * 3600), ("7d", 7 * 86400), ("2w", 14 * 86400)]
 )
 def test_since_accepts_minutes_hours_days_weeks(text: str, expected: int) -> None:
-    assert parse_window(text).total_seconds() == expected
+    assert parse_duration(text).total_seconds() == expected
 
 
 # --- the command ---------------------------------------------------------------------------------------
@@ -291,9 +291,7 @@ runner = CliRunner()
 
 
 def _cli() -> typer.Typer:
-    app = typer.Typer()
-    register(app)
-    return app
+    return tradewatch
 
 
 def _config(tmp_path: Path, store: Store) -> Path:

@@ -1,4 +1,4 @@
-"""`tradewatch report`: what the pipeline found in a period, as one self-contained HTML file or markdown.
+"""The report: what the pipeline found in a period, as one self-contained HTML file or markdown.
 
 The HTML file has no scripts and loads nothing: styles are inline, the charts are inline SVG drawn here,
 and a Content-Security-Policy forbids everything else, so the file can be mailed, archived or opened from
@@ -10,28 +10,20 @@ UI renders ``![alt](data:image/...)`` images — the V2 markdown renderer explic
 in ``img src`` and V1 passes it through; both were checked in Chromium, each chart shown at 720 px — so
 the charts are the same SVGs embedded as data URIs, followed by a table with a unicode bar column so the
 numbers are readable where images are not shown (e-mail, a terminal).
-
-This module also registers the operator commands `init`, `config check` and `report` on the CLI.
 """
 
 from __future__ import annotations
 
 import base64
 import html
-import json
 import math
-import re
-import sys
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
-import typer
-
 from extractors.redact import redact_text, redact_url
-from flows.events_report import events_html, events_json, events_markdown
+from reports.events import events_html, events_json, events_markdown
 
 if TYPE_CHECKING:  # imported where used, so that `tradewatch --help` does not load SQLAlchemy
     from sqlmodel import Session
@@ -47,17 +39,6 @@ SOURCE_ROW_HEIGHT = 26
 SOURCE_CHART_PADDING = 14
 #: The report window the daily digest publishes: a week, so the per-day chart shows a trend.
 DAILY_REPORT_WINDOW = timedelta(days=7)
-_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
-def parse_window(value: str) -> timedelta:
-    """``30m``, ``12h``, ``7d``, ``2w`` → a timedelta; ValueError with the accepted forms otherwise."""
-    match = re.fullmatch(r"\s*(\d+)\s*([mhdw])\s*", value)
-    if not match or int(match.group(1)) == 0:
-        raise ValueError(f"--since {value!r}: use a positive number and a unit, such as 30m, 12h, 7d or 2w")
-    return timedelta(**{_UNITS[match.group(2)]: int(match.group(1))})
-
-
 # --- data --------------------------------------------------------------------------------------------
 
 
@@ -397,7 +378,7 @@ def _when(value: datetime | None) -> str:
     return f"{value:%Y-%m-%d %H:%M} UTC" if value else "never"
 
 
-def _period(data: ReportData) -> str:
+def period_text(data: ReportData) -> str:
     return f"{data.since:%Y-%m-%d %H:%M} – {data.now:%Y-%m-%d %H:%M} UTC"
 
 
@@ -437,10 +418,10 @@ def render_html(data: ReportData) -> str:
         '<html lang="en"><head><meta charset="utf-8">',
         f'<meta http-equiv="Content-Security-Policy" content="{_CSP}">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
-        f"<title>tradewatch report, {_h(_period(data))}</title>",
+        f"<title>tradewatch report, {_h(period_text(data))}</title>",
         f"<style>{_CSS}</style></head><body><main>",
         "<h1>Trade news report</h1>",
-        f'<p class="period">{_h(_period(data))}</p>',
+        f'<p class="period">{_h(period_text(data))}</p>',
         '<section class="totals">',
         *[
             f'<div class="card{" bad" if bad else ""}"><b>{value}</b><span>{label}</span></div>'
@@ -528,7 +509,7 @@ def render_markdown(data: ReportData) -> str:
     lines = [
         "# Trade news report",
         "",
-        f"{_period(data)}",
+        f"{period_text(data)}",
         "",
         f"**{len(data.trade)} trade articles** from {len(data.per_source)} sources · "
         f"{data.articles_stored} articles stored · {data.alerts_sent} alerts sent · "
@@ -588,120 +569,3 @@ def render_markdown(data: ReportData) -> str:
     else:
         lines.append("_No trade articles in this period._")
     return "\n".join(lines) + "\n"
-
-
-# --- commands ----------------------------------------------------------------------------------------
-
-_ConfigOption = Annotated[
-    Path | None,
-    typer.Option(
-        "--config", "-c", help="TOML configuration (default: $TRADEWATCH_CONFIG or ./tradewatch.toml)."
-    ),
-]
-
-
-def _fail(message: str, code: int = 2) -> typer.Exit:
-    typer.echo(f"error: {message}", err=True)
-    return typer.Exit(code)
-
-
-def init_command(
-    path: Annotated[Path, typer.Argument(help="Where to write the configuration.")] = Path("tradewatch.toml"),
-) -> None:
-    """Write a commented starter configuration: the default trade feeds, example rules, env: channels."""
-    from flows.settings import ConfigError
-    from flows.starter import channel_env_var, write_starter_config
-
-    try:
-        write_starter_config(path)
-    except FileExistsError as exc:
-        raise _fail(str(exc), code=1) from None
-    except ConfigError as exc:
-        raise _fail(str(exc), code=1) from None
-    except OSError as exc:
-        raise _fail(f"{path}: cannot write the configuration: {exc}", code=1) from None
-    typer.echo(f"wrote {path}")
-    typer.echo("next:")
-    typer.echo(f"  1. edit {path}: keep the feeds you want, point the rules at your channels")
-    typer.echo(f"  2. export {channel_env_var('desk-email')}=<apprise URL> (one per channel; see [channels])")
-    typer.echo(f"  3. tradewatch config check --config {path}")
-    typer.echo(f"  4. tradewatch run --config {path}")
-
-
-def config_check_command(
-    config: _ConfigOption = None,
-    as_json: Annotated[bool, typer.Option("--json", help="The findings as JSON, for scripts.")] = False,
-) -> None:
-    """Validate a configuration as `run` would; errors and warnings as file:line:column: messages.
-
-    Exit status 0 when the configuration is usable (warnings allowed), 2 when it is not.
-    """
-    from flows.starter import check_config
-
-    result = check_config(config)
-    if as_json:
-        typer.echo(json.dumps(result.as_json(), ensure_ascii=False, indent=2))
-    else:
-        for line in result.lines():
-            typer.echo(line)
-    if not result.ok:
-        raise typer.Exit(2)
-
-
-def report_command(
-    config: _ConfigOption = None,
-    since: Annotated[str, typer.Option(help="The period: 30m, 12h, 7d, 2w ...")] = "7d",
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output", "-o", help="Where to write it (default report.html, or report.md); '-' is stdout."
-        ),
-    ] = None,
-    markdown: Annotated[bool, typer.Option("--markdown", help="Write markdown instead of HTML.")] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print the report's numbers as JSON instead of writing a file.")
-    ] = False,
-) -> None:
-    """A self-contained HTML report: trade articles per day and source, top rules, feeds in trouble."""
-    from flows.settings import ConfigError, load_settings, require_config
-
-    try:
-        window = parse_window(since)
-    except ValueError as exc:
-        raise _fail(str(exc)) from None
-    try:
-        require_config(config)
-        settings = load_settings(config)
-    except ConfigError as exc:
-        raise _fail(str(exc)) from None
-    now = datetime.now(UTC)
-    data = report_for(settings.database.url, now - window, now)
-    if as_json:
-        typer.echo(json.dumps(data.as_json(), ensure_ascii=False, indent=2))
-        return
-    text = render_markdown(data) if markdown else render_html(data)
-    target = output or Path("report.md" if markdown else "report.html")
-    if str(target) == "-":
-        sys.stdout.write(text)
-        return
-    if not target.parent.is_dir():  # a mistyped --output must not create folders
-        raise _fail(
-            f"--output {target}: the folder {target.parent} does not exist; create it or fix the path"
-        )
-    try:
-        target.write_text(text, encoding="utf-8")
-    except OSError as exc:
-        raise _fail(f"{target}: cannot write the report: {exc}", code=1) from None
-    typer.echo(
-        f"wrote {target}: {len(data.trade)} trade articles from {len(data.per_source)} sources, "
-        f"{len(data.troubled)} feeds in trouble, {_period(data)}"
-    )
-
-
-def register(app: typer.Typer) -> None:
-    """Add `init`, `config check` and `report` to the tradewatch CLI."""
-    app.command("init")(init_command)
-    config_app = typer.Typer(help="Check a configuration file.", no_args_is_help=True, rich_markup_mode=None)
-    config_app.command("check")(config_check_command)
-    app.add_typer(config_app, name="config")
-    app.command("report")(report_command)

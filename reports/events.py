@@ -1,6 +1,6 @@
 """The trade-events part of `tradewatch report` and the run artifact: an event table and a country-pair view.
 
-Kept apart from ``flows.report`` so that each part of the report stays readable; the escaping rules are the
+Kept apart from ``reports.report`` so that each part of the report stays readable; the escaping rules are the
 same (every field may quote a stranger's article: titles, products, the event line itself).
 """
 
