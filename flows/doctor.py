@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
+from alerts.escape import html_text, slack_text
 from flows.settings import ConfigError, Settings
 
 __all__ = ["Check", "render_table", "run_checks"]
@@ -98,8 +99,9 @@ def _channel_checks(settings: Settings, send_test: bool) -> list[Check]:
             title="tradewatch doctor: test message",
             body_text=f"This is a test message from `tradewatch doctor` for the channel {name}.\n",
             body_html=f"<p>This is a test message from <code>tradewatch doctor</code> for the channel "
-            f"{_html(name)}.</p>\n",
-            body_markdown=f"This is a test message from `tradewatch doctor` for the channel {_slack(name)}.",
+            f"{html_text(name)}.</p>\n",
+            body_markdown="This is a test message from `tradewatch doctor` for the channel "
+            f"{slack_text(name)}.",
         )
         try:
             send(url, message, channel=name)
@@ -184,13 +186,3 @@ def _short(exc: BaseException) -> str:
     """The first line of an exception, which for SQLAlchemy errors is the driver's own message."""
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {first}"[:300]
-
-
-def _html(text: str) -> str:
-    import html
-
-    return html.escape(text)
-
-
-def _slack(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")

@@ -6,8 +6,12 @@ same (every field may quote a stranger's article: titles, products, the event li
 
 from __future__ import annotations
 
-import html
 from typing import TYPE_CHECKING, Any
+
+from alerts.escape import html_text as _h
+from alerts.escape import markdown_text as _md
+from alerts.escape import markdown_url as _md_url
+from alerts.escape import safe_url
 
 if TYPE_CHECKING:  # annotations only: `tradewatch --help` must not load SQLAlchemy
     from storage.stats import CountryPair, EventRow
@@ -16,17 +20,6 @@ if TYPE_CHECKING:  # annotations only: `tradewatch --help` must not load SQLAlch
 EVENT_ROWS = 50
 #: How many country pairs the pair view lists.
 PAIR_ROWS = 30
-
-
-def _h(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _md(text: str) -> str:
-    flat = " ".join(text.split())
-    for ch in "\\`*_[]<>|!#":
-        flat = flat.replace(ch, "\\" + ch)
-    return flat
 
 
 def _rate(event: EventRow) -> str:
@@ -49,7 +42,7 @@ def _measures(pair: CountryPair) -> str:
     )
 
 
-def events_html(events: list[EventRow], pairs: list[CountryPair], safe_url: Any) -> list[str]:
+def events_html(events: list[EventRow], pairs: list[CountryPair]) -> list[str]:
     """Two report sections: the events found (newest articles first) and who did what to whom."""
     out = ['<section id="trade-events"><h2>Trade events</h2>']
     if events:
@@ -99,7 +92,7 @@ def events_html(events: list[EventRow], pairs: list[CountryPair], safe_url: Any)
     return out
 
 
-def events_markdown(events: list[EventRow], pairs: list[CountryPair], safe_url: Any) -> list[str]:
+def events_markdown(events: list[EventRow], pairs: list[CountryPair]) -> list[str]:
     """The same two sections in markdown, for the Prefect artifact."""
     lines = ["## Trade events", ""]
     if events:
@@ -161,8 +154,8 @@ def artifact_section(lines: list[tuple[str, str]]) -> list[str]:
         return []
     out = ["", "## Trade events", ""]
     for line, url in lines[:EVENT_ROWS]:
-        target = url.replace("(", "%28").replace(")", "%29").replace(" ", "%20")
-        shown = f"[{_md(line)}]({target})" if url.startswith(("http://", "https://")) else _md(line)
+        safe = safe_url(url)
+        shown = f"[{_md(line)}]({_md_url(safe)})" if safe else _md(line)
         out.append(f"- {shown}")
     if len(lines) > EVENT_ROWS:
         out.append(f"- … and {len(lines) - EVENT_ROWS} more")

@@ -15,13 +15,15 @@ numbers are readable where images are not shown (e-mail, a terminal).
 from __future__ import annotations
 
 import base64
-import html
 import math
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
+from alerts.escape import html_text as _h
+from alerts.escape import markdown_text as _md
+from alerts.escape import markdown_url as _md_url
+from alerts.escape import safe_url
 from extractors.redact import redact_text, redact_url
 from reports.events import events_html, events_json, events_markdown
 
@@ -187,38 +189,6 @@ def report_markdown_for(settings_database_url: str, since: datetime, now: dateti
 
 def _iso(value: datetime | None) -> str | None:
     return value.isoformat() if value else None
-
-
-# --- escaping ----------------------------------------------------------------------------------------
-
-
-def safe_url(url: str | None) -> str | None:
-    """The URL if it is an absolute http(s) URL a browser may follow; None for javascript:, data:, etc."""
-    if not url or any(ch.isspace() or ord(ch) < 32 or ord(ch) == 127 for ch in url):
-        return None
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return url
-
-
-def _h(value: object) -> str:
-    return html.escape(str(value), quote=True)
-
-
-def _md(text: str) -> str:
-    """Stranger-supplied text in markdown: one line, no table breaks, no links or HTML of its own."""
-    flat = " ".join(text.split())
-    for ch in "\\`*_[]<>|!#":
-        flat = flat.replace(ch, "\\" + ch)
-    return flat
-
-
-def _md_url(url: str) -> str:
-    return url.replace("(", "%28").replace(")", "%29").replace("<", "%3C").replace(">", "%3E")
 
 
 # --- charts ------------------------------------------------------------------------------------------
@@ -473,7 +443,7 @@ def render_html(data: ReportData) -> str:
     else:
         out.append('<p class="none">All active feeds are polling normally.</p>')
     out.append("</section>")
-    out += events_html(data.events, data.pairs, safe_url)
+    out += events_html(data.events, data.pairs)
     out += ['<section id="headlines"><h2>Latest trade headlines</h2>']
     if data.headlines:
         out.append('<ol class="headlines">')
@@ -549,14 +519,17 @@ def render_markdown(data: ReportData) -> str:
         lines += ["| feed | state | why | last success |", "|---|---|---|---|"]
         for t in data.troubled:
             if t.state == "failing":
-                state, why = f"failing ×{t.consecutive_failures}", f"**{_md(t.reason or 'error')}**: "
+                state, why = (
+                    f"failing ×{t.consecutive_failures}",
+                    f"**{_md(t.reason or 'error')}**: ",
+                )
                 why += _md(t.last_error or "")
             else:
                 state, why = "silent", "no new article for much longer than usual"
             lines.append(f"| {_md(t.name)} | {state} | {why} | {_when(t.last_success_at)} |")
     else:
         lines.append("_All active feeds are polling normally._")
-    lines += ["", *events_markdown(data.events, data.pairs, safe_url)]
+    lines += ["", *events_markdown(data.events, data.pairs)]
     lines += ["", "## Latest trade headlines", ""]
     if data.headlines:
         for a in data.headlines:
