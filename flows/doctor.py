@@ -12,7 +12,7 @@ Exit status: 0 when every check passed, 1 when any failed, 2 when the configurat
 (nothing else can be checked then). ``--send-test`` sends a real test message to every channel;
 without it a channel is only resolved (``env:`` and ``secret:`` references read). ``--json`` prints the
 rows as a JSON array. Secrets never appear: channel URLs are shown as scheme and server only, database
-URLs without their password, feed URLs without query strings.
+URLs and feed URLs through ``extractors.redact`` (no password, no query values).
 
 The command (``cli/doctor.py``) only prints; the checks are here, plain functions usable on their own.
 """
@@ -47,15 +47,12 @@ class Check:
 
 def _database_checks(settings: Settings) -> list[Check]:
     from sqlalchemy import text
-    from sqlalchemy.engine import make_url
 
+    from extractors.redact import redact_url
     from storage.db import make_engine
     from storage.migrate import current_revision, head_revision
 
-    try:
-        shown = make_url(settings.database.url).render_as_string(hide_password=True)
-    except Exception:
-        shown = "<unparseable database URL>"
+    shown = redact_url(settings.database.url)
     try:
         engine = make_engine(settings.database.url)
     except Exception as exc:

@@ -17,6 +17,8 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from extractors.redact import redact_url
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -69,7 +71,7 @@ def require_current(engine: Engine) -> None:
     current, head = current_revision(engine), head_revision()
     if current == head:
         return
-    shown = engine.url.render_as_string(hide_password=True)
+    shown = redact_url(engine.url.render_as_string(hide_password=False))
     if current is None:
         with engine.connect() as connection:
             tables = inspect(connection).get_table_names()
