@@ -34,7 +34,8 @@ def report_command(
     """A self-contained HTML report: trade articles per day and source, top rules, feeds in trouble."""
     from sqlmodel import Session
 
-    from reports.report import build_report, period_text, render_html, render_markdown
+    from reports.data import build_report
+    from reports.render import period_text, render_html, render_markdown
 
     period = window(since)
     settings = settings_for(config)

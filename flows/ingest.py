@@ -398,7 +398,8 @@ def deliver(
     label = f"{mode} digest, {utcnow():%Y-%m-%d %H:%M} UTC" if mode != "instant" else ""
     report = send_alerts(settings, [mode], label)
     if mode == "daily":
-        from reports.report import DAILY_REPORT_WINDOW, report_markdown_for
+        from reports.data import DAILY_REPORT_WINDOW
+        from reports.render import report_markdown_for
 
         now = utcnow()
         create_markdown_artifact(

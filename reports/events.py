@@ -1,14 +1,14 @@
-"""The trade-events part of `tradewatch report` and the run artifact: an event table and a country-pair view.
+"""The trade-events part of the report and the run artifact: an event table and a country-pair view.
 
-Kept apart from ``reports.report`` so that each part of the report stays readable; the escaping rules are the
-same (every field may quote a stranger's article: titles, products, the event line itself).
+The HTML sections are the template ``templates/events.html`` (autoescaped); this module gives it the
+words (who → whom, rate, when, measures) and writes the markdown and JSON forms. Every field may quote a
+stranger's article (titles, products, the event line itself): markdown goes through ``alerts.escape``.
 """
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from alerts.escape import html_text as _h
 from alerts.escape import markdown_text as _md
 from alerts.escape import markdown_url as _md_url
 from alerts.escape import safe_url
@@ -22,13 +22,23 @@ EVENT_ROWS = 50
 PAIR_ROWS = 30
 
 
-def _rate(event: EventRow) -> str:
+def who(event: EventRow) -> str:
+    """ "US → CN": the implementers, and the affected jurisdictions when named."""
+    text = ", ".join(event.implementer) or "?"
+    if event.affected:
+        text += " → " + ", ".join(event.affected)
+    return text
+
+
+def rate(event: EventRow) -> str:
+    """ "10% → 25%", or the one rate stated."""
     if event.rate_from and event.rate_to:
         return f"{event.rate_from} → {event.rate_to}"
     return event.rate_to or ""
 
 
-def _when(event: EventRow) -> str:
+def when(event: EventRow) -> str:
+    """When it applies, in words: "effective 2025-06-01" or "announced ..."."""
     if event.effective:
         return f"effective {event.effective.isoformat()}"
     if event.announced:
@@ -36,60 +46,11 @@ def _when(event: EventRow) -> str:
     return ""
 
 
-def _measures(pair: CountryPair) -> str:
+def measures(pair: CountryPair) -> str:
+    """The measures of a country pair, most frequent first: "tariff increase ×2, export ban"."""
     return ", ".join(
         f"{name.replace('_', ' ')} ×{n}" if n > 1 else name.replace("_", " ") for name, n in pair.measures
     )
-
-
-def events_html(events: list[EventRow], pairs: list[CountryPair]) -> list[str]:
-    """Two report sections: the events found (newest articles first) and who did what to whom."""
-    out = ['<section id="trade-events"><h2>Trade events</h2>']
-    if events:
-        out.append(
-            "<table><thead><tr><th>who → whom</th><th>measure</th><th>products</th><th>rate</th>"
-            "<th>when</th><th>article</th></tr></thead><tbody>"
-        )
-        for e in events[:EVENT_ROWS]:
-            url = safe_url(e.url)
-            title = _h(e.title or "(untitled)")
-            link = (
-                f'<a href="{_h(url)}" rel="noopener noreferrer nofollow" target="_blank">{title}</a>'
-                if url
-                else title
-            )
-            who = ", ".join(e.implementer) or "?"
-            if e.affected:
-                who += " → " + ", ".join(e.affected)
-            out.append(
-                f"<tr><td>{_h(who)}</td><td>{_h(e.measure.replace('_', ' '))}</td>"
-                f"<td>{_h(', '.join(e.products))}</td><td>{_h(_rate(e))}</td><td>{_h(_when(e))}</td>"
-                f'<td>{link}<br><span class="meta">{_h(e.feed)}</span></td></tr>'
-            )
-        out.append("</tbody></table>")
-        if len(events) > EVENT_ROWS:
-            out.append(
-                f'<p class="meta">{len(events) - EVENT_ROWS} more: '
-                "<code>tradewatch articles list --json --country CODE</code></p>"
-            )
-    else:
-        out.append('<p class="none">No trade event was reported in this period.</p>')
-    out += ["</section>", '<section id="country-pairs"><h2>Who did what to whom</h2>']
-    if pairs:
-        out.append(
-            '<table><thead><tr><th>implementer</th><th>affected</th><th class="num">events</th>'
-            "<th>measures</th></tr></thead><tbody>"
-        )
-        for p in pairs[:PAIR_ROWS]:
-            out.append(
-                f"<tr><td>{_h(p.implementer)}</td><td>{_h(p.affected or '(not named)')}</td>"
-                f'<td class="num">{p.events}</td><td>{_h(_measures(p))}</td></tr>'
-            )
-        out.append("</tbody></table>")
-    else:
-        out.append('<p class="none">No trade event was reported in this period.</p>')
-    out.append("</section>")
-    return out
 
 
 def events_markdown(events: list[EventRow], pairs: list[CountryPair]) -> list[str]:
@@ -108,8 +69,7 @@ def events_markdown(events: list[EventRow], pairs: list[CountryPair]) -> list[st
     if pairs:
         lines += ["| implementer | affected | events | measures |", "|---|---|---:|---|"]
         lines += [
-            f"| {_md(p.implementer)} | {_md(p.affected or '(not named)')} | {p.events} "
-            f"| {_md(_measures(p))} |"
+            f"| {_md(p.implementer)} | {_md(p.affected or '(not named)')} | {p.events} | {_md(measures(p))} |"
             for p in pairs[:PAIR_ROWS]
         ]
     else:

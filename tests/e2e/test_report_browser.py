@@ -25,7 +25,8 @@ from typer.testing import CliRunner
 
 from cli.app import app
 from flows.demo import PROJECT_ROOT
-from reports.report import CHART_WIDTH, DAY_CHART_HEIGHT, HEADLINES, source_chart_height
+from reports.charts import CHART_WIDTH, DAY_CHART_HEIGHT, source_chart_height
+from reports.data import HEADLINES
 from storage import repo
 from storage.db import init_db, make_engine
 from storage.repo import FeedSpec, NewArticle, RuleSpec

@@ -11,7 +11,8 @@ from typer.testing import CliRunner
 
 from classifiers import stories
 from cli.app import app
-from reports.report import build_report, render_html, render_markdown
+from reports.data import build_report
+from reports.render import render_html, render_markdown
 from storage import repo
 from storage.db import init_db, make_engine
 
