@@ -27,7 +27,7 @@ demo: install
 lint: install
 	$(RUN)/ruff check .
 	$(RUN)/ruff format --check .
-	$(RUN)/lint-imports --no-logo
+	$(RUN)/lint-imports
 
 typecheck: install
 	$(RUN)/mypy

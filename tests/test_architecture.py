@@ -7,6 +7,7 @@ Each test copies the packages to a temporary folder, adds one import DESIGN.md f
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -18,17 +19,21 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["importlinter"]
 LINT_IMPORTS = Path(sys.executable).with_name("lint-imports")
+#: Older import-linter releases colour their output even in a pipe.
+_ANSI = re.compile(r"\x1b\[[0-9;]*m")
 
 
 def _lint(tree: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [str(LINT_IMPORTS), "--no-cache", "--no-logo"],
+    result = subprocess.run(
+        [str(LINT_IMPORTS), "--no-cache"],
         cwd=tree,
         capture_output=True,
         text=True,
         timeout=120,
         check=False,
     )
+    result.stdout = _ANSI.sub("", result.stdout)
+    return result
 
 
 @pytest.fixture
