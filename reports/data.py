@@ -145,14 +145,19 @@ def build_report(session: Session, since: datetime, now: datetime) -> ReportData
 
 
 def report_for(database_url: str, since: datetime, now: datetime) -> ReportData:
-    """Open the store, build the report, close the store (the engine is never shared or global)."""
+    """Open the store, build the report, close the store (the engine is never shared or global).
+
+    A report only reads: it never migrates (the daily digest flow that calls this has sent its alerts,
+    and so brought the schema up to date, first); ``SchemaNotCurrent`` says which command fixes it.
+    """
     from sqlmodel import Session
 
-    from storage.db import init_db, make_engine
+    from storage.db import make_engine
+    from storage.migrate import require_current
 
     engine = make_engine(database_url)
     try:
-        init_db(engine)
+        require_current(engine)
         with Session(engine) as session:
             return build_report(session, since, now)
     finally:
