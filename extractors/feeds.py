@@ -257,6 +257,8 @@ def plain_text(value: str | None) -> str:
 # encodings for pages and feeds alike.
 
 _XML_DECL = re.compile(rb"^\s*<\?xml[^>]*?\?>", re.IGNORECASE)
+#: Characters XML 1.0 allows nowhere (C0 controls but tab, newline and carriage return; U+FFFE, U+FFFF).
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 # ------------------------------------------------------------------------------------------ XML safety
@@ -461,6 +463,11 @@ def _parse_xml_feed(
     content: bytes, url: str, charset: str | None
 ) -> tuple[str | None, list[_RawEntry | _Skipped], list[str], int | None]:
     text, _codec_used, warnings = decode_feed(content, charset)
+    # XML 1.0 forbids these characters anywhere, and one of them (a stranger's <id>\x1f</id>) made the
+    # whole document unparseable, costing the feed every entry: they are dropped, and the feed says so.
+    text, illegal = _XML_ILLEGAL.subn("", text)
+    if illegal:
+        warnings.append(f"{illegal} character(s) XML forbids removed")
     _check_prolog(text, url)
     # Re-encode as UTF-8 with a prolog that says so: feedparser then has nothing left to guess.
     body = _XML_DECL.sub(b"", text.encode("utf-8", "replace"), count=1)
