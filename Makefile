@@ -27,6 +27,7 @@ demo: install
 lint: install
 	$(RUN)/ruff check .
 	$(RUN)/ruff format --check .
+	$(RUN)/lint-imports
 
 typecheck: install
 	$(RUN)/mypy

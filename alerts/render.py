@@ -33,13 +33,12 @@ every message is made to fit before it is sent, never by dropping an article:
 from __future__ import annotations
 
 import dataclasses
-import html
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from urllib.parse import urlsplit
 
+from alerts.escape import UNSAFE_CHARS, clean, html_text, safe_url, slack_text, slack_url
 from alerts.rules import Match
 from extractors.redact import redact_text, redact_url
 
@@ -74,11 +73,6 @@ EVENT_LINE_CAP = 200
 # title display reversed ("Trojan Source" style) and so mislead the reader about what they click. Also the
 # invisible ones (zero-width space, word joiner, BOM, Unicode tag characters), which hide text from the
 # reader; the joiners U+200C/U+200D stay, as Persian, Indic scripts and emoji need them.
-_UNSAFE_CHARS_RE = re.compile(
-    r"[\x00-\x08\x0b-\x1f\x7f-\x9f\u061c\u200b\u200e\u200f\u202a-\u202e\u2060-\u2069\ufeff"
-    r"\U000e0000-\U000e007f]"
-)
-_WS_RE = re.compile(r"\s+")
 
 
 @dataclass(frozen=True)
@@ -120,26 +114,9 @@ class Message:
 # ------------------------------------------------------------------------------------------ cleaning
 
 
-def _clean(value: str) -> str:
-    """One line of stranger text: unsafe characters dropped, whitespace (newlines too) collapsed."""
-    return _WS_RE.sub(" ", _UNSAFE_CHARS_RE.sub("", value)).strip()
-
-
 def _subject(value: str) -> str:
-    text = _clean(value)
+    text = clean(value)
     return text if len(text) <= TITLE_CAP else text[: TITLE_CAP - 1].rstrip() + "…"
-
-
-def _safe_url(url: str) -> str | None:
-    """The URL if it is an absolute http(s) URL we may link to; None for javascript:, data:, relative..."""
-    url = _clean(url)
-    try:
-        parts = urlsplit(url)
-    except ValueError:
-        return None
-    if parts.scheme.lower() not in ("http", "https") or not parts.netloc:
-        return None
-    return url
 
 
 def _when(published: datetime | None) -> str:
@@ -155,27 +132,13 @@ def _sentence_parts(match: Match) -> tuple[str, str, str]:
     """(before, hit, after) of the matched sentence, each cleaned, so each format can emphasise the hit."""
     s = match.sentence
     return (
-        _UNSAFE_CHARS_RE.sub("", s[: match.hit_start]),
-        _UNSAFE_CHARS_RE.sub("", s[match.hit_start : match.hit_end]),
-        _UNSAFE_CHARS_RE.sub("", s[match.hit_end :]),
+        UNSAFE_CHARS.sub("", s[: match.hit_start]),
+        UNSAFE_CHARS.sub("", s[match.hit_start : match.hit_end]),
+        UNSAFE_CHARS.sub("", s[match.hit_end :]),
     )
 
 
 # ------------------------------------------------------------------------------------------ escapers
-
-
-def _h(value: str) -> str:
-    return html.escape(value, quote=True)
-
-
-def _s(value: str) -> str:
-    """Slack mrkdwn text escaping, exactly the three characters Slack documents."""
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def _slack_url(url: str) -> str:
-    """A URL safe inside ``<url|label>``: ``|`` would end the URL, ``>`` would end the link."""
-    return url.replace("|", "%7C").replace("<", "%3C").replace(">", "%3E").replace("&", "&amp;")
 
 
 def _cut(text: str, limit: int) -> str:
@@ -185,8 +148,8 @@ def _cut(text: str, limit: int) -> str:
 
 def _slack_link(url: str, label: str) -> str:
     if len(url) > SLACK_URL_CHARS:  # too long to link within the section: show where it goes, as text
-        return _s(f"{_cut(label, SLACK_TITLE_CHARS)} ({_cut(url, 200)})")
-    return f"<{_slack_url(url)}|{_s(_cut(label, SLACK_TITLE_CHARS))}>"
+        return slack_text(f"{_cut(label, SLACK_TITLE_CHARS)} ({_cut(url, 200)})")
+    return f"<{slack_url(url)}|{slack_text(_cut(label, SLACK_TITLE_CHARS))}>"
 
 
 _OPEN_LINK = re.compile(r"<[^>]*$")
@@ -224,16 +187,19 @@ _TEXT = _Format(
     line_break="\n",
 )
 _HTML = _Format(
-    escape=_h,
+    escape=html_text,
     # The address is shown as well as linked: mail clients (and apprise, which derives the e-mail's
     # plain-text part from this HTML) would otherwise drop it from the text version.
-    link=lambda url, label: f'<a href="{_h(url)}">{_h(label)}</a><br>\n<a href="{_h(url)}">{_h(url)}</a>',
+    link=lambda url, label: (
+        f'<a href="{html_text(url)}">{html_text(label)}</a><br>\n'
+        f'<a href="{html_text(url)}">{html_text(url)}</a>'
+    ),
     emphasis=lambda v: f"<mark><strong>{v}</strong></mark>",
     strong=lambda v: f"<strong>{v}</strong>",
     line_break="<br>\n",
 )
 _SLACK = _Format(
-    escape=_s,
+    escape=slack_text,
     link=_slack_link,
     emphasis=lambda v: f"*{v}*",
     strong=lambda v: f"*{v}*",
@@ -243,23 +209,23 @@ _SLACK = _Format(
 
 def _headline(item: AlertItem, fmt: _Format) -> str:
     """The article title as a link (http/https only), else the title and the raw URL as text."""
-    title = _clean(item.title) or "(untitled)"
-    url = _safe_url(item.url)
+    title = clean(item.title) or "(untitled)"
+    url = safe_url(item.url)
     if url is not None:
         return fmt.link(url, title)
-    shown = _cut(_clean(item.url), 500)
+    shown = _cut(clean(item.url), 500)
     return fmt.escape(f"{title} ({shown})" if shown else title)
 
 
 def _facts(item: AlertItem) -> str:
     """Source · published · trade score, raw (escaped by the caller)."""
     parts = []
-    if _clean(item.source):
-        parts.append(_clean(item.source))
+    if clean(item.source):
+        parts.append(clean(item.source))
     if item.published is not None:
         parts.append(_when(item.published))
     if item.trade_score is not None:
-        reasons = [r for r in (_cut(_clean(e), 60) for e in item.evidence[:EVIDENCE_SHOWN]) if r]
+        reasons = [r for r in (_cut(clean(e), 60) for e in item.evidence[:EVIDENCE_SHOWN]) if r]
         because = f" ({', '.join(reasons)})" if reasons else ""
         parts.append(f"trade score {item.trade_score:.2f}{because}")
     return " · ".join(parts)
@@ -269,7 +235,7 @@ def _event_lines(item: AlertItem, fmt: _Format, limit: int) -> list[str]:
     """The article's trade events, one escaped line each; the overflow is counted, not listed."""
     lines = []
     for line in item.events[:limit]:
-        text = _clean(line)
+        text = clean(line)
         if len(text) > EVENT_LINE_CAP:
             text = text[: EVENT_LINE_CAP - 1].rstrip() + "…"
         lines.append(fmt.escape(f"Event: {text}"))
@@ -284,7 +250,7 @@ def _quote(match: Match, fmt: _Format) -> str:
 
 
 def _rule_line(name: str, match: Match | None, fmt: _Format) -> str:
-    head = fmt.strong(fmt.escape(_clean(name)))
+    head = fmt.strong(fmt.escape(clean(name)))
     if match is None:
         return head
     where = "" if match.field == "body" else f" (in {match.field})"
@@ -299,10 +265,10 @@ def _story_lines(note: StoryNote | None, fmt: _Format) -> list[str]:
     head = f"Also reported by {others} other outlet{'' if others == 1 else 's'}:" if others > 0 else "Also:"
     lines = [fmt.strong(fmt.escape(head))]
     for source, title, url, why in note.copies[:STORY_SOURCES_SHOWN]:
-        safe = _safe_url(url)
-        label = f"{_clean(source)}: {_clean(title)}" if _clean(source) else _clean(title) or "(untitled)"
+        safe = safe_url(url)
+        label = f"{clean(source)}: {clean(title)}" if clean(source) else clean(title) or "(untitled)"
         link = fmt.link(safe, label).replace("\n", " ") if safe else fmt.escape(label)
-        lines.append("• " + link + (fmt.escape(f" ({_clean(why)})") if _clean(why) else ""))
+        lines.append("• " + link + (fmt.escape(f" ({clean(why)})") if clean(why) else ""))
     if len(note.copies) > STORY_SOURCES_SHOWN:
         lines.append(fmt.escape(f"… and {len(note.copies) - STORY_SOURCES_SHOWN} more"))
     return lines
@@ -314,7 +280,7 @@ def _instant_body(item: AlertItem, fmt: _Format, names: list[str] | None = None)
     if facts:
         lines.append(fmt.escape(facts))
     lines.extend(_event_lines(item, fmt, EVENT_LINES))
-    listed = names if names is not None else [_clean(n) for n, _ in item.rules]
+    listed = names if names is not None else [clean(n) for n, _ in item.rules]
     label = "Rule" if len(listed) == 1 else "Rules"
     lines.append(fmt.escape(f"{label}: ") + fmt.escape(", ".join(listed)))
     lines.extend(_rule_line(name, match, fmt) for name, match in item.rules)
@@ -323,7 +289,7 @@ def _instant_body(item: AlertItem, fmt: _Format, names: list[str] | None = None)
 
 
 def _rule_names(item: AlertItem) -> list[str]:
-    return list(dict.fromkeys(_clean(name) for name, _ in item.rules))
+    return list(dict.fromkeys(clean(name) for name, _ in item.rules))
 
 
 def _slack_instant(item: AlertItem) -> str:
@@ -335,7 +301,7 @@ def _slack_instant(item: AlertItem) -> str:
         rules = rules[:-1]
         shown = dataclasses.replace(item, rules=rules)
         left = len(item.rules) - len(rules)
-        body = _instant_body(shown, _SLACK, names=_rule_names(item)) + _s(
+        body = _instant_body(shown, _SLACK, names=_rule_names(item)) + slack_text(
             f"\n… and {left} more matched sentence{'s' if left > 1 else ''}, not shown here"
         )
     return fit_slack(body)
@@ -363,7 +329,7 @@ def _group(items: Sequence[AlertItem]) -> dict[str, list[tuple[AlertItem, Match 
     for item in items:
         seen: set[str] = set()
         for name, match in item.rules:
-            key = _clean(name)
+            key = clean(name)
             if key in seen:
                 continue
             seen.add(key)
@@ -399,7 +365,7 @@ def _digest_body(groups: dict[str, list[tuple[AlertItem, Match | None]]], fmt: _
 
 def render_digest(period_label: str, items: Sequence[AlertItem]) -> Message:
     """One message per channel and period, grouped by rule name (an article under every rule it matched)."""
-    period = _clean(period_label)
+    period = clean(period_label)
     groups = _group(items)
     articles = len({(i.url, i.title) for i in items})
     noun = "article" if articles == 1 else "articles"
@@ -408,8 +374,8 @@ def render_digest(period_label: str, items: Sequence[AlertItem]) -> Message:
         title = _subject(f"[{PRODUCT} digest] {period}: {articles} {noun}, 1 rule")
     heading = f"{PRODUCT} digest — {period}"
     text = heading + "\n\n" + _digest_body(groups, _TEXT) + "\n"
-    body_html = f"<div>\n<h2>{_h(heading)}</h2>\n<p>" + _digest_body(groups, _HTML) + "</p>\n</div>\n"
-    markdown = fit_slack(f"*{_s(heading)}*\n\n" + _digest_body(groups, _SLACK))
+    body_html = f"<div>\n<h2>{html_text(heading)}</h2>\n<p>" + _digest_body(groups, _HTML) + "</p>\n</div>\n"
+    markdown = fit_slack(f"*{slack_text(heading)}*\n\n" + _digest_body(groups, _SLACK))
     return Message(title=title, body_text=text, body_html=body_html, body_markdown=markdown)
 
 
@@ -445,7 +411,7 @@ def digest_parts(
     for item in items:
         entries: dict[str, int] = {}
         for name, match in item.rules:
-            key = _clean(name)
+            key = clean(name)
             if key not in entries:
                 entries[key] = len(_digest_entry(item, match, form, "• ")) + gap
         size = sum(entries.values()) + sum(heading(key) for key in entries if key not in rules_in_part)
@@ -472,15 +438,15 @@ def render_feed_trouble(name: str, url: str, reason: str, detail: str, failures:
     redacted, since a feed URL may carry a token and e-mail is stored in many places.
     """
     facts = [
-        f"Feed: {_clean(name)}",
-        f"URL: {_clean(redact_url(url))}",
-        f"Failed {failures} times in a row; last reason: {_clean(reason)}",
-        f"Detail: {_clean(redact_text(detail))[:500]}",
+        f"Feed: {clean(name)}",
+        f"URL: {clean(redact_url(url))}",
+        f"Failed {failures} times in a row; last reason: {clean(reason)}",
+        f"Detail: {clean(redact_text(detail))[:500]}",
         "See `tradewatch feeds status`; polling continues with backoff.",
     ]
     return Message(
         title=_subject(f"[{PRODUCT}] feed failing: {name}"),
         body_text="\n".join(facts) + "\n",
-        body_html="<div>\n<p>" + "<br>\n".join(_h(f) for f in facts) + "</p>\n</div>\n",
-        body_markdown="\n".join(_s(f) for f in facts),
+        body_html="<div>\n<p>" + "<br>\n".join(html_text(f) for f in facts) + "</p>\n</div>\n",
+        body_markdown="\n".join(slack_text(f) for f in facts),
     )

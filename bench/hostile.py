@@ -193,7 +193,7 @@ def case_feed() -> dict[str, Any]:
 
     from sqlmodel import Session
 
-    from classifiers.trade import load_classifier
+    from classifiers.load import load_classifier
     from extractors.http import Fetcher, FetchPolicy
     from flows.ingest import extraction_pool
     from flows.process import RunContext, process_feeds

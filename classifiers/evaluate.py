@@ -135,10 +135,3 @@ def evaluate(classifier: Classifier, records: Iterable[LabeledArticle]) -> Score
     items = list(records)
     predicted = [classifier.classify(item.title, item.text).is_trade for item in items]
     return scores_from(predicted, [item.is_trade for item in items], classifier.version)
-
-
-def evaluate_file(labels_path: str | Path, model_path: str | Path | None = None) -> Scores:
-    """Score the lexicon (model_path None) or a trained model on a JSONL labels file."""
-    from classifiers.trade import load_classifier
-
-    return evaluate(load_classifier(model_path), read_labels(labels_path))

@@ -184,9 +184,9 @@ class LinearModel:
         contributions = {term: (v / norm * coef, count) for term, (v, coef, count) in values.items()}
         return self.intercept + sum(c for c, _ in contributions.values()), contributions
 
-    def classify(self, title: str, text: str) -> Verdict:
+    def classify(self, title: str, text: str, language: str | None = None) -> Verdict:
         """Judge one article; the evidence is the present terms that moved the decision most."""
-        reason = reject_reason(title, text)
+        reason = reject_reason(title, text, language)
         if reason:
             return Verdict(is_trade=False, score=0.0, evidence=(), version=self.version, reason=reason)
         lexicon = default_classifier()

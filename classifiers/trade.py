@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from dataclasses import replace
 from functools import cache
-from pathlib import Path
 
-from classifiers.language import detect_language
 from classifiers.lexicon import Lexicon, load_lexicon, repeat_factor
 from classifiers.verdict import Classifier, Evidence, Field, Verdict, sort_evidence
+from extractors.language import detect_language
 
 __all__ = [
     "Classifier",
@@ -16,7 +15,6 @@ __all__ = [
     "LexiconClassifier",
     "Verdict",
     "classify",
-    "load_classifier",
 ]
 
 REASON_EMPTY = "empty text"
@@ -24,14 +22,16 @@ REASON_BELOW = "below threshold"
 REASON_ABOVE = "above threshold"
 
 
-def reject_reason(title: str, text: str) -> str:
+def reject_reason(title: str, text: str, language: str | None = None) -> str:
     """Say why a text cannot be judged ("empty text", "non-English (de)"), or "" when it can.
 
     Shared by every classifier so that all of them refuse the same inputs with the same words.
+    ``language`` is the article's language as the extractor stored it; without one the same detector
+    reads the text, and a text it is unsure of counts as English (see ``extractors.language``).
     """
     if not title.strip() and not text.strip():
         return REASON_EMPTY
-    language = detect_language(f"{title}\n{text}")
+    language = language or detect_language(f"{title}\n{text}") or "en"
     if language != "en":
         return f"non-English ({language})"
     return ""
@@ -47,7 +47,7 @@ class LexiconClassifier:
         self.lexicon = lexicon if lexicon is not None else load_lexicon()
         self.version = f"lexicon-{self.lexicon.version}"
 
-    def classify(self, title: str, text: str) -> Verdict:
+    def classify(self, title: str, text: str, language: str | None = None) -> Verdict:
         """Judge one article; never raises on odd input, it returns a verdict with a reason instead.
 
         The article is read in three zones: the headline, the lede (the body's first words, where news
@@ -56,7 +56,7 @@ class LexiconClassifier:
         together; so a trade story is recognised by where its evidence sits, not by how much of it a long
         text accumulates. A headline with no body is judged against its own, lower bar.
         """
-        reason = reject_reason(title, text)
+        reason = reject_reason(title, text, language)
         if reason:
             return Verdict(is_trade=False, score=0.0, evidence=(), version=self.version, reason=reason)
         lexicon = self.lexicon
@@ -159,12 +159,3 @@ def default_classifier() -> LexiconClassifier:
 def classify(title: str, text: str) -> Verdict:
     """Judge an article with the shipped lexicon (loaded once, then shared)."""
     return default_classifier().classify(title, text)
-
-
-def load_classifier(model_path: str | Path | None = None) -> Classifier:
-    """Return the classifier configuration asks for: None → the lexicon, else a trained model file."""
-    if model_path is None:
-        return default_classifier()
-    from classifiers.linear import load_model  # a trained model is optional; load its code only if used
-
-    return load_model(model_path)

@@ -41,7 +41,9 @@ class Classifier(Protocol):
         """Names the classifier and its data (lexicon version or model hash) so verdicts are traceable."""
         ...
 
-    def classify(self, title: str, text: str) -> Verdict: ...
+    def classify(self, title: str, text: str, language: str | None = None) -> Verdict:
+        """Judge one article; ``language`` is the article's (ISO 639-1) when the extractor found one."""
+        ...
 
 
 def sort_evidence(items: list[Evidence]) -> tuple[Evidence, ...]:

@@ -115,7 +115,7 @@ def signatures() -> Signatures:
 @cache
 def _stopwords() -> frozenset[str]:
     """Function words of every language the extractor knows: they match anything, so they are no evidence."""
-    with (DATA_DIR / "language_stopwords.toml").open("rb") as handle:
+    with (DATA_DIR / "function_words.toml").open("rb") as handle:
         return frozenset(word for words in tomllib.load(handle).values() for word in words)
 
 

@@ -23,10 +23,10 @@ from trafilatura.utils import load_html
 from extractors._article_body import extract_body
 from extractors._article_choice import Evidence
 from extractors._article_data import wall_stubs
-from extractors._article_language import guess_language
 from extractors._article_meta import extract_metadata
 from extractors.encoding import decode_html
 from extractors.errors import ExtractionError
+from extractors.language import detect_language
 
 __all__ = ["Article", "extract"]
 
@@ -158,7 +158,7 @@ def extract(
         published=metadata.published,
         # The text's own language first: templates declare lang="en" on German posts and "de" on English
         # ones (3 of the 98 declaring pages of the Zyte benchmark, and the text was right each time).
-        language=guess_language(body) or metadata.language,
+        language=detect_language(body) or metadata.language,
         canonical_url=metadata.canonical_url,
         url=url,
         text=body,

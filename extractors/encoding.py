@@ -1,6 +1,10 @@
-"""Decode the bytes of an HTML page into text, the way a browser would choose the encoding.
+"""Decode fetched bytes into text: one reading of charset labels and one detector, for pages and feeds.
 
-Order (the WHATWG "encoding sniffing" order, with a detector as the last resort): byte-order mark, the
+Both decoders share the label table (WHATWG: ``x-sjis`` is Shift_JIS, ``iso-8859-1`` and ``us-ascii`` are
+windows-1252, ``gb2312`` is GB18030), the byte-order marks and the detector, so a label that works for a
+page works for a feed (``x-sjis`` used to be refused for feeds and read for pages).
+
+Pages (``decode_html``), in the WHATWG "encoding sniffing" order, a detector as the last resort: BOM, the
 charset the HTTP response declared, a ``<meta charset>`` in the first bytes, strict UTF-8, then
 charset-normalizer. A declared charset that cannot decode the bytes is ignored rather than trusted, because
 servers mislabel pages far more often than they serve invalid UTF-8 -- with one exception: a page declared
@@ -16,7 +20,9 @@ import re
 
 import charset_normalizer
 
-__all__ = ["decode_html", "normalize_charset"]
+from extractors.errors import FeedError
+
+__all__ = ["decode_feed", "decode_html", "detect_encoding", "normalize_charset"]
 
 # The HTML spec only looks for <meta charset> in the first 1024 bytes; real pages put long inline scripts and
 # styles first, so look further. Cheap: a regex over a few KB.
@@ -59,8 +65,12 @@ _META_CHARSET = re.compile(
 )
 
 
-def normalize_charset(label: str | None) -> str | None:
-    """Return a Python codec name for a charset label, or None when the label names no known codec."""
+def normalize_charset(label: str | None, *, markup: bool = True) -> str | None:
+    """Return a Python codec name for a charset label, or None when the label names no known codec.
+
+    ``markup`` (HTML) reads a UTF-16 label as UTF-8, as browsers do: a page whose ASCII-compatible markup
+    says UTF-16 cannot be UTF-16. An XML feed may really be UTF-16 without a byte-order mark.
+    """
     if not label:
         return None
     name = label.strip().strip("\"'").lower()
@@ -70,7 +80,7 @@ def normalize_charset(label: str | None) -> str | None:
     except LookupError:
         return None
     # A page cannot really be UTF-16 once it has been labelled in ASCII-compatible markup (HTML spec).
-    if codec.name.startswith("utf-16"):
+    if markup and codec.name.startswith("utf-16"):
         return "utf-8"
     return codec.name
 
@@ -120,7 +130,89 @@ def decode_html(data: bytes, declared: str | None = None) -> str:
     text = _try_decode(data, "utf-8")
     if text is not None:
         return text
-    best = charset_normalizer.from_bytes(data).best()
-    if best is not None:
-        return str(best)
+    detected = detect_encoding(data)
+    if detected is not None:
+        return data.decode(detected, errors="replace")
     return data.decode("cp1252", errors="replace")
+
+
+# charset-normalizer scores within this distance count as a tie (short Latin texts often tie).
+DETECTION_TIE = 0.01
+
+
+def detect_encoding(data: bytes) -> str | None:
+    """charset-normalizer's guess; among tied Latin guesses windows-1252, the web's commonest legacy
+    encoding (short Portuguese text ties cp1250 with cp1252, and cp1250 turns õ into ő)."""
+    results = charset_normalizer.from_bytes(data[: 512 * 1024])
+    best = results.best()
+    if best is None or not best.encoding:
+        return None
+    tied = [
+        normalize_charset(m.encoding, markup=False)
+        for m in results
+        if abs(m.chaos - best.chaos) < DETECTION_TIE and abs(m.coherence - best.coherence) < DETECTION_TIE
+    ]
+    if "cp1252" in tied:
+        return "cp1252"
+    return normalize_charset(best.encoding, markup=False) or best.encoding
+
+
+# --------------------------------------------------------------------------------------------- feeds
+
+_XML_DECL = re.compile(rb"^\s*<\?xml[^>]*?\?>", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""", re.IGNORECASE)
+# Labels that name (near-)Western single-byte encodings (all read as windows-1252, see the label table).
+_WESTERN = frozenset({"cp1252", "iso8859-1", "ascii"})
+# Python's cp1252 refuses the five bytes windows-1252 leaves undefined (0x81, 0x8D, 0x8F, 0x90, 0x9D);
+# latin-1 reads every byte, so a Western feed with one of them is still read as declared.
+_STRICT_FALLBACK = {"cp1252": "latin-1"}
+
+
+def decode_feed(data: bytes, charset: str | None = None) -> tuple[str, str, list[str]]:
+    """Feed bytes → (text, codec used, warnings).
+
+    Order: byte-order mark; the HTTP charset and the XML prolog's ``encoding`` (a declaration that does not
+    decode the bytes cleanly is passed over, and a Western single-byte declaration loses to bytes that are
+    valid UTF-8, the commonest server mistake); UTF-8; the detector. Raises FeedError("encoding") only
+    when the bytes decode under nothing plausible.
+    """
+    warnings: list[str] = []
+    for bom, codec in _BOMS:
+        if data.startswith(bom):
+            return data[len(bom) :].decode(codec, "replace"), codec, warnings
+    declared: list[str] = []
+    http_codec = normalize_charset(charset, markup=False)
+    if charset and http_codec is None:
+        warnings.append(f"unknown charset {charset!r} in Content-Type ignored")
+    decl = _XML_DECL.match(data[:1024])
+    if decl:
+        m = _XML_ENCODING.search(decl.group(0))
+        if m:
+            prolog_codec = normalize_charset(m.group(1).decode("ascii"), markup=False)
+            if prolog_codec is None:
+                warnings.append(f"unknown encoding {m.group(1).decode('ascii')!r} in XML prolog ignored")
+            elif prolog_codec not in declared:
+                declared.append(prolog_codec)
+    if http_codec is not None and http_codec not in declared:
+        declared.insert(0, http_codec)
+    # UTF-16 declared without a BOM is read as such; everything else is ASCII-compatible.
+    utf8 = _try_decode(data, "utf-8")
+    for codec in declared:
+        if codec in _WESTERN and utf8 is not None and not data.isascii():
+            return utf8, "utf-8", warnings
+        for candidate in (codec, _STRICT_FALLBACK.get(codec)):
+            text = _try_decode(data, candidate)
+            if text is not None:
+                return text, candidate or codec, warnings
+        warnings.append(f"declared encoding {codec} does not decode the feed")
+    if utf8 is not None:
+        return utf8, "utf-8", warnings
+    detected = detect_encoding(data)
+    if detected is not None:
+        text = data.decode(detected, "replace")
+        warnings.append(f"encoding detected as {detected}")
+        return text, detected, warnings
+    if declared:
+        warnings.append(f"decoded as {declared[0]} with replacement characters")
+        return data.decode(declared[0], "replace"), declared[0], warnings
+    raise FeedError("encoding", None, "bytes decode under no declared or detectable encoding")

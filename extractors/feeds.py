@@ -31,7 +31,6 @@ query, so a feed's credentials never end up in its articles' URLs.
 
 from __future__ import annotations
 
-import codecs
 import contextlib
 import functools
 import hashlib
@@ -48,10 +47,10 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
-import charset_normalizer
 import feedparser
 
 from extractors.clamp import clamp_datetime, clamp_delay, parse_count
+from extractors.encoding import decode_feed
 from extractors.errors import FeedError
 
 _DATA = Path(__file__).parent / "data"
@@ -254,112 +253,12 @@ def plain_text(value: str | None) -> str:
 
 
 # ---------------------------------------------------------------------------------------- decoding
+# Feed bytes are decoded by extractors.encoding.decode_feed: one module reads charset labels and detects
+# encodings for pages and feeds alike.
 
 _XML_DECL = re.compile(rb"^\s*<\?xml[^>]*?\?>", re.IGNORECASE)
-_XML_ENCODING = re.compile(rb"""encoding\s*=\s*["']([A-Za-z0-9._:-]+)["']""", re.IGNORECASE)
-_BOMS: tuple[tuple[bytes, str], ...] = (
-    (codecs.BOM_UTF32_LE, "utf-32-le"),
-    (codecs.BOM_UTF32_BE, "utf-32-be"),
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-# Labels that name (near-)Western single-byte encodings; browsers read all three as windows-1252.
-_WESTERN = frozenset({"latin-1", "iso8859-1", "cp1252", "ascii"})
-# Declared encodings decoded by their superset, as browsers do (WHATWG Encoding Standard).
-_SUPERSETS = {
-    "latin-1": "cp1252",
-    "iso8859-1": "cp1252",
-    "ascii": "cp1252",
-    "gb2312": "gb18030",
-    "gbk": "gb18030",
-}
-
-
-def _codec(label: str | None) -> str | None:
-    if not label:
-        return None
-    try:
-        return codecs.lookup(label.strip().strip("'\"")).name
-    except (LookupError, ValueError):
-        return None
-
-
-def _strict(data: bytes, codec: str) -> str | None:
-    try:
-        return data.decode(codec)
-    except (UnicodeDecodeError, LookupError):
-        return None
-
-
-# charset-normalizer scores within this distance count as a tie (short Latin texts often tie).
-DETECTION_TIE = 0.01
-
-
-def _detect(data: bytes) -> str | None:
-    """charset-normalizer's guess; among tied Latin guesses windows-1252, the web's commonest legacy
-    encoding (short Portuguese text ties cp1250 with cp1252, and cp1250 turns õ into ő)."""
-    results = charset_normalizer.from_bytes(data[: 512 * 1024])
-    best = results.best()
-    if best is None or not best.encoding:
-        return None
-    tied = [
-        _codec(m.encoding)
-        for m in results
-        if abs(m.chaos - best.chaos) < DETECTION_TIE and abs(m.coherence - best.coherence) < DETECTION_TIE
-    ]
-    if "cp1252" in tied:
-        return "cp1252"
-    return _codec(best.encoding) or best.encoding
-
-
-def decode_feed(data: bytes, charset: str | None = None) -> tuple[str, str, list[str]]:
-    """Feed bytes → (text, codec used, warnings), following the order in the module docstring.
-
-    Raises FeedError("encoding") only when the bytes decode under nothing plausible.
-    """
-    warnings: list[str] = []
-    for bom, codec in _BOMS:
-        if data.startswith(bom):
-            return data[len(bom) :].decode(codec, "replace"), codec, warnings
-    declared: list[str] = []
-    http_codec = _codec(charset)
-    if charset and http_codec is None:
-        warnings.append(f"unknown charset {charset!r} in Content-Type ignored")
-    decl = _XML_DECL.match(data[:1024])
-    if decl:
-        m = _XML_ENCODING.search(decl.group(0))
-        if m:
-            prolog_codec = _codec(m.group(1).decode("ascii"))
-            if prolog_codec is None:
-                warnings.append(f"unknown encoding {m.group(1).decode('ascii')!r} in XML prolog ignored")
-            elif prolog_codec not in declared:
-                declared.append(prolog_codec)
-    if http_codec is not None and http_codec not in declared:
-        declared.insert(0, http_codec)
-    # UTF-16 declared without a BOM is read as such; everything else is ASCII-compatible.
-    utf8 = _strict(data, "utf-8")
-    for codec in declared:
-        if codec in _WESTERN and utf8 is not None and not data.isascii():
-            return utf8, "utf-8", warnings
-        for candidate in (codec, _SUPERSETS.get(codec)):
-            if candidate is None:
-                continue
-            text = _strict(data, candidate)
-            if text is not None:
-                return text, candidate, warnings
-        warnings.append(f"declared encoding {codec} does not decode the feed")
-    if utf8 is not None:
-        return utf8, "utf-8", warnings
-    detected = _detect(data)
-    if detected is not None:
-        text = data.decode(detected, "replace")
-        warnings.append(f"encoding detected as {detected}")
-        return text, detected, warnings
-    if declared:
-        warnings.append(f"decoded as {declared[0]} with replacement characters")
-        return data.decode(declared[0], "replace"), declared[0], warnings
-    raise FeedError("encoding", None, "bytes decode under no declared or detectable encoding")
+#: Characters XML 1.0 allows nowhere (C0 controls but tab, newline and carriage return; U+FFFE, U+FFFF).
+_XML_ILLEGAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 # ------------------------------------------------------------------------------------------ XML safety
@@ -564,6 +463,11 @@ def _parse_xml_feed(
     content: bytes, url: str, charset: str | None
 ) -> tuple[str | None, list[_RawEntry | _Skipped], list[str], int | None]:
     text, _codec_used, warnings = decode_feed(content, charset)
+    # XML 1.0 forbids these characters anywhere, and one of them (a stranger's <id>\x1f</id>) made the
+    # whole document unparseable, costing the feed every entry: they are dropped, and the feed says so.
+    text, illegal = _XML_ILLEGAL.subn("", text)
+    if illegal:
+        warnings.append(f"{illegal} character(s) XML forbids removed")
     _check_prolog(text, url)
     # Re-encode as UTF-8 with a prolog that says so: feedparser then has nothing left to guess.
     body = _XML_DECL.sub(b"", text.encode("utf-8", "replace"), count=1)

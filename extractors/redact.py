@@ -28,7 +28,7 @@ import logging
 import re
 from collections.abc import Callable
 from typing import Any
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
 __all__ = ["RedactingFilter", "redact_log_records", "redact_text", "redact_url"]
 
@@ -36,6 +36,9 @@ __all__ = ["RedactingFilter", "redact_log_records", "redact_text", "redact_url"]
 #: (apprise's ``slack://TokenA/...``, ``discord://WebhookID/...``) and is hidden.
 HOST_IS_SERVER = frozenset(
     {"http", "https", "mailto", "mailtos", "json", "jsons", "xml", "xmls", "form", "forms", "ftp", "ftps"}
+    # Database URLs (``[database] url``): the server and database name are shown, the password (in the
+    # userinfo, or libpq's ``?password=``) is not. SQLAlchemy's own hide_password missed the query.
+    | {"sqlite", "sqlite+pysqlite", "postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2"}
 )
 #: What an unparseable URL becomes: nothing of it is shown, since we cannot tell its secrets apart.
 UNPARSEABLE = "<unparseable url>"
@@ -69,8 +72,8 @@ def redact_url(url: str, *, keep_path: bool = True) -> str:
     if not keep_path:
         return f"{scheme}://{host}"
     netloc = f"{host}:{port}" if port is not None else host
-    query = "…" if parts.query else ""
-    return urlunsplit((scheme, netloc, parts.path, query, ""))
+    query = "?…" if parts.query else ""
+    return f"{scheme}://{netloc}{parts.path}{query}"  # by hand: urlunsplit drops sqlite:////abs's slashes
 
 
 def redact_text(text: str, *, keep_path: bool = True) -> str:

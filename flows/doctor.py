@@ -1,4 +1,4 @@
-"""``tradewatch doctor``: is this installation able to run? Configuration, database, channels, feeds.
+"""The checks of ``tradewatch doctor``: can this installation run? Configuration, database, channels, feeds.
 
 Each check is one row of a table (plain text, no colour, so it reads the same in a terminal, a log or CI):
 
@@ -12,24 +12,20 @@ Exit status: 0 when every check passed, 1 when any failed, 2 when the configurat
 (nothing else can be checked then). ``--send-test`` sends a real test message to every channel;
 without it a channel is only resolved (``env:`` and ``secret:`` references read). ``--json`` prints the
 rows as a JSON array. Secrets never appear: channel URLs are shown as scheme and server only, database
-URLs without their password, feed URLs without query strings.
+URLs and feed URLs through ``extractors.redact`` (no password, no query values).
 
-The CLI owner wires this in with ``doctor.register(app)``; the command is usable on its own as well.
+The command (``cli/doctor.py``) only prints; the checks are here, plain functions usable on their own.
 """
 
 from __future__ import annotations
 
 import asyncio
-import json
-from dataclasses import asdict, dataclass
-from pathlib import Path
-from typing import Annotated
+from dataclasses import dataclass
 
-import typer
+from alerts.escape import html_text, slack_text
+from flows.settings import ConfigError, Settings
 
-from flows.settings import ConfigError, Settings, load_settings, require_config
-
-__all__ = ["Check", "register", "run_checks"]
+__all__ = ["Check", "render_table", "run_checks"]
 
 #: A doctor run should answer quickly even when a feed host is down.
 FEED_TIMEOUT_S = 15.0
@@ -51,15 +47,12 @@ class Check:
 
 def _database_checks(settings: Settings) -> list[Check]:
     from sqlalchemy import text
-    from sqlalchemy.engine import make_url
 
+    from extractors.redact import redact_url
     from storage.db import make_engine
     from storage.migrate import current_revision, head_revision
 
-    try:
-        shown = make_url(settings.database.url).render_as_string(hide_password=True)
-    except Exception:
-        shown = "<unparseable database URL>"
+    shown = redact_url(settings.database.url)
     try:
         engine = make_engine(settings.database.url)
     except Exception as exc:
@@ -103,8 +96,9 @@ def _channel_checks(settings: Settings, send_test: bool) -> list[Check]:
             title="tradewatch doctor: test message",
             body_text=f"This is a test message from `tradewatch doctor` for the channel {name}.\n",
             body_html=f"<p>This is a test message from <code>tradewatch doctor</code> for the channel "
-            f"{_html(name)}.</p>\n",
-            body_markdown=f"This is a test message from `tradewatch doctor` for the channel {_slack(name)}.",
+            f"{html_text(name)}.</p>\n",
+            body_markdown="This is a test message from `tradewatch doctor` for the channel "
+            f"{slack_text(name)}.",
         )
         try:
             send(url, message, channel=name)
@@ -189,60 +183,3 @@ def _short(exc: BaseException) -> str:
     """The first line of an exception, which for SQLAlchemy errors is the driver's own message."""
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {first}"[:300]
-
-
-def _html(text: str) -> str:
-    import html
-
-    return html.escape(text)
-
-
-def _slack(text: str) -> str:
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def register(app: typer.Typer) -> None:
-    """Add the ``doctor`` command to the ``tradewatch`` app."""
-
-    @app.command()
-    def doctor(
-        config: Annotated[
-            Path | None,
-            typer.Option(
-                "--config",
-                "-c",
-                help="TOML configuration (default: $TRADEWATCH_CONFIG or ./tradewatch.toml).",
-            ),
-        ] = None,
-        send_test: Annotated[
-            bool, typer.Option("--send-test", help="Send a real test message to every channel.")
-        ] = False,
-        as_json: Annotated[
-            bool, typer.Option("--json", help="A JSON array of the checks, for scripts.")
-        ] = False,
-    ) -> None:
-        """Check configuration, database (reachable, migrated), each channel and each feed; print a table."""
-        import os
-
-        from flows.settings import DEFAULT_CONFIG, ENV_CONFIG
-
-        source = str(config or os.environ.get(ENV_CONFIG) or DEFAULT_CONFIG)
-        try:
-            require_config(config)
-            settings = load_settings(config)
-        except ConfigError as exc:
-            rows = [Check("config", source, "failed", str(exc))]
-            _print(rows, as_json)
-            raise typer.Exit(2) from None
-        rows = run_checks(settings, source=source, send_test=send_test)
-        _print(rows, as_json)
-        raise typer.Exit(0 if all(r.ok for r in rows) else 1)
-
-
-def _print(rows: list[Check], as_json: bool) -> None:
-    if as_json:
-        typer.echo(json.dumps([asdict(r) for r in rows], indent=2))
-        return
-    typer.echo(render_table(rows))
-    failed = sum(not r.ok for r in rows)
-    typer.echo(f"\n{len(rows)} check(s), {failed} failed" if failed else f"\n{len(rows)} check(s), all ok")

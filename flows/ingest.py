@@ -26,15 +26,15 @@ from sqlmodel import Session
 from alerts.deliver import DeliveryReport, deliver_pending
 from alerts.render import render_feed_trouble
 from alerts.send import DeliveryError, send
-from classifiers.trade import load_classifier
+from classifiers.load import load_classifier
 from extractors.http import Fetcher
 from extractors.redact import RedactingFilter, redact_url
-from flows.events_report import artifact_section
 from flows.pool import ProcessPool
 from flows.process import FeedOutcome, RunContext, compile_rules, failures_by_reason, process_feeds
 from flows.progress import RunProgress
 from flows.settings import ConfigError, Settings, load_settings
 from flows.workers import EXTRACTION_CPU_SECONDS, start_worker
+from reports.events import artifact_section
 from storage import repo
 from storage.db import init_db, make_engine
 from storage.models import utcnow
@@ -398,7 +398,8 @@ def deliver(
     label = f"{mode} digest, {utcnow():%Y-%m-%d %H:%M} UTC" if mode != "instant" else ""
     report = send_alerts(settings, [mode], label)
     if mode == "daily":
-        from flows.report import DAILY_REPORT_WINDOW, report_markdown_for
+        from reports.data import DAILY_REPORT_WINDOW
+        from reports.render import report_markdown_for
 
         now = utcnow()
         create_markdown_artifact(

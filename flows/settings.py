@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import re
 import tomllib
 from collections.abc import Mapping
 from datetime import timedelta
@@ -28,6 +27,7 @@ from pydantic import (
 
 from alerts.rules import RuleSyntaxError, parse
 from classifiers.events import check_rule_field
+from flows.durations import parse_duration
 
 if TYPE_CHECKING:  # imported where used: `--help` and `config check` must not pay for httpx and SQLAlchemy
     from extractors.http import FetchPolicy
@@ -219,10 +219,6 @@ class OperatorSettings(_Section):
     )
 
 
-_WINDOW = re.compile(r"\s*(\d+)\s*([mhdw])\s*")
-_WINDOW_UNITS = {"m": "minutes", "h": "hours", "d": "days", "w": "weeks"}
-
-
 class StoriesSettings(_Section):
     window: str = Field(
         "72h",
@@ -233,19 +229,13 @@ class StoriesSettings(_Section):
     @field_validator("window")
     @classmethod
     def _window(cls, value: str) -> str:
-        match = _WINDOW.fullmatch(value)
-        if not match or int(match.group(1)) == 0:
-            raise ValueError(
-                f"{value!r} is not a duration; use a positive number and a unit: 30m, 12h, 3d, 1w"
-            )
+        parse_duration(value)
         return value
 
     @property
     def window_delta(self) -> timedelta:
         """The window as a timedelta (validated above)."""
-        match = _WINDOW.fullmatch(self.window)
-        assert match is not None
-        return timedelta(**{_WINDOW_UNITS[match.group(2)]: int(match.group(1))})
+        return parse_duration(self.window)
 
 
 class ClassifierSettings(_Section):

@@ -11,8 +11,8 @@ import os
 from datetime import datetime
 
 from classifiers.events import TradeEvent, extract_events
+from classifiers.load import load_classifier
 from classifiers.stories import Fingerprint, fingerprint
-from classifiers.trade import load_classifier
 from classifiers.verdict import Classifier, Verdict
 from extractors.article import Article, extract
 from extractors.clamp import clamp_datetime
@@ -77,7 +77,7 @@ def analyse(
     """
     article = extract(content, url, charset=charset, entry_title=entry_title, entry_summary=entry_summary)
     title = article.title or fallback_title
-    verdict = _classifier(model).classify(title, article.text)
+    verdict = _classifier(model).classify(title, article.text, language=article.language)
     events: tuple[TradeEvent, ...] = ()
     if verdict.is_trade:
         # The page's date is a stranger's (9999-12-31T23:59:59-12:00): clamped before any date arithmetic.

@@ -17,6 +17,8 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import OperationalError, ProgrammingError
 
+from extractors.redact import redact_url
+
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
@@ -51,6 +53,45 @@ def _config_no_engine() -> Config:
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
     return config
+
+
+class SchemaNotCurrent(RuntimeError):
+    """The database's schema is not the one this tradewatch reads; the message says which command fixes it."""
+
+
+def require_current(engine: Engine) -> None:
+    """Refuse a database whose schema is older or newer than this code's, without changing it.
+
+    Read-only commands call this instead of ``upgrade``: looking at the store must never migrate it (a
+    reader may hold only SELECT rights, an operator may be rolling out a new version on purpose, and a
+    migration takes the write lock a running ingest needs). A database with no tables at all is the one
+    exception: its empty schema is created, so a first `articles list` answers "nothing yet" (there is
+    nothing to migrate and nothing to lose).
+    """
+    current, head = current_revision(engine), head_revision()
+    if current == head:
+        return
+    shown = redact_url(engine.url.render_as_string(hide_password=False))
+    if current is None:
+        with engine.connect() as connection:
+            tables = inspect(connection).get_table_names()
+        if not tables:
+            upgrade(engine)
+            return
+        raise SchemaNotCurrent(
+            f"the database {shown} has tables but no tradewatch schema revision; "
+            "run `tradewatch db upgrade` (every `tradewatch run` also does)"
+        )
+    known = {script.revision for script in ScriptDirectory.from_config(_config_no_engine()).walk_revisions()}
+    if current not in known:
+        raise SchemaNotCurrent(
+            f"the database {shown} has schema revision {current}, written by a newer tradewatch than this "
+            f"one (head {head}); upgrade tradewatch"
+        )
+    raise SchemaNotCurrent(
+        f"the database {shown} has schema revision {current}, older than this tradewatch's {head}; "
+        "run `tradewatch db upgrade` (every `tradewatch run` also does)"
+    )
 
 
 #: Any constant works; it only has to be the same for every tradewatch process on one database.

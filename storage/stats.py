@@ -18,8 +18,8 @@ from datetime import date, datetime, timedelta
 from sqlalchemy import func
 from sqlmodel import Session, col, select
 
-from storage.models import AlertRule, Article, Delivery, Feed, TradeEvent
-from storage.repo import FeedHealth, feed_health
+from storage.models import AlertRule, Article, Delivery, Feed, Story, TradeEvent
+from storage.repo import FeedHealth, feed_health, story_views
 
 
 @dataclass(frozen=True)
@@ -275,3 +275,16 @@ def feeds_in_trouble(session: Session, now: datetime) -> list[FeedHealth]:
     ]
     troubled.sort(key=lambda h: (-h.feed.consecutive_failures, h.feed.name))
     return troubled
+
+
+def stories_since(session: Session, since: datetime, min_articles: int) -> list[int]:
+    """Ids of the stories started since ``since`` with at least ``min_articles`` articles, newest first."""
+    ids = [
+        int(story_id)
+        for story_id in session.exec(
+            select(Story.id).where(col(Story.created_at) >= since).order_by(col(Story.id).desc())
+        )
+        if story_id is not None
+    ]
+    views = story_views(session, ids)
+    return [i for i in ids if i in views and len(views[i].members) >= min_articles]

@@ -1,9 +1,10 @@
-"""Shared fixtures: real databases (SQLite file, PostgreSQL server) for storage and flow tests."""
+"""Shared fixtures: real databases (SQLite file, PostgreSQL server), Prefect's engine, the demo servers."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy.engine import Engine
@@ -11,6 +12,9 @@ from sqlalchemy.engine import Engine
 from storage.db import init_db, make_engine
 from tests.dbservers import fresh_postgres_database, postgres_server
 from tests.httpserver import HTTPTestServer
+
+if TYPE_CHECKING:
+    from flows.demo import SmtpSink
 
 
 @pytest.fixture(scope="session")
@@ -41,3 +45,34 @@ def http_server() -> Iterator[HTTPTestServer]:
     server = HTTPTestServer().start()
     yield server
     server.stop()
+
+
+@pytest.fixture(scope="session")
+def prefect_harness() -> Iterator[None]:
+    """A temporary Prefect server and database for the whole session (starting one costs ~7 s).
+
+    Shared by the flow tests and the CLI tests that run flows (tests/cli), hence here; Prefect is
+    imported only when a test asks for it.
+    """
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield
+
+
+@pytest.fixture
+def demo_site() -> Iterator[str]:
+    """The bundled demo site on a free 127.0.0.1 port; yields its base URL."""
+    from flows.demo import serve_site
+
+    with serve_site(port=0) as base_url:
+        yield base_url
+
+
+@pytest.fixture
+def sink() -> Iterator[SmtpSink]:
+    """A real SMTP server on 127.0.0.1 that records what it receives."""
+    from flows.demo import smtp_sink
+
+    with smtp_sink() as server:
+        yield server

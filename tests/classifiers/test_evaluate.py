@@ -11,10 +11,10 @@ from classifiers.evaluate import (
     LabelsError,
     Scores,
     evaluate,
-    evaluate_file,
     read_labels,
     scores_from,
 )
+from classifiers.load import evaluate_file
 from classifiers.trade import LexiconClassifier
 
 

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from classifiers import linear
-from classifiers.evaluate import LabeledArticle, LabelsError, Scores, evaluate_file, scores_from
+from classifiers.evaluate import LabeledArticle, LabelsError, Scores, scores_from
 from classifiers.lexicon import tokenize
 from classifiers.linear import (
     DECISION_THRESHOLD,
@@ -31,7 +31,8 @@ from classifiers.linear import (
     train,
     train_file,
 )
-from classifiers.trade import default_classifier, load_classifier
+from classifiers.load import evaluate_file, load_classifier
+from classifiers.trade import default_classifier
 from tests.classifiers.conftest import make_corpus, write_jsonl
 
 TRADE_TEXT = (

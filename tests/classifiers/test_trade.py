@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from classifiers.trade import LexiconClassifier, Verdict, classify, load_classifier
+from classifiers.load import load_classifier
+from classifiers.trade import LexiconClassifier, Verdict, classify
 
 ROOT = Path(__file__).resolve().parents[2]
 DEMO = ROOT / "seeds" / "demo" / "expected"

@@ -19,13 +19,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-import typer
 from playwright.sync_api import Browser, ConsoleMessage
 from sqlmodel import Session
 from typer.testing import CliRunner
 
+from cli.app import app
 from flows.demo import PROJECT_ROOT
-from flows.report import CHART_WIDTH, DAY_CHART_HEIGHT, HEADLINES, register, source_chart_height
+from reports.charts import CHART_WIDTH, DAY_CHART_HEIGHT, source_chart_height
+from reports.data import HEADLINES
 from storage import repo
 from storage.db import init_db, make_engine
 from storage.repo import FeedSpec, NewArticle, RuleSpec
@@ -129,8 +130,6 @@ def test_the_report_renders_its_charts_links_and_nothing_else_in_chromium(
     config = tmp_path / "tradewatch.toml"
     config.write_text(f'[database]\nurl = "{database_url}"\n', encoding="utf-8")
     report = tmp_path / "report.html"
-    app = typer.Typer()
-    register(app)
     result = CliRunner().invoke(
         app, ["report", "--config", str(config), "--since", "7d", "--output", str(report)]
     )

@@ -113,3 +113,46 @@ def test_windows_1252_page_mislabelled_utf8_is_not_decoded_as_utf8() -> None:
     decoded = decode_html(page.encode("cp1252"))
     assert "\ufffd" not in decoded
     assert "café caíram 5% — disse o ministério" in decoded
+
+
+# --- pages and feeds read a charset label the same way (issue 20: one module, extractors/encoding.py) --
+
+#: (label as servers write it, the codec the bytes are really in, text only that codec spells right)
+LABELLED = [
+    (
+        "x-sjis",
+        "shift_jis",
+        "日本の輸出は前年比で増加した。経済産業省の貿易統計によると、半導体関連の出荷が伸びた。",
+    ),
+    (
+        "Shift_JIS",
+        "shift_jis",
+        "日本の輸出は前年比で増加した。経済産業省の貿易統計によると、半導体関連の出荷が伸びた。",
+    ),
+    ("iso-8859-1", "cp1252", "Zölle auf Stahl: “Handelskrieg” – 5 € pro Tonne, sagt Müller"),
+    ("latin1", "cp1252", "Zölle auf Stahl: “Handelskrieg” – 5 € pro Tonne, sagt Müller"),
+    ("us-ascii", "cp1252", "Zölle auf Stahl: “Handelskrieg” – 5 € pro Tonne, sagt Müller"),
+    ("gb2312", "gb18030", "中国海关总署公布的数据显示，今年前五个月进出口总值同比增长，其中出口增长较快。𠀀"),
+]
+
+
+@pytest.mark.parametrize(("label", "codec", "text"), LABELLED)
+@pytest.mark.parametrize("where", ["http", "document"])
+def test_a_page_and_a_feed_with_the_same_label_decode_the_same(
+    label: str, codec: str, text: str, where: str
+) -> None:
+    from extractors.feeds import parse_feed
+
+    page = f'<html><head><meta charset="{label}"><title>t</title></head><body><p>{text}</p></body></html>'
+    feed = (
+        f'<?xml version="1.0" encoding="{label}"?><rss version="2.0"><channel><title>{text}</title>'
+        f"<item><title>{text}</title><link>http://e.com/a</link></item></channel></rss>"
+    )
+    if where == "http":  # the label only in Content-Type; the document itself declares nothing
+        page = page.replace(f'<meta charset="{label}">', "")
+        feed = feed.replace(f' encoding="{label}"', "")
+    declared = label if where == "http" else None
+    assert text in decode_html(page.encode(codec), declared=declared)
+    parsed = parse_feed(feed.encode(codec), "https://e.com/feed", charset=declared)
+    assert parsed.entries[0].title == text
+    assert not [w for w in parsed.warnings if "unknown" in w or "detected" in w], parsed.warnings

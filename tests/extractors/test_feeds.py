@@ -686,3 +686,17 @@ def test_hostile_hosts_urls_dates_and_numbers_cost_at_most_their_own_entry(
     if outside == 0:  # the feed's header (its xml:base, its version) may legitimately change everything
         assert len(feed.entries) >= original - inside, "a replaced value cost more than its own entry"
     assert len({e.entry_key for e in feed.entries}) == len(feed.entries)
+
+
+def test_a_control_character_inside_one_entry_costs_only_that_entry() -> None:
+    # Found by the hostile-values property above: <id>\x1f</id> made the XML unparseable and the feed
+    # failed as a whole. XML forbids the character anywhere, so it is dropped and the feed says so.
+    data = (
+        b'<?xml version="1.0"?>\n<rss version="2.0"><channel><title>Wire</title>'
+        b"<item><title>Steel duties</title><link>https://e.com/a</link><guid>\x1f</guid></item>"
+        b"<item><title>Rice exports</title><link>https://e.com/b</link><guid>b</guid></item>"
+        b"</channel></rss>"
+    )
+    feed = parse_feed(data, FEED_URL)
+    assert [e.title for e in feed.entries] == ["Steel duties", "Rice exports"]
+    assert any("XML forbids" in w for w in feed.warnings)

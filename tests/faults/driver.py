@@ -23,7 +23,7 @@ from datetime import timedelta
 from sqlmodel import Session
 
 from alerts.deliver import DeliveryReport, deliver_pending
-from classifiers.trade import load_classifier
+from classifiers.load import load_classifier
 from extractors.http import Fetcher
 from flows.demo import DEMO_SITE
 from flows.process import FeedOutcome, RunContext, compile_rules, failures_by_reason, process_feeds

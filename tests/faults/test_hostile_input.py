@@ -19,7 +19,7 @@ from pathlib import Path
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
-from classifiers.trade import load_classifier
+from classifiers.load import load_classifier
 from extractors.clamp import MAX_DELAY
 from extractors.http import Fetcher, FetchPolicy
 from flows.pool import JobTimeout, ProcessPool, run_in_thread
@@ -90,7 +90,7 @@ def stored(engine: Engine) -> dict[str, Article]:
 def tradewatch(*args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """The real command line, as a user runs it: its own process, exit status, stdout and stderr."""
     return subprocess.run(
-        [sys.executable, "-m", "flows.cli", *args],
+        [sys.executable, "-m", "cli", *args],
         cwd=PROJECT_ROOT,
         capture_output=True,
         text=True,

@@ -11,7 +11,7 @@ import pytest
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from flows.cli import app
+from cli.app import app
 from flows.demo import SmtpSink, body_text, render_demo_config
 from flows.ingest import ingest
 from storage.db import make_engine

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, select
 
-from classifiers.trade import load_classifier
+from classifiers.load import load_classifier
 from extractors.http import Fetcher, FetchPolicy
 from flows.pool import ProcessPool
 from flows.process import BACKOFF_CAP, FeedOutcome, RunContext, compile_rules, process_feeds

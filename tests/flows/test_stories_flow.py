@@ -16,7 +16,7 @@ from prefect.settings import PREFECT_API_URL
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from flows.cli import app
+from cli.app import app
 from flows.demo import SmtpSink, body_text
 from flows.ingest import ingest
 from storage.db import make_engine

@@ -10,7 +10,7 @@ import pytest
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from flows.cli import app
+from cli.app import app
 from storage import repo
 from storage.db import init_db, make_engine
 

@@ -629,7 +629,7 @@ def test_alerts_status_names_the_digest_times_the_served_deployments_use() -> No
     """`alerts status` computes when a digest goes; it must agree with the schedules `serve` registers."""
     import importlib.util
 
-    from flows import cli
+    from cli import alerts as cli
     from flows.demo import PROJECT_ROOT
 
     spec = importlib.util.spec_from_file_location("serve_entry", PROJECT_ROOT / "deployments" / "serve.py")

@@ -17,9 +17,9 @@ import typer
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
+from cli.app import app as tradewatch
 from flows.demo import DEMO_SITE, SmtpSink
 from flows.ingest import ingest
-from flows.report import register
 from flows.settings import load_settings
 from flows.starter import (
     ALERTS_MARKER,
@@ -39,9 +39,7 @@ LABELS = tomllib.loads((DEMO_SITE / "expected" / "labels.toml").read_text(encodi
 
 
 def _cli() -> typer.Typer:
-    app = typer.Typer()
-    register(app)
-    return app
+    return tradewatch
 
 
 @pytest.fixture

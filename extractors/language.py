@@ -1,4 +1,16 @@
-"""Guess whether a text is English, cheaply and without dependencies, so non-English text gets a reason."""
+"""Guess the language of a text, cheaply and without dependencies: the one detector of the product.
+
+The extractor stores the guess as the article's language (when the page's text is conclusive; else the
+language the page declares), and the classifier reads that language rather than guessing again; for a
+text without one (a headline alone, a labels file) it calls the same function. Two detectors used to
+disagree: the extractor said None for a Russian article the classifier called ``ru``.
+
+Two signals: the Unicode script of the letters (Cyrillic means Russian, kana Japanese, hangul Korean, ...)
+and, for Latin script, hits of each language's commonest function words (``data/language_detect.toml``).
+Unsure is None: the extractor then keeps the page's declared language, and the classifier reads unsure as
+English, because a false "non-English" silently hides an article from users while a false "English"
+merely lets the trade classifier look at it.
+"""
 
 from __future__ import annotations
 
@@ -7,7 +19,10 @@ import tomllib
 import unicodedata
 from collections import Counter
 from functools import cache
-from importlib import resources
+
+from extractors._article_data import DATA_DIR
+
+__all__ = ["detect_language"]
 
 # Only the start of a text is examined: the language of a news article is settled within its first
 # paragraphs, and scanning a 50 kB body for function words would dominate the classifier's cost.
@@ -18,10 +33,14 @@ SAMPLE_CHARS = 1200
 SCRIPT_SHARE = 0.5
 
 # A Latin-script language must show at least this many function-word hits, and beat English by
-# LANGUAGE_MARGIN times, before the text is called non-English. Short or ambiguous texts (a wire-service
-# headline in capitals, a title alone) therefore default to English, which errs towards classifying.
+# LANGUAGE_MARGIN times, before the text is called non-English (the classifier's rule, tuned so that
+# English quoting foreign names stays English). English itself needs MIN_ENGLISH_HITS hits and
+# ENGLISH_LEAD times the best other language: a short or ambiguous text (a table caption, a headline in
+# capitals) is None, "unsure", and each caller decides what unsure means (below).
 MIN_FOREIGN_HITS = 4
 LANGUAGE_MARGIN = 1.5
+MIN_ENGLISH_HITS = 8
+ENGLISH_LEAD = 2.0
 
 _WORD = re.compile(r"[^\W\d_]+")
 _LETTER = re.compile(r"[^\W\d_]")
@@ -45,7 +64,7 @@ _SCRIPTS: tuple[tuple[str, str], ...] = (
 @cache
 def _function_words() -> dict[str, tuple[str, ...]]:
     """Map each function word to the languages that list it (inverted, so one lookup per word)."""
-    raw = resources.files("classifiers").joinpath("data/stopwords.toml").read_text(encoding="utf-8")
+    raw = (DATA_DIR / "language_detect.toml").read_text(encoding="utf-8")
     index: dict[str, list[str]] = {}
     for code, words in tomllib.loads(raw)["languages"].items():
         for word in words:
@@ -79,12 +98,8 @@ def _script_language(sample: str) -> str | None:
     return code if total_script >= SCRIPT_SHARE * letters and count else None
 
 
-def detect_language(text: str) -> str:
-    """Return an ISO 639-1 code for the text's language, "en" when English or when unsure.
-
-    Unsure means English on purpose: a false "non-English" silently hides an article from users, while a
-    false "English" merely lets the trade classifier look at it.
-    """
+def detect_language(text: str) -> str | None:
+    """ISO 639-1 code of the text's language, or None when no language clearly leads."""
     sample = text[:SAMPLE_CHARS]
     script = _script_language(sample)
     if script is not None:
@@ -97,9 +112,9 @@ def detect_language(text: str) -> str:
             for code in codes:
                 hits[code] += 1
     english = hits.pop("en", 0)
-    if not hits:
-        return "en"
-    code, count = hits.most_common(1)[0]
+    code, count = hits.most_common(1)[0] if hits else ("", 0)
     if count >= MIN_FOREIGN_HITS and count > LANGUAGE_MARGIN * english:
         return code
-    return "en"
+    if english >= MIN_ENGLISH_HITS and english > ENGLISH_LEAD * count:
+        return "en"
+    return None

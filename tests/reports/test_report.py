@@ -20,17 +20,11 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 from typer.testing import CliRunner
 
-from flows.report import (
-    CHART_WIDTH,
-    DAY_CHART_HEIGHT,
-    build_report,
-    parse_window,
-    register,
-    render_html,
-    render_markdown,
-    report_markdown_for,
-    source_chart_height,
-)
+from cli.app import app as tradewatch
+from flows.durations import parse_duration
+from reports.charts import CHART_WIDTH, DAY_CHART_HEIGHT, source_chart_height
+from reports.data import build_report
+from reports.render import render_html, render_markdown, report_markdown_for
 from storage import repo
 from storage.db import init_db, make_engine
 from storage.repo import FeedSpec, NewArticle, RuleSpec
@@ -222,7 +216,7 @@ def test_html_escapes_stranger_supplied_text_and_links_only_http_urls(store: Sto
     assert "javascript:" not in html.replace("[click](javascript:alert(2))", ""), "no javascript: link"
     assert 'href="javascript' not in html
     assert "<img" not in html
-    assert "&lt;img src=x onerror=&quot;alert(3)&quot;&gt;" in html
+    assert "&lt;img src=x onerror=&#34;alert(3)&#34;&gt;" in html  # the template's autoescape
     assert 'href="https://hostile.example.net/a?x=1&amp;y=&lt;2&gt;"' in html
     assert 'href="https://news.example.com/a1"' in html
     csp = re.search(r'http-equiv="Content-Security-Policy" content="([^"]+)"', html)
@@ -282,7 +276,7 @@ def test_markdown_embeds_the_charts_as_images_and_keeps_hostile_text_inert(store
     ("text", "expected"), [("30m", 30 * 60), ("12h", 12 * 3600), ("7d", 7 * 86400), ("2w", 14 * 86400)]
 )
 def test_since_accepts_minutes_hours_days_weeks(text: str, expected: int) -> None:
-    assert parse_window(text).total_seconds() == expected
+    assert parse_duration(text).total_seconds() == expected
 
 
 # --- the command ---------------------------------------------------------------------------------------
@@ -291,9 +285,7 @@ runner = CliRunner()
 
 
 def _cli() -> typer.Typer:
-    app = typer.Typer()
-    register(app)
-    return app
+    return tradewatch
 
 
 def _config(tmp_path: Path, store: Store) -> Path:

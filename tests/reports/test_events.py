@@ -7,8 +7,9 @@ from pathlib import Path
 
 from sqlmodel import Session
 
-from flows.events_report import artifact_section
-from flows.report import build_report, render_html, render_markdown
+from reports.data import build_report
+from reports.events import artifact_section
+from reports.render import render_html, render_markdown
 from storage import repo
 from storage.db import init_db, make_engine
 from storage.repo import FeedSpec, NewArticle, NewEvent

@@ -6,7 +6,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from flows.cli import app
+from cli.app import app
 from flows.settings import load_settings
 
 runner = CliRunner()

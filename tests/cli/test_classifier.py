@@ -8,8 +8,8 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from classifiers.trade import load_classifier
-from flows.cli import app
+from classifiers.load import load_classifier
+from cli.app import app
 from flows.settings import load_settings
 
 runner = CliRunner()

@@ -10,8 +10,9 @@ from sqlmodel import Session
 from typer.testing import CliRunner
 
 from classifiers import stories
-from flows.cli import app
-from flows.report import build_report, render_html, render_markdown
+from cli.app import app
+from reports.data import build_report
+from reports.render import render_html, render_markdown
 from storage import repo
 from storage.db import init_db, make_engine
 
