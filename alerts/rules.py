@@ -303,6 +303,9 @@ class _Word:
 
 
 Span: TypeAlias = tuple[int, int]  # token start, token end (exclusive)
+#: Pairs a NEAR may build to find the tightest quote inside one match window; past this the quote is the
+#: tightest pair with the first union (still a real match, perhaps a few words longer).
+NEAR_QUOTE_PAIRS = 20_000
 
 
 @dataclass(frozen=True)
@@ -427,11 +430,21 @@ class _Near(_Positional):
         return out
 
     def hit(self, fx: _FieldIndex, found: list[Span]) -> Span:
-        """The tightest real pair of the first left span that has one (the union may be much longer)."""
+        """The tightest real match inside the first union (the union itself may be much longer).
+
+        A nested NEAR's left side is itself a union, so the tightest pair *with that union* could still
+        quote words no real match needs (a 9-word quote for ``aa NEAR/1 bb NEAR/1 bb NEAR/1 aa``, whose
+        real matches are at most 7 words). Inside the first union every real match of the chain is
+        rebuilt exactly, pairs of real spans level by level; that is quadratic, so it is done for this
+        one window only and given up for the old approximation when a level would build too many pairs.
+        """
         unions = self._unions(fx)
         if not unions:  # pragma: no cover - only called when spans() found something
             return found[0]
         (start, end), (s1, e1) = unions[0]
+        exact = self._real_spans(fx, start, end)
+        if exact:
+            return min(exact, key=lambda span: (span[1] - span[0], span[0]))
         best = (start, end)
         for s2, e2 in sorted(set(self.right.spans(fx))):
             if s2 > e1 + self.distance:
@@ -442,6 +455,27 @@ class _Near(_Positional):
                 if pair[1] - pair[0] < best[1] - best[0]:
                     best = pair
         return best
+
+    def _real_spans(self, fx: _FieldIndex, start: int, end: int) -> set[Span] | None:
+        """Every real (left, right) pair span inside [start, end), or None when too many to build."""
+        sides = []
+        for side in (self.left, self.right):
+            if isinstance(side, _Near):
+                inner = side._real_spans(fx, start, end)
+                if inner is None:
+                    return None
+                sides.append(inner)
+            else:
+                sides.append({(s, e) for s, e in side.spans(fx) if s >= start and e <= end})
+        left, right = sides
+        if len(left) * len(right) > NEAR_QUOTE_PAIRS:
+            return None
+        return {
+            (min(s1, s2), max(e1, e2))
+            for s1, e1 in left
+            for s2, e2 in right
+            if (s2 - e1 if s2 >= e1 else s1 - e2) <= self.distance and (s2, e2) != (s1, e1)
+        }
 
     def terms(self) -> tuple[str, ...]:
         return _dedupe((*self.left.terms(), *self.right.terms()))

@@ -346,6 +346,22 @@ def test_near_matches_exactly_when_some_pair_is_near_enough(
         assert len(hit) <= 2 + sum(n for n, _w in chain) * 2
 
 
+def test_a_nested_near_quotes_a_real_match_not_the_union_of_its_left_side() -> None:
+    """Found by the property test above: the quote was the tightest pair with the inner NEAR's *union*,
+    9 words where the longest real match of this chain is 7; now the tightest real match is quoted."""
+    words = ["bb", "bb", "bb", "bb", "aa", "aa", "bb", "aa", "bb"]
+    query = "aa NEAR/1 bb NEAR/1 bb NEAR/1 aa"
+    m = parse(query).match(Document(title="", text=" ".join(words)))
+    assert m is not None
+    hit = m.sentence[m.hit_start : m.hit_end].split()
+    assert len(hit) <= 2 + 3 * 2
+    tight = parse("tariff NEAR/2 china NEAR/2 steel").match(
+        Document("", "tariff x x china " + "y " * 30 + "steel tariff china steel")
+    )
+    assert tight is not None
+    assert tight.sentence[tight.hit_start : tight.hit_end] == "steel tariff china"
+
+
 def test_near_yields_at_most_one_span_per_occurrence_however_dense_the_text() -> None:
     """The work NEAR does is bounded by the occurrences, not their pairs: a text that is nothing but the
     two words gives one span per left occurrence (the old engine built ~200 per occurrence here)."""
