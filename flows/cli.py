@@ -829,7 +829,7 @@ def alerts_send(
     ] = None,
 ) -> None:
     """Send what waits in the outbox now: instant alerts that are due, and with --digest a digest."""
-    from alerts.deliver import deliver_pending
+    from flows.outbox import deliver_pending
     from storage.db import init_db, make_engine
     from storage.models import utcnow
 

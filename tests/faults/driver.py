@@ -2,7 +2,7 @@
 
 The SIGKILL scenario starts this as a subprocess twenty-odd times and kills it at random points; Prefect's
 ephemeral start-up (about 7 s per process) would spend the suite's whole time budget before any work began,
-and the stage order and failure policy under test live in `flows.process` and `alerts.deliver`, not in the
+and the stage order and failure policy under test live in `flows.process` and `flows.outbox`, not in the
 Prefect wrapper. It prints ``ready`` once imports are done (so kill delays measure work, not imports) and a
 ``summary:`` line at the end like `tradewatch run`.
 
@@ -13,23 +13,17 @@ Prefect wrapper. It prints ``ready`` once imports are done (so kill delays measu
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 import traceback
-from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
-from sqlmodel import Session
-
-from alerts.deliver import DeliveryReport, deliver_pending
 from classifiers.trade import load_classifier
-from extractors.http import Fetcher
 from flows.demo import DEMO_SITE
-from flows.process import FeedOutcome, RunContext, compile_rules, failures_by_reason, process_feeds
+from flows.outbox import DeliveryReport, deliver_pending
+from flows.process import FeedOutcome, failures_by_reason
+from flows.run import open_store, plan_run, run_ingest
 from flows.settings import Settings, load_settings
-from storage import repo
-from storage.db import init_db, make_engine
 from storage.models import utcnow
 
 DEMO_ARTICLES = DEMO_SITE / "articles"
@@ -38,32 +32,11 @@ DEMO_ARTICLES = DEMO_SITE / "articles"
 def run(
     settings: Settings, *, deliver: bool = True, deliver_offset: float = 0.0
 ) -> tuple[list[FeedOutcome], DeliveryReport]:
-    """One ingest run like `flows.ingest.ingest` (poll every feed, store, then send instant alerts)."""
-    engine = make_engine(settings.database.url)
+    """One ingest run as `flows.ingest.ingest` makes it: `plan_run` and `run_ingest` (every feed polled,
+    pages extracted in production's process pool), then the instant alerts sent."""
+    engine = open_store(settings)
     try:
-        init_db(engine)
-        with Session(engine) as session:
-            repo.sync_feeds(session, settings.feed_specs())
-            rules = repo.sync_rules(session, settings.rule_specs())
-            session.commit()
-            feeds = repo.due_feeds(session, utcnow(), force=True)
-            compiled = compile_rules(list(rules.values()))
-        classifier = load_classifier(settings.classifier.model)
-
-        async def poll() -> list[FeedOutcome]:
-            with ThreadPoolExecutor(max_workers=2, thread_name_prefix="extract") as pool:
-                async with Fetcher(settings.fetch.policy()) as fetcher:
-                    ctx = RunContext(
-                        engine=engine,
-                        fetcher=fetcher,
-                        classifier=classifier,
-                        rules=compiled,
-                        extract_pool=pool,
-                        max_articles_per_feed=settings.fetch.max_articles_per_feed,
-                    )
-                    return await process_feeds(ctx, feeds)
-
-        outcomes = asyncio.run(poll())
+        outcomes = run_ingest(plan_run(engine, settings))
         report = DeliveryReport()
         if deliver:
             now = utcnow() + timedelta(seconds=deliver_offset)

@@ -1,6 +1,6 @@
 """SIGKILL at random points: after a clean rerun every article is stored once and every alert sent once.
 
-The process killed is a plain pipeline run (`flows.process` + `alerts.deliver`, the functions `flows.ingest`
+The process killed is a plain pipeline run (`flows.process` + `flows.outbox`, the functions `flows.ingest`
 wraps in Prefect tasks) forked by `tests/faults/driver.py --serve`: Prefect's ephemeral start-up costs ~7 s
 per process and the imports alone ~1.6 s, which twenty runs cannot afford inside the suite's budget. Each
 run is its own process (own engine, sockets, SQLite connections), killed with a real SIGKILL at a delay
@@ -29,7 +29,7 @@ from pathlib import Path
 from sqlalchemy import inspect
 from sqlmodel import Session, col, select
 
-from alerts.deliver import CLAIM_LEASE
+from flows.outbox import CLAIM_LEASE
 from storage.db import make_engine
 from storage.migrate import current_revision, head_revision
 from storage.models import AlertRule, Article, Delivery
