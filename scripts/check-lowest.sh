@@ -9,8 +9,8 @@ UV=${UV:-.uv/bin/uv}
 VENV=${LOWEST_VENV:-.venv-lowest}
 rm -rf "$VENV"
 "$UV" venv --quiet --python "${PYTHON:-python3}" "$VENV"
-VIRTUAL_ENV="$VENV" "$UV" pip install --quiet --resolution lowest-direct . --group dev
+VIRTUAL_ENV="$VENV" "$UV" pip install --quiet --resolution lowest-direct '.[train,postgres,demo]' --group dev
 echo "check-lowest: direct dependencies at their lower bounds:"
-VIRTUAL_ENV="$VENV" "$UV" pip freeze | grep -iE '^(prefect|typer|lxml|lxml-html-clean|apprise|trafilatura|sqlmodel|httpx|pydantic|psycopg|alembic|feedparser)==' | tr '\n' ' '
+VIRTUAL_ENV="$VENV" "$UV" pip freeze | grep -iE '^(prefect|typer|lxml|lxml-html-clean|apprise|trafilatura|sqlmodel|httpx|pydantic|psycopg|alembic|feedparser|numpy|scikit-learn|aiosmtpd)==' | tr '\n' ' '
 echo
 "$VENV/bin/python" -m pytest -q -m "not browser and not slow" --ignore=tests/faults --ignore=tests/bench -p no:cacheprovider
