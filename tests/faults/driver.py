@@ -16,6 +16,7 @@ import argparse
 import os
 import sys
 import traceback
+from collections.abc import Callable
 from datetime import timedelta
 
 from classifiers.trade import load_classifier
@@ -30,13 +31,20 @@ DEMO_ARTICLES = DEMO_SITE / "articles"
 
 
 def run(
-    settings: Settings, *, deliver: bool = True, deliver_offset: float = 0.0
+    settings: Settings,
+    *,
+    deliver: bool = True,
+    deliver_offset: float = 0.0,
+    on_stored: Callable[[], None] | None = None,
 ) -> tuple[list[FeedOutcome], DeliveryReport]:
     """One ingest run as `flows.ingest.ingest` makes it: `plan_run` and `run_ingest` (every feed polled,
-    pages extracted in production's process pool), then the instant alerts sent."""
+    pages extracted in production's process pool), then the instant alerts sent. ``on_stored`` is
+    called between the two, when everything is stored and nothing sent yet."""
     engine = open_store(settings)
     try:
         outcomes = run_ingest(plan_run(engine, settings))
+        if on_stored is not None:
+            on_stored()
         report = DeliveryReport()
         if deliver:
             now = utcnow() + timedelta(seconds=deliver_offset)
@@ -67,11 +75,13 @@ def _warm_up() -> None:
 def serve() -> int:
     """Fork server: import once, then fork one real child process per ``run CONFIG OFFSET`` line on stdin.
 
-    Writes ``started PID`` when the child exists and ``exited PID STATUS`` (negative: killed by that
-    signal) when it is gone, so the test can SIGKILL the child at a random moment without paying the
-    interpreter and import start-up (~1.6 s here) for each of the twenty runs. The child is an ordinary
-    process running the pipeline on its own engine, file descriptors and sockets; SIGKILL ends it as
-    it would end a `tradewatch run` during a deploy.
+    Writes ``started PID`` when the child exists, ``stored`` when its run has stored everything and starts
+    sending, and ``exited PID STATUS`` (negative: killed by that signal) when it is gone, so the test can
+    SIGKILL the child at a random moment without paying the interpreter and import start-up (~1.6 s here)
+    for each of the twenty runs. The child is an ordinary process running the pipeline on its own engine,
+    file descriptors and sockets, with its own extraction workers (production's pool, started with its
+    first page); SIGKILL ends it as it would end a `tradewatch run` during a deploy, and its workers
+    leave when their job pipe closes.
     """
     out = sys.stdout
     _warm_up()
@@ -89,7 +99,9 @@ def serve() -> int:
             code = 1
             try:
                 settings = load_settings(config)
-                outcomes, report = run(settings, deliver_offset=offset)
+                outcomes, report = run(
+                    settings, deliver_offset=offset, on_stored=lambda: print("stored", file=out, flush=True)
+                )
                 for error in report.errors:
                     print(f"delivery error: {error}", file=sys.stderr, flush=True)
                 print(summary_line(outcomes, report), file=out, flush=True)
