@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import inspect
 from sqlmodel import Session, col, select
 
@@ -50,8 +51,11 @@ from tests.faults.conftest import (
 )
 
 SEED = int(os.environ.get("TRADEWATCH_FAULT_SEED", "20240917"))
-EPISODES = 4  # each on a fresh database ...
-KILLS_PER_EPISODE = 5  # ... runs killed in a row, then one clean rerun: 20 kills in all
+# The full check (CI, `make test-slow`): 4 episodes, each on a fresh database, of 5 runs killed in a row
+# and one clean rerun, 20 kills in all, about 4 minutes. `make test` runs one episode of 2 kills (one while
+# polling, one while sending), so the default suite still kills the production path.
+FULL = (4, 5)
+QUICK = (1, 2)
 # Before each run the feed publishes 8 more articles (copies of the demo corpus under new URLs), so every
 # run has fresh work to be killed in: fetch, extract, store, 8 alert e-mails (two channels), plus what its
 # predecessors left behind.
@@ -180,14 +184,18 @@ def _key(received: Received) -> tuple[str, str]:
     return (received.to, match.group(1))
 
 
+@pytest.mark.parametrize(
+    ("episodes", "kills_per_episode"),
+    [pytest.param(*QUICK, id="2-kills"), pytest.param(*FULL, id="20-kills", marks=pytest.mark.slow)],
+)
 def test_sigkill_at_random_points_loses_nothing_and_duplicates_only_in_the_window(
-    corpus_site: CorpusSite, faulty_sink: SinkServer, tmp_path: Path
+    corpus_site: CorpusSite, faulty_sink: SinkServer, tmp_path: Path, episodes: int, kills_per_episode: int
 ) -> None:
     rng = random.Random(SEED)
     sink = faulty_sink.handler
     sink.delay = SMTP_DELAY
     corpus_site.page_delay = PAGE_DELAY
-    feeds = [("big", corpus_site.add_big_feed(KILLS_PER_EPISODE))]
+    feeds = [("big", corpus_site.add_big_feed(kills_per_episode))]
     server = ForkServer(tmp_path / "driver.err")
     try:
         # The oracle: a clean run on its own database over one batch says what "everything, once" is.
@@ -210,12 +218,12 @@ def test_sigkill_at_random_points_loses_nothing_and_duplicates_only_in_the_windo
         assert set(reference.deliveries) == {"sent"}
         assert len(batch) == reference.deliveries["sent"] - 1  # japan-trade and any-trade-word: 1 message
         assert set(batch.values()) == {1}, batch
-        copies = KILLS_PER_EPISODE
+        copies = kills_per_episode
         expected = {(to, url.replace("-0.html", f"-{n}.html")) for to, url in batch for n in range(copies)}
 
         killed_runs = window_total = 0
         log: list[str] = []
-        for episode in range(EPISODES):
+        for episode in range(episodes):
             db = f"sqlite:///{tmp_path / f'episode{episode}.db'}"
             config = write_config(
                 tmp_path / f"e{episode}.toml",
@@ -226,7 +234,7 @@ def test_sigkill_at_random_points_loses_nothing_and_duplicates_only_in_the_windo
             )
             sink.received.clear()
             window: Counter[tuple[str, str]] = Counter()
-            for attempt in range(KILLS_PER_EPISODE):
+            for attempt in range(kills_per_episode):
                 corpus_site.big_visible = attempt + 1  # news arrived since the last run
                 sending = attempt % 2 == 1
                 delay = rng.uniform(0.0, deliver_time if sending else ingest_time)
@@ -251,7 +259,7 @@ def test_sigkill_at_random_points_loses_nothing_and_duplicates_only_in_the_windo
                 )
 
             # The clean rerun, its delivery clock past the lease so rows a killed sender held are released.
-            rerun = server.run(config, offset=KILLS_PER_EPISODE * RUN_INTERVAL)
+            rerun = server.run(config, offset=kills_per_episode * RUN_INTERVAL)
             assert "failures=0" in rerun.summary, rerun.summary
             assert not rerun.killed
             got = Counter(_key(r) for r in sink.settle())
@@ -266,7 +274,7 @@ def test_sigkill_at_random_points_loses_nothing_and_duplicates_only_in_the_windo
             window_total += sum(window.values())
     finally:
         server.close()
-    assert killed_runs >= EPISODES * KILLS_PER_EPISODE // 2, "\n".join(log)
+    assert killed_runs >= episodes * kills_per_episode // 2, "\n".join(log)
     print(f"\n{killed_runs} runs killed, {window_total} message(s) in the send-then-crash window")
     print("\n".join(log))
 
