@@ -34,7 +34,7 @@ typecheck: install
 	$(RUN)/mypy
 
 unit: install
-	$(RUN)/python -m pytest -q -m "not browser and not slow"
+	$(RUN)/python -m pytest -q -n auto --maxprocesses 4 -m "not browser and not slow"
 
 # Minutes-long acceptance checks (make demo beside CPU burners, every subcommand against broken setups).
 test-slow: install

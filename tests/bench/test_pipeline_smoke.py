@@ -30,6 +30,7 @@ def _bench(*args: str) -> dict[str, Any]:
     return report
 
 
+@pytest.mark.slow  # the Prefect harness, the naive script and the floor, each in its own process: ~2 minutes
 def test_pipeline_benchmark_runs_on_a_tiny_corpus() -> None:
     report = _bench("--no-postgres")
     for key in (
