@@ -15,8 +15,10 @@ $(UV):
 	$(PYTHON) -m venv .uv
 	.uv/bin/pip install --quiet --disable-pip-version-check uv==$(UV_VERSION)
 
+# --all-extras: the demo's SMTP sink, PostgreSQL's driver and `classifier train`'s scikit-learn, which
+# `make demo` and `make test` need and a plain `pip install .` leaves out (see pyproject.toml).
 $(VENV_STAMP): pyproject.toml uv.lock | $(UV)
-	$(UV) sync --frozen --python $(PYTHON) --quiet
+	$(UV) sync --frozen --all-extras --python $(PYTHON) --quiet
 	touch $@
 
 install: $(VENV_STAMP)
@@ -33,7 +35,7 @@ typecheck: install
 	$(RUN)/mypy
 
 unit: install
-	$(RUN)/python -m pytest -q -m "not browser and not slow"
+	$(RUN)/python -m pytest -q -n auto --maxprocesses 4 -m "not browser and not slow"
 
 # Minutes-long acceptance checks (make demo beside CPU burners, every subcommand against broken setups).
 test-slow: install
@@ -48,16 +50,20 @@ test-e2e: install chromium
 
 e2e: test-e2e
 
-test: lint typecheck unit test-e2e
+# On CI (CI=true: .ci/run sets it when the CI service has not) `make test` also runs the minutes-long
+# tests, the install without the lock, and the lowest allowed versions; elsewhere it stays short.
+CI_CHECKS := $(if $(filter true 1 yes,$(CI)),test-slow test-install test-lowest)
 
-# What CI adds to `make test`: the install without the lock, and the lowest allowed versions.
+test: lint typecheck unit test-e2e $(CI_CHECKS)
+
 test-install:
 	scripts/check-pip-install.sh
 
 test-lowest: $(UV)
 	scripts/check-lowest.sh
 
-ci: test test-slow test-install test-lowest
+ci:
+	$(MAKE) test CI=true
 
 bench: install
 	$(RUN)/python bench/extraction.py

@@ -37,6 +37,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from typing import Any
 
 from alerts.escape import UNSAFE_CHARS, clean, html_text, safe_url, slack_text, slack_url
 from alerts.rules import Match
@@ -99,6 +100,32 @@ class AlertItem:
     # Why the classifier called it trade news, strongest first, e.g. "tariffs in headline": a reader
     # who sees a surprising score can judge the verdict without opening the database.
     evidence: tuple[str, ...] = ()
+
+
+_FIELD_NAMES = {"title": "headline", "lede": "lede", "body": "body"}
+
+
+def evidence_lines(evidence: Sequence[Any]) -> tuple[str, ...]:
+    """The stored verdict's reasons *for* trade, strongest first, as "tariffs in headline".
+
+    Only positive items: a reader asks why an alert was called trade news; the false-friend context
+    that lowered the score is in `articles show`. Rows written before evidence was stored, or by a
+    hand edit, may hold anything, so anything that is not a well-formed item is skipped.
+    """
+    best: dict[str, tuple[float, str]] = {}
+    for ev in evidence:
+        if not isinstance(ev, dict):
+            continue
+        phrase, where, weight = ev.get("phrase"), ev.get("field"), ev.get("weight")
+        count = ev.get("count", 1)
+        if not isinstance(phrase, str) or not phrase or not isinstance(weight, int | float) or weight <= 0:
+            continue
+        strength = float(weight) * (count if isinstance(count, int) and count > 0 else 1)
+        line = f"{phrase} in {_FIELD_NAMES.get(str(where), 'text')}"
+        if phrase not in best or strength > best[phrase][0]:
+            best[phrase] = (strength, line)
+    ranked = sorted(best.values(), key=lambda sl: -sl[0])
+    return tuple(line for _, line in ranked[:EVIDENCE_SHOWN])
 
 
 @dataclass(frozen=True)

@@ -195,8 +195,12 @@ def case_feed() -> dict[str, Any]:
 
     from classifiers.load import load_classifier
     from extractors.http import Fetcher, FetchPolicy
-    from flows.ingest import extraction_pool
     from flows.process import RunContext, process_feeds
+
+    try:
+        from flows.run import extraction_pool
+    except ImportError:  # a "before" tree older than flows/run.py
+        from flows.ingest import extraction_pool  # type: ignore[attr-defined,no-redef]
     from storage import repo
     from storage.db import init_db, make_engine
 

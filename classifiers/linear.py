@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import importlib.util
 import json
 import math
 from collections import Counter
@@ -295,6 +296,19 @@ def _fit(documents: Sequence[list[str]], labels: Sequence[bool], c: float) -> tu
     return vectorizer, model
 
 
+#: What a user without the ``train`` extra is told (scikit-learn is optional: only fitting needs it).
+NEEDS_SKLEARN = (
+    "classifier train needs scikit-learn, which this installation lacks: pip install 'tradewatch[train]'"
+)
+
+
+def require_sklearn() -> None:
+    """Refuse to train, in one line naming the install, when scikit-learn is missing: a trained model is
+    used without it, so it is an optional extra and a worker installed with `pip install .` lacks it."""
+    if importlib.util.find_spec("sklearn") is None:
+        raise ModelError(NEEDS_SKLEARN)
+
+
 def train(
     articles: Sequence[LabeledArticle], c: float = REGULARISATION_C, *, cross_validate: bool = True
 ) -> tuple[LinearModel, Scores | None]:
@@ -305,6 +319,7 @@ def train(
     `cross_validate=False` only the model is fitted (the same model) and the scores are None: for callers
     that measure the model on held-out data themselves, like bench/classification.py.
     """
+    require_sklearn()
     positives = sum(a.is_trade for a in articles)
     negatives = len(articles) - positives
     if not positives or not negatives:
@@ -377,6 +392,7 @@ class TrainReport:
 
 def train_file(labels_path: str | Path, model_path: str | Path) -> TrainReport:
     """Train on a JSONL labels file and save the model; the CLI's `classifier train` calls this."""
+    require_sklearn()
     articles = read_labels(labels_path)
     try:
         model, cv_scores = train(articles)

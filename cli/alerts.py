@@ -121,7 +121,7 @@ def alerts_send(
     ] = None,
 ) -> None:
     """Send what waits in the outbox now: instant alerts that are due, and with --digest a digest."""
-    from alerts.deliver import deliver_pending
+    from flows.outbox import deliver_pending
     from storage.models import utcnow
 
     digests = {None: [], "hourly": ["hourly"], "daily": ["daily"], "all": ["hourly", "daily"]}

@@ -18,8 +18,6 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from aiosmtpd.controller import Controller
-
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 SEEDS = PROJECT_ROOT / "seeds"
 DEMO_SITE = SEEDS / "demo"
@@ -111,7 +109,19 @@ class SmtpSink:
 def smtp_sink(
     on_message: Callable[[EmailMessage], None] | None = None, *, port: int = 0
 ) -> Iterator[SmtpSink]:
-    """Start an SMTP sink on 127.0.0.1 (a free port unless given); yields it with ``port`` filled in."""
+    """Start an SMTP sink on 127.0.0.1 (a free port unless given); yields it with ``port`` filled in.
+
+    aiosmtpd is the ``demo`` extra: `pip install .` (a Prefect worker) has no use for an SMTP server, and
+    `tradewatch demo --site-only` serves the site without one."""
+    try:
+        from aiosmtpd.controller import Controller
+    except ImportError:
+        from flows.settings import ConfigError
+
+        raise ConfigError(
+            "tradewatch demo needs aiosmtpd for its SMTP sink, which this installation lacks: "
+            "pip install 'tradewatch[demo]' (or serve only the site: tradewatch demo --site-only)"
+        ) from None
     sink = SmtpSink(on_message=on_message)
     controller = Controller(sink, hostname="127.0.0.1", port=port or free_port())
     controller.start()

@@ -8,10 +8,8 @@ so the Prefect UI's "Custom run" form is meaningful, and each run leaves a markd
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import logging
-import os
 from collections import Counter
 from typing import Any, Literal, cast
 from urllib.parse import urlsplit
@@ -23,20 +21,17 @@ from prefect.client.schemas.objects import FlowRun
 from pydantic import BaseModel
 from sqlmodel import Session
 
-from alerts.deliver import DeliveryReport, deliver_pending
 from alerts.render import render_feed_trouble
 from alerts.send import DeliveryError, send
-from classifiers.load import load_classifier
-from extractors.http import Fetcher
 from extractors.redact import RedactingFilter, redact_url
-from flows.pool import ProcessPool
-from flows.process import FeedOutcome, RunContext, compile_rules, failures_by_reason, process_feeds
+from flows.outbox import DeliveryReport, deliver_pending
+from flows.process import FeedOutcome, failures_by_reason
 from flows.progress import RunProgress
+from flows.run import open_store, plan_run, run_ingest
 from flows.settings import ConfigError, Settings, load_settings
-from flows.workers import EXTRACTION_CPU_SECONDS, start_worker
 from reports.events import artifact_section
 from storage import repo
-from storage.db import init_db, make_engine
+from storage.db import make_engine
 from storage.models import utcnow
 
 log = logging.getLogger("tradewatch.ingest")
@@ -78,63 +73,17 @@ def _waiting_alerts(settings: Settings) -> int:
     return counts.get("pending", 0) + counts.get("sending", 0)
 
 
-def _open_store(settings: Settings) -> Any:
-    engine = make_engine(settings.database.url)
-    init_db(engine)
-    return engine
-
-
-def extraction_pool() -> ProcessPool:
-    """One extraction process per core: extraction is CPU-bound Python, which threads would serialise on
-    the GIL while starving the event loop (HTTP, database) of it. The pool is fed by the run's event loop
-    (see ``flows.pool``) and starts its workers with the first page, so a run with nothing new spawns none.
-
-    The initializer lives in ``flows.workers``, which imports the extractor and classifier and nothing
-    else: an initializer defined in this module would make every worker import Prefect (3.5 s and 90 MB
-    more per worker, per run).
-    """
-    return ProcessPool(
-        max(1, os.cpu_count() or 1), initializer=start_worker, cpu_seconds=EXTRACTION_CPU_SECONDS
-    )
-
-
 @task(name="poll-feeds", cache_policy=NO_CACHE)
 def poll_feeds(settings: Settings, feed_names: list[str], due_only: bool, dry_run: bool) -> list[FeedOutcome]:
     """Poll the selected feeds and store their new articles (one task for the whole batch)."""
     logger = get_run_logger()
-    engine = _open_store(settings)
-    with Session(engine) as session:
-        repo.sync_feeds(session, settings.feed_specs())
-        rules = repo.sync_rules(session, settings.rule_specs())
-        if dry_run:  # stores nothing, not even the feed and rule rows: select, then roll them back
-            session.flush()
-        else:  # band rows older than the window can match nothing: keep the index its size
-            repo.prune_story_index(session, before=utcnow() - settings.stories.window_delta)
-            session.commit()
-        feeds = repo.due_feeds(session, utcnow(), names=feed_names, force=not due_only)
-        compiled = compile_rules(list(rules.values()))
-        if dry_run:
-            session.expunge_all()  # detached with their loaded values, which the rollback leaves alone
-            session.rollback()
-    logger.info("polling %d feed(s) with %d rule(s)", len(feeds), len(compiled))
-    classifier = load_classifier(settings.classifier.model)
-
-    async def run() -> list[FeedOutcome]:
-        async with extraction_pool() as pool, Fetcher(settings.fetch.policy()) as fetcher:
-            ctx = RunContext(
-                engine=engine,
-                fetcher=fetcher,
-                classifier=classifier,
-                rules=compiled,
-                extract_pool=pool,
-                max_articles_per_feed=settings.fetch.max_articles_per_feed,
-                dry_run=dry_run,
-                classifier_model=settings.classifier.model,
-                story_window=settings.stories.window_delta,
-            )
-            return await process_feeds(ctx, feeds, on_feed_done=RunProgress(len(feeds)))
-
-    outcomes = asyncio.run(run())
+    engine = open_store(settings)
+    try:
+        plan = plan_run(engine, settings, feed_names, due_only=due_only, dry_run=dry_run)
+        logger.info("polling %d feed(s) with %d rule(s)", len(plan.feeds), len(plan.rules))
+        outcomes = run_ingest(plan, on_feed_done=RunProgress(len(plan.feeds)))
+    finally:
+        engine.dispose()
     for outcome in outcomes:
         if outcome.status == "failed":
             logger.warning("feed %r failed: %s (%s)", outcome.name, outcome.reason, outcome.message)
@@ -147,14 +96,13 @@ def poll_feeds(settings: Settings, feed_names: list[str], due_only: bool, dry_ru
                 outcome.new_articles,
                 len(outcome.trade_articles),
             )
-    engine.dispose()
     return outcomes
 
 
 @task(name="send-alerts", cache_policy=NO_CACHE)
 def send_alerts(settings: Settings, modes: list[str], period_label: str = "") -> DeliveryReport:
     """Send due outbox rows for the given modes; failures stay queued for a later run."""
-    engine = _open_store(settings)
+    engine = open_store(settings)
     report = deliver_pending(engine, settings.channel_url, modes=modes, period_label=period_label)
     if report.errors:  # each failure was logged once as a warning by tradewatch.deliver (an extra logger)
         get_run_logger().info("%d delivery error(s); the rows stay queued for a retry", len(report.errors))
@@ -229,12 +177,8 @@ def _fan_out(
 
     logger = get_run_logger()
     started = utcnow()
-    engine = _open_store(settings)
-    with Session(engine) as session:
-        repo.sync_feeds(session, settings.feed_specs())
-        repo.sync_rules(session, settings.rule_specs())
-        session.commit()
-        due = repo.due_feeds(session, started, names=feeds, force=not due_only)
+    engine = open_store(settings)
+    due = plan_run(engine, settings, feeds, due_only=due_only, dry_run=dry_run, now=started).feeds
     groups: dict[int, list[str]] = {}
     for feed in due:
         groups.setdefault(shard_of(feed.url, shards), []).append(feed.url)

@@ -7,6 +7,7 @@ The TOML layout is a public interface (``[database]``, ``[fetch]``, ``[[feeds]]`
 
 from __future__ import annotations
 
+import importlib.util
 import ipaddress
 import os
 import tomllib
@@ -72,8 +73,8 @@ def database_url_problem(url: str, *, check_files: bool = True) -> None:
     """Raise ValueError naming what is wrong with a database URL and the fix; None when it is usable.
 
     Checked before any engine is built, so a typo never reaches SQLAlchemy (whose errors are long) and a
-    mistyped SQLite path never creates a folder. ``check_files`` adds the file-system checks (the folder
-    exists, is writable, the path is not a folder), which depend on where the command runs.
+    mistyped SQLite path never creates a folder. ``check_files`` adds the checks that depend on where the
+    command runs: the folder exists, is writable, the path is not a folder; PostgreSQL's driver is installed.
     """
     scheme, sep, rest = url.partition("://")
     backend = scheme.split("+", 1)[0].lower()
@@ -82,6 +83,10 @@ def database_url_problem(url: str, *, check_files: bool = True) -> None:
     if backend == "postgres":
         raise ValueError(f"{scheme}:// is not a SQLAlchemy scheme; write the same URL with postgresql://")
     if backend == "postgresql":
+        if check_files and importlib.util.find_spec("psycopg") is None:  # the [postgres] extra
+            raise ValueError(
+                "PostgreSQL needs psycopg, which this installation lacks: pip install 'tradewatch[postgres]'"
+            )
         return
     if backend != "sqlite":
         raise ValueError(

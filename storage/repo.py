@@ -697,6 +697,38 @@ def release_claims(session: Session, delivery_ids: Iterable[int]) -> None:
         )
 
 
+@dataclass(frozen=True)
+class DeliveryContext:
+    """What claimed outbox rows need to be rendered: their articles, feeds and rules, each article's
+    trade-event lines, and the stories they belong to as known now (the copies found since enqueueing)."""
+
+    articles: dict[int, Article]
+    feeds: dict[int, Feed]
+    rules: dict[int, AlertRule]
+    events: dict[int, list[str]]  # article id -> its trade-event lines
+    story_of: dict[int, int]  # article id -> story id
+    stories: dict[int, StoryView]
+
+
+def delivery_context(session: Session, rows: Sequence[Delivery]) -> DeliveryContext:
+    """Load everything ``rows`` (claimed deliveries) are rendered from, in a few queries for the batch."""
+    article_ids = {d.article_id for d in rows}
+    rule_ids = {d.rule_id for d in rows}
+    articles = {
+        a.id: a for a in session.exec(select(Article).where(col(Article.id).in_(article_ids))) if a.id
+    }
+    feed_ids = {a.feed_id for a in articles.values() if a.feed_id is not None}
+    feeds = {f.id: f for f in session.exec(select(Feed).where(col(Feed.id).in_(feed_ids))) if f.id}
+    rules = {r.id: r for r in session.exec(select(AlertRule).where(col(AlertRule.id).in_(rule_ids))) if r.id}
+    story_of = stories_of(session, article_ids)
+    story_of.update((d.article_id, d.story_id) for d in rows if d.story_id is not None)
+    events = {
+        article_id: [e.summary for e in found]
+        for article_id, found in events_for_articles(session, article_ids).items()
+    }
+    return DeliveryContext(articles, feeds, rules, events, story_of, story_views(session, story_of.values()))
+
+
 # --- stories ---------------------------------------------------------------------------------------
 
 #: Transaction-scoped PostgreSQL advisory lock serialising story assignment across runs and shard

@@ -291,7 +291,7 @@ def test_trade_score_quotes_the_classifier_evidence_escaped_and_capped() -> None
 
 
 def test_evidence_lines_rank_positive_reasons_and_skip_malformed_rows() -> None:
-    from alerts.deliver import evidence_lines
+    from alerts.render import evidence_lines
 
     stored = [
         {"phrase": "tariffs", "field": "title", "weight": 2.0, "count": 1},

@@ -225,7 +225,7 @@ def test_a_digest_too_big_for_one_email_is_split_keeping_every_article_once(
     RFC 5322's limit, every article in exactly one of them, every outbox row marked sent."""
     from sqlmodel import Session, select
 
-    from alerts.deliver import deliver_pending
+    from flows.outbox import deliver_pending
     from storage import repo
     from storage.models import Delivery
 

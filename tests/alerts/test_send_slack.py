@@ -253,7 +253,7 @@ def test_a_daily_digest_of_ten_articles_reaches_slack_in_accepted_parts_each_art
 ) -> None:
     from sqlmodel import Session, select
 
-    from alerts.deliver import deliver_pending
+    from flows.outbox import deliver_pending
     from storage import repo
     from storage.models import Delivery
 

@@ -8,6 +8,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 ROOT = Path(__file__).resolve().parents[2]
 #: 2 feeds x 3 articles, one run: enough to pass through every stage of every measurement.
 TINY = ["--feeds", "2", "--articles-per-feed", "3", "--runs", "1"]
@@ -28,6 +30,7 @@ def _bench(*args: str) -> dict[str, Any]:
     return report
 
 
+@pytest.mark.slow  # the Prefect harness, the naive script and the floor, each in its own process: ~2 minutes
 def test_pipeline_benchmark_runs_on_a_tiny_corpus() -> None:
     report = _bench("--no-postgres")
     for key in (
@@ -45,6 +48,7 @@ def test_pipeline_benchmark_runs_on_a_tiny_corpus() -> None:
     assert report["repoll_not_modified"] == 2
 
 
+@pytest.mark.slow  # a second full benchmark (Prefect harness, naive script): 2 minutes on a busy machine
 def test_latency_sweep_measures_both_sides_at_each_latency() -> None:
     """``--latency-sweep`` runs tradewatch and the naive script against a server that delays each response."""
     [point] = _bench("--latency-sweep", "5")["latency"]

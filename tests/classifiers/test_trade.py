@@ -138,7 +138,11 @@ def phrases(verdict: Verdict) -> set[str]:
     return {e.phrase for e in verdict.evidence}
 
 
-@pytest.mark.parametrize(("title", "body", "deciding"), TRADE_ARTICLES, ids=lambda x: str(x)[:30])
+@pytest.mark.parametrize(
+    ("title", "body", "deciding"),
+    TRADE_ARTICLES,
+    ids=lambda x: str(sorted(x) if isinstance(x, set) else x)[:30],
+)
 def test_modern_trade_news_is_trade_with_named_evidence(title: str, body: str, deciding: set[str]) -> None:
     verdict = classify(title, body)
     assert verdict.is_trade, verdict

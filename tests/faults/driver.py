@@ -2,7 +2,7 @@
 
 The SIGKILL scenario starts this as a subprocess twenty-odd times and kills it at random points; Prefect's
 ephemeral start-up (about 7 s per process) would spend the suite's whole time budget before any work began,
-and the stage order and failure policy under test live in `flows.process` and `alerts.deliver`, not in the
+and the stage order and failure policy under test live in `flows.process` and `flows.outbox`, not in the
 Prefect wrapper. It prints ``ready`` once imports are done (so kill delays measure work, not imports) and a
 ``summary:`` line at the end like `tradewatch run`.
 
@@ -13,57 +13,38 @@ Prefect wrapper. It prints ``ready`` once imports are done (so kill delays measu
 from __future__ import annotations
 
 import argparse
-import asyncio
 import os
 import sys
 import traceback
-from concurrent.futures import ThreadPoolExecutor
+from collections.abc import Callable
 from datetime import timedelta
 
-from sqlmodel import Session
-
-from alerts.deliver import DeliveryReport, deliver_pending
 from classifiers.load import load_classifier
-from extractors.http import Fetcher
 from flows.demo import DEMO_SITE
-from flows.process import FeedOutcome, RunContext, compile_rules, failures_by_reason, process_feeds
+from flows.outbox import DeliveryReport, deliver_pending
+from flows.process import FeedOutcome, failures_by_reason
+from flows.run import open_store, plan_run, run_ingest
 from flows.settings import Settings, load_settings
-from storage import repo
-from storage.db import init_db, make_engine
 from storage.models import utcnow
 
 DEMO_ARTICLES = DEMO_SITE / "articles"
 
 
 def run(
-    settings: Settings, *, deliver: bool = True, deliver_offset: float = 0.0
+    settings: Settings,
+    *,
+    deliver: bool = True,
+    deliver_offset: float = 0.0,
+    on_stored: Callable[[], None] | None = None,
 ) -> tuple[list[FeedOutcome], DeliveryReport]:
-    """One ingest run like `flows.ingest.ingest` (poll every feed, store, then send instant alerts)."""
-    engine = make_engine(settings.database.url)
+    """One ingest run as `flows.ingest.ingest` makes it: `plan_run` and `run_ingest` (every feed polled,
+    pages extracted in production's process pool), then the instant alerts sent. ``on_stored`` is
+    called between the two, when everything is stored and nothing sent yet."""
+    engine = open_store(settings)
     try:
-        init_db(engine)
-        with Session(engine) as session:
-            repo.sync_feeds(session, settings.feed_specs())
-            rules = repo.sync_rules(session, settings.rule_specs())
-            session.commit()
-            feeds = repo.due_feeds(session, utcnow(), force=True)
-            compiled = compile_rules(list(rules.values()))
-        classifier = load_classifier(settings.classifier.model)
-
-        async def poll() -> list[FeedOutcome]:
-            with ThreadPoolExecutor(max_workers=2, thread_name_prefix="extract") as pool:
-                async with Fetcher(settings.fetch.policy()) as fetcher:
-                    ctx = RunContext(
-                        engine=engine,
-                        fetcher=fetcher,
-                        classifier=classifier,
-                        rules=compiled,
-                        extract_pool=pool,
-                        max_articles_per_feed=settings.fetch.max_articles_per_feed,
-                    )
-                    return await process_feeds(ctx, feeds)
-
-        outcomes = asyncio.run(poll())
+        outcomes = run_ingest(plan_run(engine, settings))
+        if on_stored is not None:
+            on_stored()
         report = DeliveryReport()
         if deliver:
             now = utcnow() + timedelta(seconds=deliver_offset)
@@ -94,11 +75,13 @@ def _warm_up() -> None:
 def serve() -> int:
     """Fork server: import once, then fork one real child process per ``run CONFIG OFFSET`` line on stdin.
 
-    Writes ``started PID`` when the child exists and ``exited PID STATUS`` (negative: killed by that
-    signal) when it is gone, so the test can SIGKILL the child at a random moment without paying the
-    interpreter and import start-up (~1.6 s here) for each of the twenty runs. The child is an ordinary
-    process running the pipeline on its own engine, file descriptors and sockets; SIGKILL ends it as
-    it would end a `tradewatch run` during a deploy.
+    Writes ``started PID`` when the child exists, ``stored`` when its run has stored everything and starts
+    sending, and ``exited PID STATUS`` (negative: killed by that signal) when it is gone, so the test can
+    SIGKILL the child at a random moment without paying the interpreter and import start-up (~1.6 s here)
+    for each of the twenty runs. The child is an ordinary process running the pipeline on its own engine,
+    file descriptors and sockets, with its own extraction workers (production's pool, started with its
+    first page); SIGKILL ends it as it would end a `tradewatch run` during a deploy, and its workers
+    leave when their job pipe closes.
     """
     out = sys.stdout
     _warm_up()
@@ -116,7 +99,9 @@ def serve() -> int:
             code = 1
             try:
                 settings = load_settings(config)
-                outcomes, report = run(settings, deliver_offset=offset)
+                outcomes, report = run(
+                    settings, deliver_offset=offset, on_stored=lambda: print("stored", file=out, flush=True)
+                )
                 for error in report.errors:
                     print(f"delivery error: {error}", file=sys.stderr, flush=True)
                 print(summary_line(outcomes, report), file=out, flush=True)

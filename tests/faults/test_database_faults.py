@@ -1,6 +1,6 @@
 """The database misbehaving: SQLite locked by another writer, PostgreSQL restarted mid-run, SQLite full.
 
-Each run is the real pipeline (`tests.faults.driver.run`: `flows.process` + `alerts.deliver`) on a real
+Each run is the real pipeline (`tests.faults.driver.run`: `flows.process` + `flows.outbox`) on a real
 database; faults are injected at exact statements with SQLAlchemy engine events registered on the
 `Engine` class (the pipeline builds its own engine), so "mid-run" means "between the INSERT of the second
 article and its COMMIT", not "after some sleep".

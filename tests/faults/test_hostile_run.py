@@ -169,6 +169,7 @@ def leaks(where: str, value: str) -> list[str]:
     ]
 
 
+@pytest.mark.slow  # several real `tradewatch run`s, each with Prefect: about 3 minutes
 def test_a_token_in_a_feed_url_reaches_no_output_row_log_report_artifact_or_email(
     http_server: HTTPTestServer, faulty_sink: SinkServer, prefect_server: PrefectServer, tmp_path: Path
 ) -> None:
@@ -432,6 +433,7 @@ class Corpus:
         return f"http://reader:{password}@{base.removeprefix('http://')}{feed['path']}?token={token}"
 
 
+@pytest.mark.slow  # several real `tradewatch run`s, each with Prefect: about 3 minutes
 def test_the_hostile_corpus_in_one_tradewatch_run(
     http_server: HTTPTestServer, faulty_sink: SinkServer, prefect_server: PrefectServer, tmp_path: Path
 ) -> None:

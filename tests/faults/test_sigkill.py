@@ -1,10 +1,14 @@
 """SIGKILL at random points: after a clean rerun every article is stored once and every alert sent once.
 
-The process killed is a plain pipeline run (`flows.process` + `alerts.deliver`, the functions `flows.ingest`
-wraps in Prefect tasks) forked by `tests/faults/driver.py --serve`: Prefect's ephemeral start-up costs ~7 s
-per process and the imports alone ~1.6 s, which twenty runs cannot afford inside the suite's budget. Each
-run is its own process (own engine, sockets, SQLite connections), killed with a real SIGKILL at a delay
-drawn from a seeded RNG (``TRADEWATCH_FAULT_SEED`` reproduces a failure).
+The process killed is a plain pipeline run (`flows.run.plan_run` and `run_ingest`, then `flows.outbox`: the
+functions `flows.ingest` wraps in Prefect tasks, with production's extraction process pool) forked by
+`tests/faults/driver.py --serve`: Prefect's ephemeral start-up costs ~7 s per process and the imports alone
+~1.6 s, which twenty runs cannot afford inside the suite's budget. Each run is its own process (own engine,
+sockets, SQLite connections, extraction workers), killed with a real SIGKILL at a delay drawn from a seeded
+RNG (``TRADEWATCH_FAULT_SEED`` reproduces a failure): every other run at any point of its polling (workers
+starting, fetch, extraction, storing), the others while they send alerts, timed from the driver's
+``stored`` line: sending is a few percent of a run, and with the workers' start-up in every run twenty
+delays drawn over the whole run all landed before the first message was sent.
 
 The one documented duplicate is the send-then-crash window: the SMTP server accepted a message and the
 process died before marking its row ``sent``. The test detects each such case precisely — right after a
@@ -23,13 +27,15 @@ import subprocess
 import sys
 import time
 from collections import Counter
+from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
 from sqlalchemy import inspect
 from sqlmodel import Session, col, select
 
-from alerts.deliver import CLAIM_LEASE
+from flows.outbox import CLAIM_LEASE
 from storage.db import make_engine
 from storage.migrate import current_revision, head_revision
 from storage.models import AlertRule, Article, Delivery
@@ -45,8 +51,11 @@ from tests.faults.conftest import (
 )
 
 SEED = int(os.environ.get("TRADEWATCH_FAULT_SEED", "20240917"))
-EPISODES = 4  # each on a fresh database ...
-KILLS_PER_EPISODE = 5  # ... runs killed in a row, then one clean rerun: 20 kills in all
+# The full check (CI, `make test-slow`): 4 episodes, each on a fresh database, of 5 runs killed in a row
+# and one clean rerun, 20 kills in all, about 4 minutes. `make test` runs one episode of 2 kills (one while
+# polling, one while sending), so the default suite still kills the production path.
+FULL = (4, 5)
+QUICK = (1, 2)
 # Before each run the feed publishes 8 more articles (copies of the demo corpus under new URLs), so every
 # run has fresh work to be killed in: fetch, extract, store, 8 alert e-mails (two channels), plus what its
 # predecessors left behind.
@@ -64,6 +73,14 @@ PAGE_DELAY = 0.05  # per article page at the site
 RUN_INTERVAL = timedelta(minutes=15).total_seconds()
 assert timedelta(seconds=RUN_INTERVAL) > CLAIM_LEASE
 _HREF = re.compile(r'href="([^"]+)"')
+
+
+@dataclass(frozen=True)
+class Run:
+    killed: bool
+    summary: str  # the run's summary line ("" when killed)
+    stored_after: float | None  # seconds from start to "everything stored, sending now" (None: not reached)
+    took: float
 
 
 class ForkServer:
@@ -95,16 +112,25 @@ class ForkServer:
         line, self._buffer = self._buffer.split(b"\n", 1)
         return line.decode().strip()
 
-    def run(self, config: Path, *, kill_after: float | None = None, offset: float = 0.0) -> tuple[bool, str]:
-        """One run; returns (killed, summary line or "")."""
+    def run(
+        self,
+        config: Path,
+        *,
+        kill_after: float | None = None,
+        kill_after_stored: float | None = None,
+        offset: float = 0.0,
+    ) -> Run:
+        """One run, SIGKILLed ``kill_after`` seconds after it started or ``kill_after_stored`` seconds after
+        it said it had stored everything (so while it sends), if it is still going by then."""
         assert self.proc.stdin is not None
         self.proc.stdin.write(f"run {config} {offset}\n".encode())
         started = self.readline(30)
         assert started is not None
         assert started.startswith("started "), started
         pid = int(started.split()[1])
-        deadline = None if kill_after is None else time.monotonic() + kill_after
-        summary, killed = "", False
+        began = time.monotonic()
+        deadline = None if kill_after is None else began + kill_after
+        summary, killed, stored_after = "", False, None
         while True:
             left = 120.0 if deadline is None else deadline - time.monotonic()
             line = self.readline(max(left, 0.0))
@@ -114,12 +140,17 @@ class ForkServer:
                 killed = True
                 deadline = None
                 continue
-            if line.startswith("summary: "):
+            if line == "stored":
+                stored_after = time.monotonic() - began
+                if kill_after_stored is not None and not killed:
+                    deadline = time.monotonic() + kill_after_stored
+            elif line.startswith("summary: "):
                 summary = line
             elif line.startswith("exited "):
                 status = int(line.split()[2])
                 assert status in (0, -signal.SIGKILL), f"run failed with {status}, see {self._err.name}"
-                return killed and status == -signal.SIGKILL, summary
+                took = time.monotonic() - began
+                return Run(killed and status == -signal.SIGKILL, summary, stored_after, took)
 
     def close(self) -> None:
         assert self.proc.stdin is not None
@@ -153,14 +184,18 @@ def _key(received: Received) -> tuple[str, str]:
     return (received.to, match.group(1))
 
 
+@pytest.mark.parametrize(
+    ("episodes", "kills_per_episode"),
+    [pytest.param(*QUICK, id="2-kills"), pytest.param(*FULL, id="20-kills", marks=pytest.mark.slow)],
+)
 def test_sigkill_at_random_points_loses_nothing_and_duplicates_only_in_the_window(
-    corpus_site: CorpusSite, faulty_sink: SinkServer, tmp_path: Path
+    corpus_site: CorpusSite, faulty_sink: SinkServer, tmp_path: Path, episodes: int, kills_per_episode: int
 ) -> None:
     rng = random.Random(SEED)
     sink = faulty_sink.handler
     sink.delay = SMTP_DELAY
     corpus_site.page_delay = PAGE_DELAY
-    feeds = [("big", corpus_site.add_big_feed(KILLS_PER_EPISODE))]
+    feeds = [("big", corpus_site.add_big_feed(kills_per_episode))]
     server = ForkServer(tmp_path / "driver.err")
     try:
         # The oracle: a clean run on its own database over one batch says what "everything, once" is.
@@ -169,24 +204,26 @@ def test_sigkill_at_random_points_loses_nothing_and_duplicates_only_in_the_windo
         ref_config = write_config(
             tmp_path / "ref.toml", database_url=ref_db, feeds=feeds, smtp_port=faulty_sink.port, rules=RULES
         )
-        started = time.monotonic()
-        killed, summary = server.run(ref_config)
-        work_time = time.monotonic() - started
+        ref = server.run(ref_config)
+        assert ref.stored_after is not None
+        # Half the kills land anywhere in polling (workers starting, fetch, extract, store), half while the
+        # alerts go out: the outbox's crash window is milliseconds per message, a few percent of a run.
+        ingest_time, deliver_time = ref.stored_after, ref.took - ref.stored_after
         batch = Counter(_key(r) for r in sink.settle())
         reference = store_state(make_engine(ref_db))
-        assert "failures=0" in summary, summary
-        assert not killed
+        assert "failures=0" in ref.summary, ref.summary
+        assert not ref.killed
         assert reference.articles == 8
         assert reference.unclassified == 0
         assert set(reference.deliveries) == {"sent"}
         assert len(batch) == reference.deliveries["sent"] - 1  # japan-trade and any-trade-word: 1 message
         assert set(batch.values()) == {1}, batch
-        copies = KILLS_PER_EPISODE
+        copies = kills_per_episode
         expected = {(to, url.replace("-0.html", f"-{n}.html")) for to, url in batch for n in range(copies)}
 
         killed_runs = window_total = 0
         log: list[str] = []
-        for episode in range(EPISODES):
+        for episode in range(episodes):
             db = f"sqlite:///{tmp_path / f'episode{episode}.db'}"
             config = write_config(
                 tmp_path / f"e{episode}.toml",
@@ -197,27 +234,34 @@ def test_sigkill_at_random_points_loses_nothing_and_duplicates_only_in_the_windo
             )
             sink.received.clear()
             window: Counter[tuple[str, str]] = Counter()
-            for attempt in range(KILLS_PER_EPISODE):
+            for attempt in range(kills_per_episode):
                 corpus_site.big_visible = attempt + 1  # news arrived since the last run
-                delay = rng.uniform(0.0, 0.8 * work_time)
+                sending = attempt % 2 == 1
+                delay = rng.uniform(0.0, deliver_time if sending else ingest_time)
                 before = time.monotonic()
                 # Scheduled runs are 15 minutes apart, longer than the claim lease: each run's delivery
                 # clock moves on, so rows a killed predecessor left in "sending" are released and resent.
-                killed, _ = server.run(config, kill_after=delay, offset=attempt * RUN_INTERVAL)
+                killed = server.run(
+                    config,
+                    kill_after=None if sending else delay,
+                    kill_after_stored=delay if sending else None,
+                    offset=attempt * RUN_INTERVAL,
+                ).killed
                 killed_runs += killed
                 # A message whose DATA reached the sink just before the kill is accepted a moment later.
                 during = {_key(r) for r in sink.settle(quiet=SMTP_DELAY + 0.2) if r.at >= before}
                 stuck = _stuck(db)
                 window.update(stuck & during)  # accepted by the server, never marked sent: the window
                 log.append(
-                    f"episode {episode} run {attempt}: kill after {delay:.2f}s killed={killed} "
+                    f"episode {episode} run {attempt}: kill {delay:.2f}s after "
+                    f"{'it stored everything' if sending else 'start'} killed={killed} "
                     f"stuck={len(stuck)} sent-then-killed={len(stuck & during)} sink={len(sink.received)}"
                 )
 
             # The clean rerun, its delivery clock past the lease so rows a killed sender held are released.
-            killed, summary = server.run(config, offset=KILLS_PER_EPISODE * RUN_INTERVAL)
-            assert "failures=0" in summary, summary
-            assert not killed
+            rerun = server.run(config, offset=kills_per_episode * RUN_INTERVAL)
+            assert "failures=0" in rerun.summary, rerun.summary
+            assert not rerun.killed
             got = Counter(_key(r) for r in sink.settle())
             state = store_state(make_engine(db))
             context = "\n".join(log)
@@ -230,7 +274,7 @@ def test_sigkill_at_random_points_loses_nothing_and_duplicates_only_in_the_windo
             window_total += sum(window.values())
     finally:
         server.close()
-    assert killed_runs >= EPISODES * KILLS_PER_EPISODE // 2, "\n".join(log)
+    assert killed_runs >= episodes * kills_per_episode // 2, "\n".join(log)
     print(f"\n{killed_runs} runs killed, {window_total} message(s) in the send-then-crash window")
     print("\n".join(log))
 

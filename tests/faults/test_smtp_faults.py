@@ -14,7 +14,7 @@ from pathlib import Path
 
 from sqlmodel import Session, select
 
-from alerts.deliver import deliver_pending
+from flows.outbox import deliver_pending
 from flows.settings import load_settings
 from storage.db import make_engine
 from storage.models import Delivery, utcnow

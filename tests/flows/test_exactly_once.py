@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 from sqlmodel import Session, select
 
-from alerts.deliver import CLAIM_LEASE, deliver_pending
 from flows.demo import SmtpSink, body_text, free_port, render_demo_config, smtp_sink
 from flows.ingest import deliver, ingest
+from flows.outbox import CLAIM_LEASE, deliver_pending
 from flows.settings import load_settings
 from storage import repo
 from storage.db import make_engine

@@ -17,7 +17,7 @@ from sqlmodel import Session, select
 from flows.demo import PROJECT_ROOT, SmtpSink, render_demo_config
 from flows.ingest import ingest, shard_of
 from storage.db import make_engine
-from storage.models import Article
+from storage.models import AlertRule, Article, Feed
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
 
@@ -73,6 +73,13 @@ def served(demo_site: str, sink: SmtpSink, tmp_path: Path) -> Iterator[Path]:
 
 def test_sharded_run_spreads_hosts_over_shard_runs_and_sums_their_work(served: Path, sink: SmtpSink) -> None:
     shards = _shards_splitting(["127.0.0.1", "localhost"])
+    engine = make_engine(f"sqlite:///{served.parent / 'tw.db'}")
+
+    # A sharded dry run stores nothing either, not even the feed and rule rows (its parent used to).
+    dry = ingest(config=str(served), shards=shards, dry_run=True)
+    assert (dry.dry_run, dry.feeds, dry.alerts_sent) == (True, 2, 0)
+    with Session(engine) as session:
+        assert (session.exec(select(Feed)).all(), session.exec(select(AlertRule)).all()) == ([], [])
 
     summary = ingest(config=str(served), shards=shards)
 
@@ -81,11 +88,10 @@ def test_sharded_run_spreads_hosts_over_shard_runs_and_sums_their_work(served: P
     with get_client(sync_client=True) as client:
         deployment = client.read_deployment_by_name("ingest/ingest-shard")
         runs = client.read_flow_runs()
-    shard_runs = [r for r in runs if r.deployment_id == deployment.id]
+    shard_runs = [r for r in runs if r.deployment_id == deployment.id and not r.parameters["dry_run"]]
     assert len(shard_runs) == 2
     assert all(r.state is not None and r.state.is_completed() for r in shard_runs)
     assert sorted(len(r.parameters["feeds"]) for r in shard_runs) == [1, 1]
-    engine = make_engine(f"sqlite:///{served.parent / 'tw.db'}")
     with Session(engine) as session:
         assert len(session.exec(select(Article)).all()) == 8
     engine.dispose()

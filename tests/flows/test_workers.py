@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from flows.ingest import extraction_pool
+from flows.run import extraction_pool
 from flows.workers import WORKER_NICENESS
 
 

@@ -1,4 +1,9 @@
-"""The outbox sender: claim pending deliveries, render one message per article and channel, send, mark.
+"""The outbox loop: claim pending deliveries, render one message per article and channel, send, mark.
+
+Orchestration beside the flows: the queries are ``storage.repo``'s, the messages ``alerts.render``'s, the
+sending ``alerts.send``'s; this module decides their order and what a failure does to a row. It has no
+Prefect in it: ``flows.ingest`` calls it from a task, ``tradewatch alerts send`` and the fault suite call it
+directly.
 
 Exactly-once rests on three steps, each committed before the next:
 1. claim  — a conditional UPDATE moves a row from ``pending`` to ``sending``; only one sender wins it;
@@ -18,17 +23,16 @@ from collections import defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy.engine import Engine
-from sqlmodel import Session, col, select
+from sqlmodel import Session
 
 from alerts.render import (
-    EVIDENCE_SHOWN,
     AlertItem,
     Message,
     StoryNote,
     digest_parts,
+    evidence_lines,
     render_digest,
     render_instant,
 )
@@ -36,7 +40,7 @@ from alerts.rules import Match
 from alerts.send import DeliveryError, digest_limit, send
 from extractors.redact import RedactingFilter
 from storage import repo
-from storage.models import AlertRule, Article, Delivery, Feed, utcnow
+from storage.models import Delivery, utcnow
 
 log = logging.getLogger("tradewatch.deliver")
 log.addFilter(RedactingFilter())
@@ -107,7 +111,7 @@ def deliver_pending(
             )
             if not claimed:
                 return report
-            context = _load_context(session, claimed)
+            context = repo.delivery_context(session, claimed)
             session.commit()
             batches: dict[tuple[str, int | None, bool], list[Delivery]] = defaultdict(list)
             for delivery in claimed:
@@ -140,36 +144,7 @@ def deliver_pending(
                 return report
 
 
-@dataclass(frozen=True)
-class _Context:
-    articles: dict[int, Article]
-    feeds: dict[int, Feed]
-    rules: dict[int, AlertRule]
-    events: dict[int, list[str]]  # article id -> its trade-event lines
-    story_of: dict[int, int]  # article id -> story id
-    stories: dict[int, repo.StoryView]
-
-
-def _load_context(session: Session, rows: Sequence[Delivery]) -> _Context:
-    article_ids = {d.article_id for d in rows}
-    rule_ids = {d.rule_id for d in rows}
-    articles = {
-        a.id: a for a in session.exec(select(Article).where(col(Article.id).in_(article_ids))) if a.id
-    }
-    feed_ids = {a.feed_id for a in articles.values() if a.feed_id is not None}
-    feeds = {f.id: f for f in session.exec(select(Feed).where(col(Feed.id).in_(feed_ids))) if f.id}
-    rules = {r.id: r for r in session.exec(select(AlertRule).where(col(AlertRule.id).in_(rule_ids))) if r.id}
-    story_of = repo.stories_of(session, article_ids)
-    story_of.update((d.article_id, d.story_id) for d in rows if d.story_id is not None)
-    events = {
-        article_id: [e.summary for e in found]
-        for article_id, found in repo.events_for_articles(session, article_ids).items()
-    }
-    story_views = repo.story_views(session, story_of.values())
-    return _Context(articles, feeds, rules, events, story_of, story_views)
-
-
-def _story_note(article_id: int, rows: Sequence[Delivery], ctx: _Context) -> StoryNote | None:
+def _story_note(article_id: int, rows: Sequence[Delivery], ctx: repo.DeliveryContext) -> StoryNote | None:
     """The story's other copies as known now, at send time: an alert sent after three outlets carried the
     story lists the other two, whichever copy was stored first."""
     story = ctx.stories.get(ctx.story_of.get(article_id, -1))
@@ -189,7 +164,7 @@ def _story_note(article_id: int, rows: Sequence[Delivery], ctx: _Context) -> Sto
 def _messages(
     channel: str,
     rows: Sequence[Delivery],
-    ctx: _Context,
+    ctx: repo.DeliveryContext,
     period_label: str,
     resolve_url: Callable[[str], str],
 ) -> list[tuple[list[Delivery], Message]]:
@@ -219,7 +194,7 @@ def _messages(
     return out
 
 
-def _items(by_article: dict[int, list[Delivery]], ctx: _Context) -> list[tuple[int, AlertItem]]:
+def _items(by_article: dict[int, list[Delivery]], ctx: repo.DeliveryContext) -> list[tuple[int, AlertItem]]:
     """One item per article listing every rule that matched it, with the article's id."""
     items = []
     for article_id, article_rows in by_article.items():
@@ -246,32 +221,6 @@ def _items(by_article: dict[int, list[Delivery]], ctx: _Context) -> list[tuple[i
             )
         )
     return items
-
-
-_FIELD_NAMES = {"title": "headline", "lede": "lede", "body": "body"}
-
-
-def evidence_lines(evidence: Sequence[Any]) -> tuple[str, ...]:
-    """The stored verdict's reasons *for* trade, strongest first, as "tariffs in headline".
-
-    Only positive items: a reader asks why an alert was called trade news; the false-friend context
-    that lowered the score is in `articles show`. Rows written before evidence was stored, or by a
-    hand edit, may hold anything, so anything that is not a well-formed item is skipped.
-    """
-    best: dict[str, tuple[float, str]] = {}
-    for ev in evidence:
-        if not isinstance(ev, dict):
-            continue
-        phrase, where, weight = ev.get("phrase"), ev.get("field"), ev.get("weight")
-        count = ev.get("count", 1)
-        if not isinstance(phrase, str) or not phrase or not isinstance(weight, int | float) or weight <= 0:
-            continue
-        strength = float(weight) * (count if isinstance(count, int) and count > 0 else 1)
-        line = f"{phrase} in {_FIELD_NAMES.get(str(where), 'text')}"
-        if phrase not in best or strength > best[phrase][0]:
-            best[phrase] = (strength, line)
-    ranked = sorted(best.values(), key=lambda sl: -sl[0])
-    return tuple(line for _, line in ranked[:EVIDENCE_SHOWN])
 
 
 def _match(row: Delivery) -> Match | None:
