@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urljoin
 from xml.sax.saxutils import quoteattr
 
@@ -153,19 +153,20 @@ def feed_links(html: bytes, base_url: str) -> list[str]:
     """The feeds a web page advertises with ``<link rel="alternate" type="application/rss+xml" href>``.
 
     Absolute URLs, RSS before Atom before JSON Feed, in page order within a type, without repeats.
+    BeautifulSoup (html.parser builder) rather than a full lxml tree: a home page is a stranger's markup
+    of any quality, read once per `feeds add`, so tolerance and plain code matter and speed does not;
+    it reads ``rel`` as the list of tokens HTML defines (``rel="alternate feed"``).
     """
-    from lxml import html as lxml_html
+    from bs4 import BeautifulSoup
 
-    try:
-        root = lxml_html.fromstring(html)
-    except (etree.ParserError, ValueError):
-        return []
+    soup = BeautifulSoup(html, "html.parser")
     found: list[tuple[int, int, str]] = []
-    for position, link in enumerate(root.iter("link")):
-        rel = (link.get("rel") or "").lower().split()
-        kind = (link.get("type") or "").lower().split(";")[0].strip()
-        href = (link.get("href") or "").strip()
-        if "alternate" in rel and kind in FEED_LINK_TYPES and href:
+    for position, link in enumerate(soup.find_all("link", href=True)):
+        rel: Any = link.get("rel") or []
+        rels = [r.lower() for r in (rel.split() if isinstance(rel, str) else rel)]
+        kind = str(link.get("type") or "").lower().split(";")[0].strip()
+        href = str(link.get("href") or "").strip()
+        if "alternate" in rels and kind in FEED_LINK_TYPES and href:
             found.append((FEED_LINK_TYPES.index(kind), position, urljoin(base_url, href)))
     links: list[str] = []
     for _, _, url in sorted(found):
