@@ -212,6 +212,8 @@ def demo(
         typer.echo(demo_site.body_text(message).strip())
         typer.echo("=" * 72)
 
+    if not site_only:
+        demo_site.require_smtp_sink()  # before the site starts: one line, nothing printed first
     database = database or _demo_database(port)
     with ExitStack() as stack:
         try:

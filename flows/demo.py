@@ -113,15 +113,9 @@ def smtp_sink(
 
     aiosmtpd is the ``demo`` extra: `pip install .` (a Prefect worker) has no use for an SMTP server, and
     `tradewatch demo --site-only` serves the site without one."""
-    try:
-        from aiosmtpd.controller import Controller
-    except ImportError:
-        from flows.settings import ConfigError
+    require_smtp_sink()
+    from aiosmtpd.controller import Controller
 
-        raise ConfigError(
-            "tradewatch demo needs aiosmtpd for its SMTP sink, which this installation lacks: "
-            "pip install 'tradewatch[demo]' (or serve only the site: tradewatch demo --site-only)"
-        ) from None
     sink = SmtpSink(on_message=on_message)
     controller = Controller(sink, hostname="127.0.0.1", port=port or free_port())
     controller.start()
@@ -130,6 +124,20 @@ def smtp_sink(
         yield sink
     finally:
         controller.stop()
+
+
+def require_smtp_sink() -> None:
+    """Raise ConfigError naming the extra when aiosmtpd is missing: checked before anything starts, so
+    the person sees one line, not a served site followed by an error."""
+    import importlib.util
+
+    if importlib.util.find_spec("aiosmtpd") is None:
+        from flows.settings import ConfigError
+
+        raise ConfigError(
+            "tradewatch demo needs aiosmtpd for its SMTP sink, which this installation lacks: "
+            "pip install 'tradewatch[demo]' (or serve only the site: tradewatch demo --site-only)"
+        )
 
 
 def free_port() -> int:

@@ -32,7 +32,7 @@ expect_extra() {
     local extra=$1 code=0
     shift
     (cd "$WORK" && "$@") > "$WORK/extra.out" 2> "$WORK/extra.err" || code=$?
-    if [ "$code" != 2 ] || [ "$(wc -l < "$WORK/extra.err")" != 1 ] \
+    if [ "$code" != 2 ] || [ "$(wc -l < "$WORK/extra.err")" != 1 ] || [ -s "$WORK/extra.out" ] \
         || ! grep -qF "pip install 'tradewatch[$extra]'" "$WORK/extra.err"; then
         echo "check-pip-install: expected exit 2 and one line naming tradewatch[$extra], got exit $code:"
         cat "$WORK/extra.out" "$WORK/extra.err"
