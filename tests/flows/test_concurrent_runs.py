@@ -2,20 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import time
 import tomllib
 from pathlib import Path
 
 import pytest
-from prefect.settings import PREFECT_API_URL
 from sqlmodel import Session, select
 
 from flows.demo import DEMO_SITE, SmtpSink, render_demo_config
 from storage.db import make_engine
 from storage.models import Article, Delivery
+from tests.concurrent import run_at_once
 
 LABELS = tomllib.loads((DEMO_SITE / "expected" / "labels.toml").read_text(encoding="utf-8"))
 
@@ -25,21 +22,9 @@ def test_two_runs_at_once_store_each_article_once_and_alert_once(
     demo_site: str, sink: SmtpSink, database_url: str, tmp_path: Path
 ) -> None:
     config = render_demo_config(demo_site, sink.port, database_url, tmp_path / "tw.toml")
-    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
-    script = str(Path(sys.executable).with_name("tradewatch"))
-    runs = [
-        subprocess.Popen(
-            [script, "run", "--config", str(config)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for _ in range(2)
-    ]
-    outputs = [run.communicate(timeout=240) for run in runs]
-    for run, (out, err) in zip(runs, outputs, strict=True):
-        assert run.returncode == 0, err
+    results = run_at_once(config)
+    for code, out, err in results:
+        assert code == 0, err
         assert out.strip().splitlines()[-1].startswith("summary: ")
 
     deadline = time.monotonic() + 5
@@ -52,5 +37,5 @@ def test_two_runs_at_once_store_each_article_once_and_alert_once(
         assert [d.status for d in session.exec(select(Delivery))] == ["sent"]
     engine.dispose()
     assert len(sink.messages) == 1
-    new_total = sum(int(out.split("new_articles=")[1].split()[0]) for out, _ in outputs)
+    new_total = sum(int(out.split("new_articles=")[1].split()[0]) for _code, out, _err in results)
     assert new_total == len(LABELS), "the two runs split the new articles between them, never both"

@@ -4,15 +4,11 @@ article on the same topic is a different event; SQLite and PostgreSQL, concurren
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from prefect.settings import PREFECT_API_URL
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
@@ -21,6 +17,7 @@ from flows.demo import SmtpSink, body_text
 from flows.ingest import ingest
 from storage.db import make_engine
 from storage.models import Delivery, Story, StoryMember
+from tests.concurrent import run_at_once
 from tests.httpserver import HTTPTestServer
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -230,21 +227,8 @@ def test_two_runs_at_once_make_one_story_and_send_one_alert_for_it(
     outlets: list[HTTPTestServer], sink: SmtpSink, database_url: str, tmp_path: Path
 ) -> None:
     config = _config(tmp_path, outlets, sink, database_url)
-    env = {**os.environ, "PREFECT_API_URL": str(PREFECT_API_URL.value())}
-    script = str(Path(sys.executable).with_name("tradewatch"))
-    runs = [
-        subprocess.Popen(
-            [script, "run", "--config", str(config)],
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
-            text=True,
-            env=env,
-        )
-        for _ in range(2)
-    ]
-    for run in runs:
-        _out, err = run.communicate(timeout=240)
-        assert run.returncode == 0, err
+    for code, _out, err in run_at_once(config):
+        assert code == 0, err
     _settle(sink, 2)
     assert sorted(len(a) for a in _stories(database_url).values()) == [1, 3]
     assert len(sink.messages) == 2, [m["Subject"] for m in sink.messages]
