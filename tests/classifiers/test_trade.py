@@ -456,3 +456,38 @@ def test_a_trade_figure_beside_a_deficit_reads_as_a_trade_balance_a_budget_defic
     assert "trade statistics + deficit or surplus" in {e.phrase for e in balance.evidence}
     budget = classify("Exports rose 5% in May while the budget deficit widened", "")
     assert "trade statistics + deficit or surplus" not in {e.phrase for e in budget.evidence}
+
+
+def test_development_bank_lending_is_finance_news_a_curb_on_imports_is_trade() -> None:
+    context = (
+        "With a record trade deficit and a farm economy in trouble, senators say the loans subsidise "
+        "exports that compete with American producers and flood world markets. U.S. farm exports fell 10% "
+        "last year while imports of foreign goods rose."
+    )
+    lending = classify(
+        "Congress may curb funding for development banks",
+        "Lawmakers are pressing to hold back U.S. money for development banks that lend to foreign farmers "
+        f"and miners. {context}",
+    )
+    assert not lending.is_trade, lending
+    assert "development lending" in {e.phrase for e in lending.evidence}
+    assert classify(
+        "Congress may curb imports of subsidised foreign steel",
+        f"Lawmakers are pressing to curb imports of subsidised foreign steel. {context}",
+    ).is_trade
+
+
+def test_talks_beside_trade_relations_count_as_a_negotiation_pay_talks_do_not() -> None:
+    negotiation = classify(
+        "EU and Gulf states end talks with progress",
+        "The European Union and the Gulf Cooperation Council ended two days of talks on Friday having made "
+        "progress on restoring formal trade relations, but no breakthrough, delegates said.",
+    )
+    assert "talks + trade policy" in {e.phrase for e in negotiation.evidence if e.field == "lede"}
+    pay = classify(
+        "Union and employers end pay talks with progress",
+        "The union and employers ended two days of pay talks on Friday having made progress on restoring "
+        "normal trade relations with suppliers, delegates said.",
+    )
+    assert "talks + trade policy" not in {e.phrase for e in pay.evidence}
+    assert not pay.is_trade, pay
