@@ -84,8 +84,10 @@ class Scoring:
 
     Emphasis per zone: `title_weight`, `lede_weight` for the body's first `lede_tokens` words, `focus` for
     the rest (the deep body), whose total is capped at `deep_cap` so that it cannot reach `threshold` on
-    its own. A headline alone needs `title_threshold`. The numbers live in the lexicon file's [scoring]
-    table, with the measurements that chose them.
+    its own, once the deep body is longer than `short_body_tokens` (up to that length it is still the
+    story's opening paragraphs). A headline alone needs `title_threshold`. A text with no headline reads
+    its first `untitled_headline_tokens` words as one (0: it has none). The numbers live in the lexicon
+    file's [scoring] table, with the measurements that chose them.
     """
 
     title_weight: float
@@ -98,6 +100,8 @@ class Scoring:
     focus_floor: float
     deep_cap: float
     combination_window: int
+    short_body_tokens: int = 0
+    untitled_headline_tokens: int = 0
 
     def focus(self, deep_tokens: int) -> float:
         """Weight of deep-body evidence (after the lede) for that many deep words: 1 for a short body,
@@ -273,6 +277,9 @@ def parse_lexicon(raw: dict[str, Any], source: str) -> Lexicon:
             focus_floor=float(scoring_raw["focus_floor"]),
             deep_cap=float(scoring_raw["deep_cap"]),
             combination_window=int(scoring_raw["combination_window"]),
+            # optional (2026.12.3): a lexicon file without them keeps the earlier behaviour
+            short_body_tokens=int(scoring_raw.get("short_body_tokens", 0)),
+            untitled_headline_tokens=int(scoring_raw.get("untitled_headline_tokens", 0)),
         )
     except (KeyError, TypeError, ValueError) as exc:
         raise LexiconError(f"{source}: missing or bad 'version' or [scoring] entry: {exc}") from exc

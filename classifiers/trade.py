@@ -54,13 +54,19 @@ class LexiconClassifier:
         writing states its subject) and the deep body. Each concept counts in each zone it occurs in, at
         that zone's emphasis, and each combination counts in a zone where its two concepts stand close
         together; so a trade story is recognised by where its evidence sits, not by how much of it a long
-        text accumulates. A headline with no body is judged against its own, lower bar.
+        text accumulates. A headline with no body is judged against its own, lower bar; a text with no
+        headline (an untitled feed item, a wire correction) has its opening words read as one, since news
+        writing puts its summary first.
         """
         reason = reject_reason(title, text, language)
         if reason:
             return Verdict(is_trade=False, score=0.0, evidence=(), version=self.version, reason=reason)
         lexicon = self.lexicon
         scoring = lexicon.scoring
+        if scoring.untitled_headline_tokens and not title.strip():
+            words = text.split()
+            title = " ".join(words[: scoring.untitled_headline_tokens])
+            text = " ".join(words[scoring.untitled_headline_tokens :])
         title_hits, _ = lexicon.find(title)
         body_hits, body_tokens = lexicon.find(text)
         lede_end = scoring.lede_tokens
@@ -117,9 +123,10 @@ class LexiconClassifier:
                 weight = lexicon.combinations[index].weight * emphasis
                 raw += weight
                 evidence.append(Evidence(lexicon.combinations[index].name, field, round(weight, 3)))
-            if field == "body" and raw - before > scoring.deep_cap:
-                # The deep body alone never decides (see Scoring.deep_cap); its evidence is scaled down
-                # with it, so the evidence still adds up to the score.
+            long_body = body_tokens - lede_end > scoring.short_body_tokens
+            if field == "body" and long_body and raw - before > scoring.deep_cap:
+                # The deep body of a long piece alone never decides (see Scoring.deep_cap); its evidence
+                # is scaled down with it, so the evidence still adds up to the score.
                 share = scoring.deep_cap / (raw - before)
                 evidence[mark:] = [replace(e, weight=round(e.weight * share, 3)) for e in evidence[mark:]]
                 raw = before + scoring.deep_cap

@@ -58,6 +58,9 @@ TRADE_HEADLINES = [
     ("Brussels extends steel safeguard quotas to 2026", "anti-dumping"),
     ("Kenya and Uganda sign barter deal for sugar and fuel", "trade agreements"),
     ("Argentina keeps its electronics market closed to foreign goods", "market access"),
+    # 2026.12.3: market access written out
+    ("Britain threatens Japan over access to its markets", "market access"),
+    ("Seoul urged to open its car market to foreign competition", "market access"),
     ("OECD ministers push reform of world farm trade", "trade policy"),
     ("China sets export quotas on rare earths", "export quotas"),
 ]
@@ -102,6 +105,9 @@ FALSE_FRIEND_HEADLINES = [
     ("Earthquake halts copper exports from Chilean port", "supply disruptions"),
     ("Chipmaker's takeover of rival blocked by regulators", "takeovers and acquisitions"),
     ("Coffee export quota talks collapse at the ICO", "commodity cartels and agreements"),
+    # 2026.12.3: access to capital and plain competition are no market access
+    ("Small firms struggle for access to capital markets", None),
+    ("Regional banks face stiff foreign competition", None),
 ]
 
 

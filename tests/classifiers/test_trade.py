@@ -356,3 +356,138 @@ def test_a_headline_alone_has_a_lower_bar_than_a_full_article() -> None:
 
 def default_lexicon_cap() -> float:
     return LexiconClassifier().lexicon.scoring.deep_cap
+
+
+# 2026.12.3: a short story whose trade evidence sits in its second and third paragraphs, after a lede that
+# sets the scene; and the same paragraph as one aside in a long feature.
+_FARM_LEDE = (
+    "Soybean growers in Iowa say much of this year's crop may go unsold. Prices at the local elevator have "
+    "fallen by a fifth since spring, and storage bins are full."
+)
+_FARM_TRADE_WAR = (
+    "China, once their biggest buyer, halted purchases of American soybeans after Washington raised "
+    "tariffs on Chinese goods and Beijing retaliated with levies of its own. Shipments to China have "
+    "dropped by half, and growers fear the trade war will outlast their loans."
+)
+_FARM_FEATURE = (
+    "The county fair opened on Friday with a tractor parade, a pie contest and a new barn for the 4-H "
+    "club. Families drove in from three states, and the rain held off until the fireworks. "
+)
+
+
+def test_a_short_story_is_judged_on_its_next_paragraphs_not_just_its_lede() -> None:
+    """A wire story of a few paragraphs often sets the scene first; its second paragraph is not the deep
+    body of a long piece, so the cap on deep-body evidence does not hold it below the bar."""
+    verdict = classify("Farmers count the cost", f"{_FARM_LEDE} {_FARM_TRADE_WAR} Farm groups want relief.")
+    assert verdict.is_trade, verdict
+    assert {"trade disputes", "tariffs"} <= {e.phrase for e in verdict.evidence if e.field == "body"}
+
+
+def test_the_same_paragraph_deep_in_a_long_feature_stays_capped() -> None:
+    verdict = classify("Farmers count the cost", f"{_FARM_LEDE} {_FARM_FEATURE * 6}{_FARM_TRADE_WAR}")
+    assert not verdict.is_trade, verdict
+    assert sum(e.weight for e in verdict.evidence if e.field == "body") <= default_lexicon_cap() + 0.01
+
+
+def test_a_text_without_a_headline_reads_its_opening_words_as_one() -> None:
+    """An untitled feed item or a correction notice names its subject in its first words."""
+    correction = classify(
+        "",
+        "Correction: in the story headlined 'EU raises tariffs on Chinese electric cars', please read "
+        "the rate in the second paragraph as 17.4%, not 17%.",
+    )
+    assert correction.is_trade, correction
+    assert "tariffs" in {e.phrase for e in correction.evidence if e.field == "title"}
+    sports = classify(
+        "",
+        "Correction: in the story headlined 'Lakers trade guard to Celtics for two picks', please read "
+        "the second pick as a second-round pick.",
+    )
+    assert not sports.is_trade, sports
+
+
+def test_a_producers_cartel_curbing_exports_is_commodity_news_a_government_curb_is_trade() -> None:
+    cartel = classify(
+        "Oil producers agree to curb crude exports",
+        "OPEC+ members agreed on Sunday to limit crude exports by a further 500,000 barrels a day until "
+        "June to support prices, delegates said.",
+    )
+    assert not cartel.is_trade, cartel
+    assert "restriction + imports or exports" not in {e.phrase for e in cartel.evidence}
+    government = classify(
+        "Indonesia to curb nickel ore exports",
+        "The government will limit exports of nickel ore from January to build up its smelting industry, "
+        "the mining ministry said on Tuesday.",
+    )
+    assert government.is_trade, government
+
+
+def test_a_fuel_tax_is_a_budget_story_an_import_tariff_on_oil_is_trade() -> None:
+    body = (
+        "The Senate budget committee began weighing a rise in federal fuel taxes on Tuesday as it drafts "
+        "next year's budget, its chairman said. Options in its briefing book include a fee on imported oil, "
+        "a 10% import surcharge on all goods and higher tariffs on foreign cars, which staff say would "
+        "raise $20 billion a year."
+    )
+    budget = classify("Senate panel weighs fuel tax rise to close budget gap", body)
+    assert not budget.is_trade, budget
+    assert "domestic duties and obligations" in {e.phrase for e in budget.evidence}
+    assert classify("Senate panel weighs import tariff on foreign oil", body).is_trade
+
+
+def test_currency_controls_are_monetary_news_an_import_ban_to_save_reserves_is_trade() -> None:
+    controls = classify(
+        "Nigeria tightens currency controls as reserves fall",
+        "Nigeria's central bank limited dollar sales to importers on Monday as reserves fell to a "
+        "six-year low. It blamed a shrinking trade surplus after oil exports slumped.",
+    )
+    assert not controls.is_trade, controls
+    assert "currency controls" in {e.phrase for e in controls.evidence}
+    ban = classify(
+        "Nigeria bans imports of 41 items to save reserves",
+        "Nigeria's central bank barred importers of 41 items, from rice to toothpicks, from buying dollars "
+        "on the official market on Monday, to protect reserves hit by falling oil exports.",
+    )
+    assert ban.is_trade, ban
+
+
+def test_a_trade_figure_beside_a_deficit_reads_as_a_trade_balance_a_budget_deficit_does_not() -> None:
+    balance = classify("Germany's trade fell into a deficit in May", "")
+    assert "trade statistics + deficit or surplus" in {e.phrase for e in balance.evidence}
+    budget = classify("Exports rose 5% in May while the budget deficit widened", "")
+    assert "trade statistics + deficit or surplus" not in {e.phrase for e in budget.evidence}
+
+
+def test_development_bank_lending_is_finance_news_a_curb_on_imports_is_trade() -> None:
+    context = (
+        "With a record trade deficit and a farm economy in trouble, senators say the loans subsidise "
+        "exports that compete with American producers and flood world markets. U.S. farm exports fell 10% "
+        "last year while imports of foreign goods rose."
+    )
+    lending = classify(
+        "Congress may curb funding for development banks",
+        "Lawmakers are pressing to hold back U.S. money for development banks that lend to foreign farmers "
+        f"and miners. {context}",
+    )
+    assert not lending.is_trade, lending
+    assert "development lending" in {e.phrase for e in lending.evidence}
+    assert classify(
+        "Congress may curb imports of subsidised foreign steel",
+        f"Lawmakers are pressing to curb imports of subsidised foreign steel. {context}",
+    ).is_trade
+
+
+def test_talks_beside_trade_relations_count_as_a_negotiation_pay_talks_do_not() -> None:
+    negotiation = classify(
+        "EU and Gulf states end talks with progress",
+        "The European Union and the Gulf Cooperation Council ended two days of talks on Friday having made "
+        "progress on restoring formal trade relations, but no breakthrough, delegates said.",
+    )
+    assert "talks + trade policy" in {e.phrase for e in negotiation.evidence if e.field == "lede"}
+    pay = classify(
+        "Union and employers end pay talks with progress",
+        "The union and employers ended two days of pay talks on Friday having made progress on restoring "
+        "normal trade relations with suppliers, delegates said.",
+    )
+    assert "talks + trade policy" not in {e.phrase for e in pay.evidence}
+    assert not pay.is_trade, pay
