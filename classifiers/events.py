@@ -179,6 +179,9 @@ class _Data:
     context_skip: re.Pattern[str]
     context_past: re.Pattern[str]
     context_future: re.Pattern[str]
+    context_dated: re.Pattern[str]  # a participle right before a past time: "imposed in 2018"
+    vows: re.Pattern[str]  # "vowed to", "would take necessary measures": news only with a rate or goods
+    comparison: re.Pattern[str]  # "higher than", "compared with": a yardstick, not the measure
     tariff_noun: re.Pattern[str]
     places: dict[str, _Place]
     place_re: re.Pattern[str]
@@ -282,6 +285,9 @@ def _data() -> _Data:
         context_skip=context_skip,
         context_past=re.compile("|".join(f"(?:{p})" for p in raw["context"]["past"]), re.IGNORECASE),
         context_future=re.compile(raw["context"]["future"], re.IGNORECASE),
+        context_dated=re.compile(raw["context"]["dated"], re.IGNORECASE),
+        vows=re.compile("|".join(f"(?:{p})" for p in raw["context"]["vows"]), re.IGNORECASE),
+        comparison=re.compile("|".join(f"(?:{p})" for p in raw["context"]["comparison"]), re.IGNORECASE),
         tariff_noun=tariff_noun,
         places=places,
         place_re=place_re,
@@ -659,10 +665,13 @@ def _rates(sentence: str, trigger: tuple[int, int]) -> tuple[Rate | None, Rate |
     if m and _near_duty(sentence, m.start(), m.end(), trigger):
         return Rate(_num(m.group(1))), Rate(_num(m.group(2)))
     for m in _PCT_RE.finditer(sentence):
-        not_rate = _NOT_RATE_BEFORE.search(sentence[max(0, m.start() - 20) : m.start()])
+        window = max(0, m.start() - 20)
+        not_rate = _NOT_RATE_BEFORE.search(sentence[window : m.start()])
+        # (the window's offsets are relative: the noun before "of" is looked for before its own start)
+        of_at = window + not_rate.start() if not_rate else 0
         if not_rate and not (
             not_rate.group().casefold().startswith("of")
-            and _data().tariff_noun.search(sentence[max(0, not_rate.start() - 12) : not_rate.start()])
+            and _data().tariff_noun.search(sentence[max(0, of_at - 12) : of_at])
         ):
             continue  # ("a market share of 20%" is no rate; "duties of 58.3%" is)
         if _NOT_RATE_AFTER.match(sentence[m.end() :]):
@@ -873,6 +882,26 @@ _BACKGROUND_RE = re.compile(
 )
 
 
+#: A non-restrictive relative clause still open before the measure: "Beijing, which has also opened an
+#: anti-dumping probe into EU pork, said ...". What it says of a party is background to the news.
+_RELATIVE_RE = re.compile(r",\s*(?:which|who|whose)\b[^,;:—–()]*$", re.IGNORECASE)
+#: Between a measure and the participle that dates it only a comma may stand ("tariffs, in place since 2018").
+_DATED_BREAK_RE = re.compile(r"[;:—–(]|\b(?:that|which|who|after|because|but|although|while|when)\b")
+#: Characters before a past time searched for the participle that dates it ("imposed in", "in place since").
+DATED_REACH = 50
+
+
+def _dates_measure(sentence: str, past: re.Match[str], trigger: tuple[int, int]) -> bool:
+    """Whether a past time ("in 2018", "since March") dates the measure through a participle right before
+    it ("the duties imposed in 2018", "tariffs, in place since 2019"), so that the measure is background
+    even in a sentence that looks ahead ("British steel will get relief from the duties imposed in March").
+    The participle must follow the measure's first word, with no other clause between them."""
+    start = max(trigger[0], past.start() - DATED_REACH)
+    if past.start() <= trigger[0] or not _data().context_dated.search(sentence[start : past.start()]):
+        return False
+    return not _DATED_BREAK_RE.search(sentence, trigger[1], past.start())
+
+
 def _blank(match: re.Match[str]) -> str:
     return " " * len(match.group())
 
@@ -923,6 +952,10 @@ def _candidate(
             # "could impose", "denied it would ban", "tariffs on pork were likely": said of the measure.
             # ("China imposed duties, which analysts said could hurt exports" still reports the duties.)
             return None
+    if any(_dates_measure(sentence, p, trigger) for p in past):
+        return None  # "relief from the duties Washington imposed in March": a measure of the past
+    if _RELATIVE_RE.search(clean, 0, trigger[0]):
+        return None  # "Beijing, which has also opened an anti-dumping probe into EU pork, said ...": an aside
     preceding = clean[max(0, m.start() - BACKGROUND_REACH) : m.start()]
     if _BACKGROUND_RE.search(preceding):
         return None  # "..., after the United States raised its tariffs": the cause, not the news
@@ -940,6 +973,11 @@ def _candidate(
         if aside is not None:
             mentions = [x for x in mentions if x.start < aside.start()]
             goods_end = aside.start()  # its goods are the other story's too
+    comparison = data.comparison.search(clean, trigger[1])
+    if comparison is not None and comparison.start() < goods_end:
+        # "..., far higher than the 15% rate agreed with the EU": the yardstick's parties, goods and rate
+        mentions = [x for x in mentions if x.start < comparison.start()]
+        goods_end = comparison.start()
     actors = [x for x in mentions if x.role == "actor"]
     before = [x for x in actors if x.start < trigger[0]]
     implementer: list[str] = []
@@ -973,9 +1011,11 @@ def _candidate(
     if measure.name == "dispute_ruled":
         wanted |= {x.code for x in mentions}  # "in a case brought by the EU": every party is affected
     affected = list(dict.fromkeys(x.code for x in mentions if x.code in wanted and x.code not in implementer))
-    rate_from, rate_to = (None, None) if measure.name in _NO_RATE else _rates(clean, trigger)
+    rate_from, rate_to = (None, None) if measure.name in _NO_RATE else _rates(clean[:goods_end], trigger)
     announced, effective, _a, _e = _dates(clean, base)
     products = _products(clean[:goods_end])
+    if rate_to is None and not products and data.vows.search(clean):
+        return None  # "vowed to take necessary countermeasures": no measure named, no event
     subjects = [name for name, rx in _SUBJECTS if measure.name in _SUBJECT_MEASURES and rx.search(clean)]
     evidence = {"measure": sentence}
     found_fields = {
@@ -1013,7 +1053,7 @@ _GENERIC_NOUNS = r"(?:changes?|decision|move|decree|order|orders|regulation|list
 #: A sentence that goes on about the measure just reported: "The duties take effect on Thursday."
 _CONTINUATION_RE = re.compile(
     r"^(?:The|These|Those|Its|Their|Such)\s+(?:new\s+|higher\s+|provisional\s+|definitive\s+|additional\s+|"
-    rf"extra\s+|\w+\s+)?{_MEASURE_NOUNS}\b",
+    rf"extra\s+|[\w-]+\s+)?{_MEASURE_NOUNS}\b",
     re.IGNORECASE,
 )
 #: ... or about the decision that took it: "The decision will take effect within 30 days." (dates only: "the

@@ -355,3 +355,112 @@ def test_the_version_stored_with_events_is_the_data_version_read_without_compili
     stored = events.version()
     assert events._data.cache_info().currsize == 0, "version() compiled the patterns"
     assert stored == events._data().version
+
+
+# Salience: which sentences of an article may produce an event. Each rule has its negative (context told in
+# passing, no event) and its positive twin (the same measure told as news, still an event).
+
+
+def test_a_measure_dated_in_the_past_by_its_participle_is_background_even_in_a_forward_sentence() -> None:
+    background = (
+        "Britain's steelmakers will get relief from the 25% duties Washington imposed in March, "
+        "officials said.",
+        "The EU's 31% retaliatory tariffs on American motorcycles, in place since 2018, have cost "
+        "Harley-Davidson $100 million, the company said on Tuesday.",
+    )
+    for text in background:
+        assert extract_events("Steel and bikes", text, date(2025, 6, 4)) == (), text
+    news = _one(
+        "Duties",
+        "Washington will impose 25% duties on British steel from July 1, officials said.",
+        date(2025, 6, 4),
+    )
+    assert (news.implementer, news.affected, news.rate_to) == (("US",), ("GB",), Rate(25))
+    assert news.effective == date(2025, 7, 1)
+
+
+def test_a_measure_already_in_force_is_the_setting_of_the_news_not_the_news() -> None:
+    background = (
+        "Washington has already raised tariffs on Chinese goods to 145%, and exports fell 34%.",
+        "Vietnamese shrimp exporters have faced U.S. anti-dumping duties of up to 25.76%.",
+        "The EU currently charges a 10% tariff on imported American cars.",
+    )
+    for text in background:
+        assert extract_events("Exports", text, date(2025, 6, 4)) == (), text
+    text = "Washington raised tariffs on Chinese goods to 145% on Wednesday."
+    news = _one("Exports", text, date(2025, 4, 10))
+    assert (news.measure, news.rate_to, news.announced) == ("tariff_increase", Rate(145), date(2025, 4, 9))
+
+
+def test_a_vow_of_unnamed_countermeasures_is_no_event_until_it_names_a_rate_or_goods() -> None:
+    vows = (
+        "China's commerce ministry said on Tuesday it would take necessary countermeasures to safeguard "
+        "the rights of Chinese firms.",
+        "China vowed on Thursday to take resolute measures in response to the new U.S. tariffs.",
+        "China will take countermeasures against the United States' latest tariff move, a spokesman said.",
+    )
+    for text in vows:
+        assert extract_events("China responds", text, date(2025, 6, 4)) == (), text
+    news = _one(
+        "China responds",
+        "China vowed on Thursday to retaliate with 15% tariffs on U.S. coal from Feb. 10.",
+        date(2025, 2, 6),
+    )
+    assert (news.measure, news.implementer, news.affected) == ("retaliation", ("CN",), ("US",))
+    assert (news.rate_to, news.products) == (Rate(15), ("coal",))
+
+
+def test_a_threat_on_a_condition_is_no_event() -> None:
+    text = "Trump said on Monday he would impose 50% tariffs on European goods if the bloc kept its tax."
+    assert extract_events("Threat", text, date(2025, 6, 4)) == ()
+    text = "Trump said on Monday he would impose 50% tariffs on European goods."
+    news = _one("Tariffs", text, date(2025, 6, 4))
+    assert (news.implementer, news.affected, news.rate_to) == (("US",), ("EU",), Rate(50))
+
+
+def test_an_investigation_told_in_a_relative_clause_is_an_aside() -> None:
+    events = extract_events(
+        "EU imposes duties on Chinese electric vehicles",
+        "The European Union on Tuesday imposed countervailing duties of up to 35.3% on electric vehicles "
+        "made in China. Beijing, which has also opened an anti-dumping investigation into EU pork, said it "
+        "would respond.",
+        date(2024, 10, 30),
+    )
+    assert [e.measure for e in events] == ["countervailing_duty"]
+    news = extract_events(
+        "EU imposes duties on Chinese electric vehicles",
+        "The European Union on Tuesday imposed countervailing duties of up to 35.3% on electric vehicles "
+        "made in China. Beijing has also opened an anti-dumping investigation into EU pork, it said.",
+        date(2024, 10, 30),
+    )
+    assert [(e.measure, e.implementer) for e in news] == [
+        ("countervailing_duty", ("EU",)),
+        ("anti_dumping", ("CN",)),
+    ]
+
+
+def test_the_rate_and_party_of_a_comparison_are_not_the_measures() -> None:
+    event = _one(
+        "US sets 39% tariff on Swiss goods",
+        "The United States will impose a 39% tariff on Swiss goods from Aug. 7, far higher than the 15% "
+        "rate agreed with the European Union.",
+        date(2025, 8, 1),
+    )
+    assert (event.implementer, event.affected, event.rate_to) == (("US",), ("CH",), Rate(39))
+    twin = _one(
+        "Tariff",
+        "The United States will impose a 15% tariff on goods from the European Union from Aug. 7.",
+        date(2025, 8, 1),
+    )
+    assert (twin.affected, twin.rate_to) == (("EU",), Rate(15))
+
+
+def test_a_rate_after_a_duty_and_of_is_read_and_a_hyphenated_adjective_still_continues_the_measure() -> None:
+    event = _one(
+        "India sets duties on solar glass",
+        "Separately, India on Monday imposed anti-dumping duties of 30% on Chinese solar glass. The "
+        "five-year duties, which follow a provisional levy set in March, will apply from Tuesday.",
+        date(2025, 6, 3),
+    )
+    assert (event.implementer, event.affected, event.rate_to) == (("IN",), ("CN",), Rate(30))
+    assert event.effective == date(2025, 6, 3)
