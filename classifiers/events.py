@@ -64,6 +64,8 @@ RATE_REACH = 70
 #: Characters before a measure searched for a clause that makes it the cause of the news, not the news:
 #: "... since President Trump raised tariffs on Chinese imports to 145% and Beijing retaliated".
 BACKGROUND_REACH = 160
+#: Sentences of the body, after the headline, that make its lead: where an article states its news.
+LEDE_SENTENCES = 1
 #: Sentences after a measure's in which a list of goods ("The list includes soybeans ...") is still its list.
 LIST_REACH = 3
 #: Words before a date phrase searched for "take effect", "in force" (strong effective-date cues); the weak
@@ -182,6 +184,7 @@ class _Data:
     context_dated: re.Pattern[str]  # a participle right before a past time: "imposed in 2018"
     vows: re.Pattern[str]  # "vowed to", "would take necessary measures": news only with a rate or goods
     comparison: re.Pattern[str]  # "higher than", "compared with": a yardstick, not the measure
+    reported: re.Pattern[str]  # "said", "announced": a "would" after one reports a decision
     tariff_noun: re.Pattern[str]
     places: dict[str, _Place]
     place_re: re.Pattern[str]
@@ -288,6 +291,7 @@ def _data() -> _Data:
         context_dated=re.compile(raw["context"]["dated"], re.IGNORECASE),
         vows=re.compile("|".join(f"(?:{p})" for p in raw["context"]["vows"]), re.IGNORECASE),
         comparison=re.compile("|".join(f"(?:{p})" for p in raw["context"]["comparison"]), re.IGNORECASE),
+        reported=re.compile(raw["context"]["reported"], re.IGNORECASE),
         tariff_noun=tariff_noun,
         places=places,
         place_re=place_re,
@@ -852,6 +856,7 @@ class _Candidate:
     evidence: dict[str, str]
     order: int
     in_title: bool = False
+    lede: bool = False  # told in the headline or the lead (LEDE_SENTENCES), where an article states its news
 
 
 _BILATERAL = frozenset({"agreement_signed", "agreement_negotiating", "dispute_filed", "dispute_ruled"})
@@ -882,6 +887,7 @@ _BACKGROUND_RE = re.compile(
 )
 
 
+_WOULD_RE = re.compile(r"\bwould\b", re.IGNORECASE)
 #: A non-restrictive relative clause still open before the measure: "Beijing, which has also opened an
 #: anti-dumping probe into EU pork, said ...". What it says of a party is background to the news.
 _RELATIVE_RE = re.compile(r",\s*(?:which|who|whose)\b[^,;:—–()]*$", re.IGNORECASE)
@@ -947,6 +953,8 @@ def _candidate(
     past = list(data.context_past.finditer(sentence))
     if past and not data.context_future.search(sentence):
         skips += past
+    # "A 25% tariff would cost carmakers $5 billion": a "would" reporting nobody's decision is a hypothesis.
+    skips += [w for w in _WOULD_RE.finditer(sentence) if not data.reported.search(sentence, 0, w.start())]
     for skip in skips:
         if skip.start() < trigger[1] or not _CLAUSE_BREAK_RE.search(sentence, trigger[1], skip.start()):
             # "could impose", "denied it would ban", "tariffs on pork were likely": said of the measure.
@@ -954,6 +962,9 @@ def _candidate(
             return None
     if any(_dates_measure(sentence, p, trigger) for p in past):
         return None  # "relief from the duties Washington imposed in March": a measure of the past
+    frame = next(reversed(list(data.comparison.finditer(clean, 0, trigger[0]))), None)
+    if frame is not None and not _CLAUSE_BREAK_RE.search(clean, frame.end(), trigger[0]):
+        return None  # "... far higher than the 15% tariff agreed with Japan": the yardstick, not the news
     if _RELATIVE_RE.search(clean, 0, trigger[0]):
         return None  # "Beijing, which has also opened an anti-dumping probe into EU pork, said ...": an aside
     preceding = clean[max(0, m.start() - BACKGROUND_REACH) : m.start()]
@@ -1248,6 +1259,7 @@ def _merge(into: _Candidate, other: _Candidate) -> None:
         into.rate_from, into.rate_to = other.rate_from, other.rate_to
         into.evidence["rate"] = other.evidence["rate"]
         into.in_title = other.in_title
+    into.lede = into.lede or other.lede
     for key in ("announced", "effective"):
         if getattr(into, key) is None and getattr(other, key) is not None:
             setattr(into, key, getattr(other, key))
@@ -1278,7 +1290,23 @@ def _combine(candidates: Sequence[_Candidate]) -> list[_Candidate]:
             # kind exists yet; a later orphan of the same kind joins it.
             events.append(cand)
     events.sort(key=lambda e: e.order)
-    return _fold_generic(events)
+    return [e for e in _fold_generic(events) if _salient(e)]
+
+
+def _salient(event: _Candidate) -> bool:
+    """Whether an event is the article's news rather than its context.
+
+    An article states its news in the headline and the lead; the body goes on to give it detail and
+    setting — earlier rounds, side probes, a rival's measure quoted in passing. An event first found
+    deeper down (and that no headline or lead sentence restated) is news of its own only with its own
+    concrete evidence: who took it, and a rate, a date or the goods ("Separately, India on Monday imposed
+    anti-dumping duties of 30% on Chinese solar glass"). "The Commission is also investigating Chinese
+    glyphosate" names neither and is context.
+    """
+    if event.lede:
+        return True
+    concrete = event.rate_to is not None or event.announced is not None or event.effective is not None
+    return bool(event.implementer) and (concrete or bool(event.products))
 
 
 #: Specific measures that are themselves tariff changes: a plain "tariff increase" (or cut) reported by the
@@ -1395,6 +1423,7 @@ def extract_events(
             if cands:
                 for cand in cands:
                     cand.in_title = in_title
+                    cand.lede = in_title or order <= title_sentences + LEDE_SENTENCES
                 candidates.extend(cands)
                 group = cands
             elif group and not in_title:

@@ -464,3 +464,60 @@ def test_a_rate_after_a_duty_and_of_is_read_and_a_hyphenated_adjective_still_con
     )
     assert (event.implementer, event.affected, event.rate_to) == (("IN",), ("CN",), Rate(30))
     assert event.effective == date(2025, 6, 3)
+
+
+def test_hypotheses_forecasts_and_requests_are_no_decision() -> None:
+    context = (
+        "A 25% U.S. tariff on European cars would cost German carmakers $5 billion a year, the Ifo "
+        "institute estimated on Monday.",
+        "Economists expect the United States to impose tariffs of 25% on Mexican goods next month.",
+        "EU ministers are expected to approve duties of up to 35% on Chinese electric vehicles on Friday.",
+        "British steelmakers on Monday asked the government to impose safeguard duties on Chinese steel.",
+    )
+    for text in context:
+        assert extract_events("Tariffs", text, date(2025, 6, 4)) == (), text
+    decided = (
+        "The U.S. said a 25% tariff on European cars would take effect on July 1.",
+        "The EU imposed duties of up to 35% on Chinese electric vehicles; they are expected to take effect "
+        "on Friday.",
+        "Britain on Monday imposed safeguard duties on Chinese steel.",
+    )
+    for text in decided:
+        assert len(extract_events("Tariffs", text, date(2025, 6, 4))) == 1, text
+
+
+def test_a_duty_stacked_under_the_new_one_gives_neither_its_rate_nor_its_goods() -> None:
+    event = _one(
+        "EU imposes duties on Chinese EVs",
+        "The EU imposed duties of up to 35.3% on Chinese electric vehicles on Tuesday. The duties come on "
+        "top of the standard 10% import duty on cars.",
+        date(2024, 10, 30),
+    )
+    assert (event.rate_to, event.products) == (Rate(35.3), ("electric vehicles",))
+
+
+def test_a_rate_after_from_is_not_a_future_that_revives_a_dated_background() -> None:
+    text = (
+        "Washington cut its tariffs on Chinese goods to 30% from 145% in May, while Beijing cut its levies "
+        "to 10%."
+    )
+    assert extract_events("Truce holds", text, date(2025, 8, 12)) == ()
+    text = "Washington will cut its tariffs on Chinese goods to 30% from 145%."
+    news = _one("Truce", text, date(2025, 5, 12))
+    assert (news.rate_from, news.rate_to) == (Rate(145), Rate(30))
+
+
+def test_a_measure_first_told_deep_in_the_body_needs_its_own_actor_and_a_rate_date_or_goods() -> None:
+    lead = (
+        "BRUSSELS (Reuters) - The EU imposed final anti-dumping duties of up to 35.6% on Chinese biodiesel "
+        "on Friday. Biodiesel makers welcomed the decision. "
+    )
+    title = "EU sets final duties on Chinese biodiesel"
+    passing = lead + "Officials said the Commission has opened an anti-subsidy case on Chinese titanium."
+    assert [e.measure for e in extract_events(title, passing, date(2025, 6, 6))] == ["anti_dumping"]
+    separately = lead + "Separately, India on Thursday imposed countervailing duties on Chinese solar glass."
+    events = extract_events(title, separately, date(2025, 6, 6))
+    assert [(e.measure, e.implementer, e.announced) for e in events] == [
+        ("anti_dumping", ("EU",), date(2025, 6, 6)),
+        ("countervailing_duty", ("IN",), date(2025, 6, 5)),
+    ]
