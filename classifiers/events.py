@@ -433,6 +433,13 @@ _OF_ACTOR = _role_words("of_actor")
 #: Words before "to" that make the country after it where goods go: "cars shipped to the US".
 _DESTINATION_WORDS = _role_words("destination_words")
 _ORIGIN_WORDS = _role_words("origin_words")
+#: "Switzerland hit with 39% US tariff": a name before one of these is the one the measure falls on.
+_VICTIM_RE = re.compile(
+    r"^\s+(?:"
+    + "|".join(re.escape(w) for w in sorted(_role_words("victim_phrases"), key=len)[::-1])
+    + r")\b",
+    re.IGNORECASE,
+)
 _POSSESSIVE_RE = re.compile(r"^['’]s\b")
 _WORD_RE = re.compile(r"[\w'’-]+")
 
@@ -493,6 +500,8 @@ def _mentions(sentence: str, trigger: tuple[int, int], last_bloc: str | None = N
         if place.kind == "capital" and after[:1] == " " and after[1:2].isupper():
             continue  # part of a longer name: "Washington Post", "Beijing Capital"
         role = _role(place, prev, nxt, possessive, m.start(), trigger)
+        if role == "actor" and prev != "by" and _VICTIM_RE.match(after):
+            role = "target"  # "Switzerland hit with 39% US tariff"
         if (
             role == "actor"
             and possessive

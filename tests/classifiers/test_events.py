@@ -521,3 +521,14 @@ def test_a_measure_first_told_deep_in_the_body_needs_its_own_actor_and_a_rate_da
         ("anti_dumping", ("EU",), date(2025, 6, 6)),
         ("countervailing_duty", ("IN",), date(2025, 6, 5)),
     ]
+
+
+def test_a_country_hit_with_or_facing_a_measure_is_affected_in_a_headline() -> None:
+    event = _one(
+        "Switzerland hit with 39% US tariff",
+        "The United States will impose a 39% tariff on Swiss goods from Aug. 7.",
+        date(2025, 8, 1),
+    )
+    assert (event.implementer, event.affected) == (("US",), ("CH",))
+    twin = _one("Canada hits US with 25% tariffs", "Canada will impose 25% tariffs on U.S. goods.", None)
+    assert (twin.implementer, twin.affected) == (("CA",), ("US",))
