@@ -914,7 +914,10 @@ def _dates_measure(sentence: str, past: re.Match[str], trigger: tuple[int, int])
     start = max(trigger[0], past.start() - DATED_REACH)
     if past.start() <= trigger[0] or not _data().context_dated.search(sentence[start : past.start()]):
         return False
-    return not _DATED_BREAK_RE.search(sentence, trigger[1], past.start())
+    if _DATED_BREAK_RE.search(sentence, trigger[1], past.start()):
+        return False
+    # "a 10% tariff from March 4, on top of the levy imposed in February": the date is the yardstick's
+    return not _data().comparison.search(sentence, trigger[1], past.start())
 
 
 def _blank(match: re.Match[str]) -> str:

@@ -532,3 +532,19 @@ def test_a_country_hit_with_or_facing_a_measure_is_affected_in_a_headline() -> N
     assert (event.implementer, event.affected) == (("US",), ("CH",))
     twin = _one("Canada hits US with 25% tariffs", "Canada will impose 25% tariffs on U.S. goods.", None)
     assert (twin.implementer, twin.affected) == (("CA",), ("US",))
+
+
+def test_more_than_an_amount_is_no_comparison_and_a_stacked_duty_does_not_date_the_new_one() -> None:
+    event = _one(
+        "US raises tariffs",
+        "The United States on Tuesday raised tariffs on more than $300 billion of Chinese goods to 25%.",
+        date(2025, 6, 4),
+    )
+    assert (event.affected, event.rate_to) == (("CN",), Rate(25))
+    stacked = _one(
+        "US adds 10% tariff",
+        "The United States will impose an additional 10% tariff on Chinese goods from March 4, on top of "
+        "the 10% levy imposed in February.",
+        date(2025, 3, 3),
+    )
+    assert (stacked.affected, stacked.rate_to, stacked.effective) == (("CN",), Rate(10), date(2025, 3, 4))
