@@ -64,6 +64,9 @@ RATE_REACH = 70
 #: Characters before a measure searched for a clause that makes it the cause of the news, not the news:
 #: "... since President Trump raised tariffs on Chinese imports to 145% and Beijing retaliated".
 BACKGROUND_REACH = 160
+#: A measure whose every stated date lies this many days or more before publication is background: the labels
+#: of the tuning sets date announcements within a week of publication, effective days up to months after.
+STALE_DAYS = 30
 #: Sentences of the body, after the headline, that make its lead: where an article states its news.
 LEDE_SENTENCES = 1
 #: Sentences after a measure's in which a list of goods ("The list includes soybeans ...") is still its list.
@@ -920,6 +923,14 @@ def _dates_measure(sentence: str, past: re.Match[str], trigger: tuple[int, int])
     return not _data().comparison.search(sentence, trigger[1], past.start())
 
 
+def _stale(base: date | None, *dates: date | None) -> bool:
+    """Whether every date a measure's sentence gives is more than STALE_DAYS before publication: news is
+    recent, and a measure dated months back ("imposed on March 4" in a June story) is the story's setting.
+    A sentence without any date, or an article without a publication date, is never stale."""
+    stated = [d for d in dates if d is not None]
+    return base is not None and bool(stated) and all((base - d).days > STALE_DAYS for d in stated)
+
+
 def _blank(match: re.Match[str]) -> str:
     return " " * len(match.group())
 
@@ -1036,6 +1047,8 @@ def _candidate(
     affected = list(dict.fromkeys(x.code for x in mentions if x.code in wanted and x.code not in implementer))
     rate_from, rate_to = (None, None) if measure.name in _NO_RATE else _rates(clean[:goods_end], trigger)
     announced, effective, _a, _e = _dates(clean, base)
+    if _stale(base, announced, effective):
+        return None  # "Trump's reciprocal tariffs, announced on April 2, ..." in a June story: the setting
     products = _products(clean[:goods_end])
     if rate_to is None and not products and data.vows.search(clean):
         return None  # "vowed to take necessary countermeasures": no measure named, no event

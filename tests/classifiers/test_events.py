@@ -548,3 +548,32 @@ def test_more_than_an_amount_is_no_comparison_and_a_stacked_duty_does_not_date_t
         date(2025, 3, 3),
     )
     assert (stacked.affected, stacked.rate_to, stacked.effective) == (("CN",), Rate(10), date(2025, 3, 4))
+
+
+def test_a_measure_told_as_the_cause_of_an_outcome_or_as_a_war_is_the_setting() -> None:
+    setting = (
+        "Toyota said its quarterly profit fell 37%, hurt by U.S. tariffs of 15% on Japanese cars.",
+        "Shares of Volvo fell 4% on Monday on fears of new U.S. tariffs on European cars.",
+        "The U.S.-China tariff war has cost American soybean farmers billions of dollars.",
+        "U.S. tariffs will cut global growth to 2.3% this year, a Reuters poll of economists found.",
+    )
+    for text in setting:
+        assert extract_events("Markets", text, date(2025, 6, 4)) == (), text
+    news = _one(
+        "Tariffs",
+        "The United States on Thursday imposed tariffs of 15% on Japanese cars, hurting Toyota's profit.",
+        date(2025, 6, 6),
+    )
+    assert (news.implementer, news.affected, news.rate_to) == (("US",), ("JP",), Rate(15))
+    cut = _one("Tariff cuts", "Japan announced tariff cuts on U.S. rice on Monday.", date(2025, 6, 4))
+    assert cut.measure == "tariff_decrease"
+
+
+def test_a_measure_dated_months_before_publication_is_the_stories_setting() -> None:
+    text = (
+        "Trump's sweeping reciprocal tariffs, announced on April 2, wiped $5 trillion off U.S. stocks "
+        "in two days."
+    )
+    assert extract_events("Stocks", text, date(2025, 6, 4)) == ()
+    news = _one("Stocks", text, date(2025, 4, 4))
+    assert (news.implementer, news.announced) == (("US",), date(2025, 4, 2))
