@@ -923,6 +923,13 @@ def _dates_measure(sentence: str, past: re.Match[str], trigger: tuple[int, int])
     return not _data().comparison.search(sentence, trigger[1], past.start())
 
 
+def _until_comparison(sentence: str) -> str:
+    """The sentence up to its first comparison frame: "The duties take effect on Friday, far above the 10%
+    Japan pays" gives no rate for the duties."""
+    frame = _data().comparison.search(sentence)
+    return sentence if frame is None else sentence[: frame.start()]
+
+
 def _stale(base: date | None, *dates: date | None) -> bool:
     """Whether every date a measure's sentence gives is more than STALE_DAYS before publication: news is
     recent, and a measure dated months back ("imposed on March 4" in a June story) is the story's setting.
@@ -1135,7 +1142,7 @@ def _continue(group: Sequence[_Candidate], sentence: str, base: date | None) -> 
             last.evidence.setdefault("announced", sentence)
         if dates_only or m is None or last.measure in _NO_RATE:
             continue
-        rate_from, rate_to = _rates(sentence, (m.start(), m.end()))
+        rate_from, rate_to = _rates(_until_comparison(sentence), (m.start(), m.end()))
         if rate_to is not None and (last.rate_to is None or last.in_title):
             last.rate_from, last.rate_to = rate_from, rate_to
             last.evidence["rate"] = sentence
@@ -1165,7 +1172,7 @@ def _restate(group: Sequence[_Candidate], sentence: str, base: date | None) -> N
         return
     clean = data.false_friends.sub(_blank, sentence)
     announced, effective, _a, _e = _dates(clean, base)
-    rate_from, rate_to = _rates(clean, (-RATE_REACH * 2, -RATE_REACH * 2))
+    rate_from, rate_to = _rates(_until_comparison(clean), (-RATE_REACH * 2, -RATE_REACH * 2))
     for event in group:
         if event.measure in _NO_RATE:
             continue

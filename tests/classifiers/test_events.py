@@ -577,3 +577,20 @@ def test_a_measure_dated_months_before_publication_is_the_stories_setting() -> N
     assert extract_events("Stocks", text, date(2025, 6, 4)) == ()
     news = _one("Stocks", text, date(2025, 4, 4))
     assert (news.implementer, news.announced) == (("US",), date(2025, 4, 2))
+
+
+def test_a_later_sentence_gives_no_rate_or_party_from_its_comparison() -> None:
+    event = _one(
+        "EU imposes anti-dumping duties on Chinese steel",
+        "The EU on Monday imposed anti-dumping duties on Chinese steel. The duties take effect on Friday, "
+        "far above the 10% Japan pays.",
+        date(2025, 6, 4),
+    )
+    assert (event.affected, event.rate_to, event.effective) == (("CN",), None, date(2025, 6, 6))
+    twin = _one(
+        "EU imposes anti-dumping duties on Chinese steel",
+        "The EU on Monday imposed anti-dumping duties on Chinese steel. The duties of 10% take effect on "
+        "Friday.",
+        date(2025, 6, 4),
+    )
+    assert (twin.affected, twin.rate_to) == (("CN",), Rate(10))
