@@ -64,6 +64,8 @@ RATE_REACH = 70
 #: Characters before a measure searched for a clause that makes it the cause of the news, not the news:
 #: "... since President Trump raised tariffs on Chinese imports to 145% and Beijing retaliated".
 BACKGROUND_REACH = 160
+#: Characters after the end of a measure's clause searched for a skip word that starts inside the clause.
+SKIP_SLACK = 80
 #: A measure whose every stated date lies this many days or more before publication is background: the labels
 #: of the tuning sets date announcements within a week of publication, effective days up to months after.
 STALE_DAYS = 30
@@ -979,7 +981,11 @@ def _candidate(
             measure, m = rival, r
             break
     trigger = (m.start(), m.end())
-    skips = list(data.context_skip.finditer(sentence))
+    # A skip word counts up to the end of the measure's clause (see below): the long skip list is searched no
+    # further than that, which keeps the stage's speed on long sentences.
+    brk = _CLAUSE_BREAK_RE.search(sentence, trigger[1])
+    reach = len(sentence) if brk is None else brk.end()
+    skips = [x for x in data.context_skip.finditer(sentence, 0, reach + SKIP_SLACK) if x.start() < reach]
     past = list(data.context_past.finditer(sentence))
     if past and not data.context_future.search(sentence):
         skips += past
