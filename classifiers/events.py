@@ -615,10 +615,12 @@ _ZERO = r"(zero|nil)\b"
 _FROM_TO_RE = re.compile(
     rf"\bfrom {_PCT} to {_PCT}|\bfrom {_NUM} to {_PCT}|\bfrom {_ZERO} to {_PCT}", re.IGNORECASE
 )
-#: "to 32% from as much as 64%", "to 3.5% of the customs value from 2%", "to 20% from zero".
+#: "to 32% from as much as 64%", "to 3.5% of the customs value from 2%", "to 20% from zero", "to 50%,
+#: from the 25% he imposed in March".
 _TO_FROM_RE = re.compile(
     rf"\bto {_PCT}(?:,? (?:of|on) (?:the )?[\w-]+(?: [\w-]+){{0,2}})?,? (?:up |down )?from "
-    rf"(?:(?:as much as|as high as|up to|about|around|nearly|roughly) )?(?:{_PCT}|{_NUM}\b|{_ZERO})",
+    rf"(?:(?:as much as|as high as|up to|about|around|nearly|roughly|the|its|their|a|an) )?"
+    rf"(?:{_PCT}|{_NUM}\b|{_ZERO})",
     re.IGNORECASE,
 )
 _PCT_RE = re.compile(_PCT, re.IGNORECASE)
@@ -907,22 +909,34 @@ _WOULD_RE = re.compile(r"\bwould\b", re.IGNORECASE)
 _RELATIVE_RE = re.compile(r",\s*(?:which|who|whose)\b[^,;:—–()]*$", re.IGNORECASE)
 #: Between a measure and the participle that dates it only a comma may stand ("tariffs, in place since 2018").
 _DATED_BREAK_RE = re.compile(r"[;:—–(]|\b(?:that|which|who|after|because|but|although|while|when)\b")
+#: An older rate between a measure and a dating participle: the participle dates that rate ("from the 25% he
+#: imposed in March").
+_OLDER_RATE_RE = re.compile(r"%|\d\s*(?:per ?cent|percent)\b|\bfrom\b", re.IGNORECASE)
 #: Characters before a past time searched for the participle that dates it ("imposed in", "in place since").
 DATED_REACH = 50
 
 
 def _dates_measure(sentence: str, past: re.Match[str], trigger: tuple[int, int]) -> bool:
     """Whether a past time ("in 2018", "since March") dates the measure through a participle right before
-    it ("the duties imposed in 2018", "tariffs, in place since 2019"), so that the measure is background
-    even in a sentence that looks ahead ("British steel will get relief from the duties imposed in March").
-    The participle must follow the measure's first word, with no other clause between them."""
+    it ("the duties imposed in 2018", "tariffs, in place since 2019"), so that the measure is background.
+
+    Right after the measure ("relief from the duties Washington imposed in March") it does so even in a
+    sentence that looks ahead; set off by a comma ("tariffs on motorcycles, in place since 2018, have cost
+    ...") only in a sentence that does not ("Vietnam will extend a safeguard duty, in place since 2016, for
+    three years" is news of an extension). Another clause, a comparison or an older rate between them ("to
+    50%, from the 25% he imposed in March") makes the participle theirs, not the measure's.
+    """
+    data = _data()
     start = max(trigger[0], past.start() - DATED_REACH)
-    if past.start() <= trigger[0] or not _data().context_dated.search(sentence[start : past.start()]):
+    participle = data.context_dated.search(sentence, start, past.start())
+    if past.start() <= trigger[0] or participle is None:
         return False
-    if _DATED_BREAK_RE.search(sentence, trigger[1], past.start()):
+    between = sentence[trigger[1] : participle.start()]
+    if _DATED_BREAK_RE.search(sentence, trigger[1], past.start()) or _OLDER_RATE_RE.search(between):
         return False
-    # "a 10% tariff from March 4, on top of the levy imposed in February": the date is the yardstick's
-    return not _data().comparison.search(sentence, trigger[1], past.start())
+    if data.comparison.search(sentence, trigger[1], past.start()):
+        return False  # "a 10% tariff from March 4, on top of the levy imposed in February": the yardstick's
+    return "," not in between or not data.context_future.search(sentence)
 
 
 def _until_comparison(sentence: str) -> str:

@@ -594,3 +594,25 @@ def test_a_later_sentence_gives_no_rate_or_party_from_its_comparison() -> None:
         date(2025, 6, 4),
     )
     assert (twin.affected, twin.rate_to) == (("CN",), Rate(10))
+
+
+def test_a_participle_dates_an_older_rate_or_an_aside_not_the_news_that_looks_ahead() -> None:
+    doubled = _one(
+        "Trump doubles steel tariffs",
+        "President Donald Trump on Tuesday doubled tariffs on imported steel to 50%, from the 25% he imposed "
+        "in March, effective Wednesday.",
+        date(2025, 6, 3),
+    )
+    assert (doubled.rate_from, doubled.rate_to) == (Rate(25), Rate(50))
+    assert (doubled.announced, doubled.effective) == (date(2025, 6, 3), date(2025, 6, 4))
+    extended = _one(
+        "Vietnam extends safeguard",
+        "Vietnam will extend a safeguard duty of 10% on Chinese steel billets, in place since 2016, for "
+        "three more years from March 22, the trade ministry said on Monday.",
+        date(2025, 3, 10),
+    )
+    assert (extended.measure, extended.rate_to, extended.effective) == (
+        "safeguard",
+        Rate(10),
+        date(2025, 3, 22),
+    )
