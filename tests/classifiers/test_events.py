@@ -616,3 +616,9 @@ def test_a_participle_dates_an_older_rate_or_an_aside_not_the_news_that_looks_ah
         Rate(10),
         date(2025, 3, 22),
     )
+
+
+def test_duties_confirmed_or_finalised_are_imposed() -> None:
+    for title in ("EU confirms duties on Chinese EVs", "EU finalises tariffs on Chinese EVs"):
+        event = _one(title, "", date(2024, 10, 30))
+        assert (event.measure, event.implementer, event.affected) == ("tariff_increase", ("EU",), ("CN",))
