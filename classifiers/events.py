@@ -873,6 +873,7 @@ class _Candidate:
     order: int
     in_title: bool = False
     lede: bool = False  # told in the headline or the lead (LEDE_SENTENCES), where an article states its news
+    anaphoric: bool = False  # "the levies took effect ...": refers to a tariff told before, is no news itself
 
 
 _BILATERAL = frozenset({"agreement_signed", "agreement_negotiating", "dispute_filed", "dispute_ruled"})
@@ -1104,7 +1105,14 @@ def _candidate(
         effective=effective,
         evidence=evidence,
         order=order,
+        anaphoric=measure.name in _GENERIC and bool(_DEFINITE_RE.search(clean, 0, trigger[0])),
     )
+
+
+#: The plain tariff changes, which a sentence can name by a definite reference to one told before.
+_GENERIC = frozenset({"tariff_increase", "tariff_decrease"})
+#: "the levies, which took effect on Aug. 6", "these duties": a tariff the article already named.
+_DEFINITE_RE = re.compile(r"\b(?:the|these|those|such)\s+(?:[\w%.-]+\s+){0,2}$", re.IGNORECASE)
 
 
 _MEASURE_NOUNS = (
@@ -1323,6 +1331,13 @@ def _combine(candidates: Sequence[_Candidate]) -> list[_Candidate]:
     events: list[_Candidate] = []
     orphans: list[_Candidate] = []
     for cand in candidates:
+        if cand.anaphoric and not cand.lede:
+            # "Lula's government said the levies, which took effect on Aug. 6, violate WTO rules": the tariffs
+            # a dispute is about. A definite reference only adds to a tariff event the article reports.
+            same_kind = next((e for e in events if e.measure == cand.measure), None)
+            if same_kind is not None:
+                _merge(same_kind, cand)
+            continue
         if not cand.implementer:
             orphans.append(cand)
             continue

@@ -622,3 +622,23 @@ def test_duties_confirmed_or_finalised_are_imposed() -> None:
     for title in ("EU confirms duties on Chinese EVs", "EU finalises tariffs on Chinese EVs"):
         event = _one(title, "", date(2024, 10, 30))
         assert (event.measure, event.implementer, event.affected) == ("tariff_increase", ("EU",), ("CN",))
+
+
+def test_a_deep_definite_reference_to_tariffs_adds_to_a_tariff_event_and_invents_none() -> None:
+    lead = (
+        "Brazil has requested consultations with the United States at the WTO over the tariffs Washington "
+        "imposed on Brazilian goods, the foreign ministry said on Monday. Brazil's exporters welcomed it. "
+    )
+    events = extract_events(
+        "Brazil files WTO challenge to US tariffs",
+        lead + "Brazil's government said the levies, which took effect on Aug. 6, violate WTO rules.",
+        date(2025, 8, 11),
+    )
+    assert [e.measure for e in events] == ["dispute_filed"]
+    told = extract_events(
+        "US imposes 50% tariffs on Brazilian goods",
+        "The United States imposed 50% tariffs on Brazilian goods on Monday. Brazil's exporters protested. "
+        "Officials said the levies would take effect on Aug. 6.",
+        date(2025, 7, 31),
+    )
+    assert [(e.measure, e.effective) for e in told] == [("tariff_increase", date(2025, 8, 6))]
