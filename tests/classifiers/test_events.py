@@ -642,3 +642,19 @@ def test_a_deep_definite_reference_to_tariffs_adds_to_a_tariff_event_and_invents
         date(2025, 7, 31),
     )
     assert [(e.measure, e.effective) for e in told] == [("tariff_increase", date(2025, 8, 6))]
+
+
+def test_tariff_statistics_and_a_retrospective_are_no_measure() -> None:
+    context = (
+        "The average effective U.S. tariff rate rose to 18.6% this year, the Yale Budget Lab said on Monday.",
+        "U.S. customs duties collected in July rose to a record $29.6 billion, the Treasury said on Tuesday.",
+        "A year ago, Trump imposed 25% tariffs on imports from Canada and Mexico, starting a trade war.",
+    )
+    for text in context:
+        assert extract_events("Tariffs", text, date(2025, 8, 12)) == (), text
+    news = _one(
+        "Tariffs",
+        "Trump imposed 25% tariffs on imports from Canada and Mexico, starting on Tuesday.",
+        date(2025, 3, 4),
+    )
+    assert (news.affected, news.rate_to, news.effective) == (("CA", "MX"), Rate(25), date(2025, 3, 4))
