@@ -190,6 +190,7 @@ class _Data:
     vows: re.Pattern[str]  # "vowed to", "would take necessary measures": news only with a rate or goods
     comparison: re.Pattern[str]  # "higher than", "compared with": a yardstick, not the measure
     reported: re.Pattern[str]  # "said", "announced": a "would" after one reports a decision
+    causes: re.Pattern[str]  # "hurt by", "due to", "on fears of" right before a measure: its setting
     tariff_noun: re.Pattern[str]
     places: dict[str, _Place]
     place_re: re.Pattern[str]
@@ -297,6 +298,7 @@ def _data() -> _Data:
         vows=re.compile("|".join(f"(?:{p})" for p in raw["context"]["vows"]), re.IGNORECASE),
         comparison=re.compile("|".join(f"(?:{p})" for p in raw["context"]["comparison"]), re.IGNORECASE),
         reported=re.compile(raw["context"]["reported"], re.IGNORECASE),
+        causes=re.compile("|".join(f"(?:{p})" for p in raw["context"]["causes"]), re.IGNORECASE),
         tariff_noun=tariff_noun,
         places=places,
         place_re=place_re,
@@ -1016,6 +1018,11 @@ def _candidate(
     frame = next(reversed(list(data.comparison.finditer(clean, 0, trigger[0]))), None)
     if frame is not None and not _CLAUSE_BREAK_RE.search(clean, frame.end(), trigger[0]):
         return None  # "... far higher than the 15% tariff agreed with Japan": the yardstick, not the news
+    cause = next(
+        reversed(list(data.causes.finditer(clean, max(0, trigger[0] - BACKGROUND_REACH), trigger[0]))), None
+    )
+    if cause is not None and not _CLAUSE_BREAK_RE.search(clean, cause.end(), trigger[0]):
+        return None  # "profit fell 37%, hurt by U.S. tariffs of 15% on Japanese cars": the cause of the news
     if _RELATIVE_RE.search(clean, 0, trigger[0]):
         return None  # "Beijing, which has also opened an anti-dumping probe into EU pork, said ...": an aside
     preceding = clean[max(0, m.start() - BACKGROUND_REACH) : m.start()]

@@ -567,6 +567,11 @@ def test_a_measure_told_as_the_cause_of_an_outcome_or_as_a_war_is_the_setting() 
     assert (news.implementer, news.affected, news.rate_to) == (("US",), ("JP",), Rate(15))
     cut = _one("Tariff cuts", "Japan announced tariff cuts on U.S. rice on Monday.", date(2025, 6, 4))
     assert cut.measure == "tariff_decrease"
+    for text in (  # after the measure the same words give its reason: still news
+        "The EU imposed duties on Chinese steel on Tuesday due to concerns over a surge in imports.",
+        "The EU cut tariffs on U.S. lobster on Monday in hopes of easing tensions.",
+    ):
+        assert len(extract_events("Tariffs", text, date(2025, 6, 4))) == 1, text
 
 
 def test_a_measure_dated_months_before_publication_is_the_stories_setting() -> None:
