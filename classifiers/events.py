@@ -191,6 +191,7 @@ class _Data:
     comparison: re.Pattern[str]  # "higher than", "compared with": a yardstick, not the measure
     reported: re.Pattern[str]  # "said", "announced": a "would" after one reports a decision
     causes: re.Pattern[str]  # "hurt by", "due to", "on fears of" right before a measure: its setting
+    impact: re.Pattern[str]  # "would cost", "would hurt": what a measure would do, a hypothesis
     tariff_noun: re.Pattern[str]
     places: dict[str, _Place]
     place_re: re.Pattern[str]
@@ -299,6 +300,7 @@ def _data() -> _Data:
         comparison=re.compile("|".join(f"(?:{p})" for p in raw["context"]["comparison"]), re.IGNORECASE),
         reported=re.compile(raw["context"]["reported"], re.IGNORECASE),
         causes=re.compile("|".join(f"(?:{p})" for p in raw["context"]["causes"]), re.IGNORECASE),
+        impact=re.compile(raw["context"]["impact"], re.IGNORECASE),
         tariff_noun=tariff_noun,
         places=places,
         place_re=place_re,
@@ -919,6 +921,17 @@ _OLDER_RATE_RE = re.compile(r"%|\d\s*(?:per ?cent|percent)\b|\bfrom\b", re.IGNOR
 DATED_REACH = 50
 
 
+def _hypothesis(sentence: str, would: re.Match[str]) -> bool:
+    """Whether a "would" states a hypothesis rather than reports a decision: nobody is said to have said
+    it ("a 25% tariff would cost carmakers $5 billion"), or it tells what a measure would do to others."""
+    data = _data()
+    if data.reported.search(sentence, 0, would.start()):
+        return False  # "China said it would impose ..."
+    return data.impact.match(sentence, would.start()) is not None or not data.reported.search(
+        sentence, would.end()
+    )
+
+
 def _dates_measure(sentence: str, past: re.Match[str], trigger: tuple[int, int]) -> bool:
     """Whether a past time ("in 2018", "since March") dates the measure through a participle right before
     it ("the duties imposed in 2018", "tariffs, in place since 2019"), so that the measure is background.
@@ -1007,7 +1020,7 @@ def _candidate(
     if past and not data.context_future.search(sentence):
         skips += past
     # "A 25% tariff would cost carmakers $5 billion": a "would" reporting nobody's decision is a hypothesis.
-    skips += [w for w in _WOULD_RE.finditer(sentence) if not data.reported.search(sentence, 0, w.start())]
+    skips += [w for w in _WOULD_RE.finditer(sentence) if _hypothesis(sentence, w)]
     for skip in skips:
         if skip.start() < trigger[1] or not _CLAUSE_BREAK_RE.search(sentence, trigger[1], skip.start()):
             # "could impose", "denied it would ban", "tariffs on pork were likely": said of the measure.

@@ -471,6 +471,8 @@ def test_hypotheses_forecasts_and_requests_are_no_decision() -> None:
         "A 25% U.S. tariff on European cars would cost German carmakers $5 billion a year, the Ifo "
         "institute estimated on Monday.",
         "Economists expect the United States to impose tariffs of 25% on Mexican goods next month.",
+        "China's duties on EVs would rise to 48% under the plan.",
+        "A 25% U.S. tariff on European cars would cost German carmakers $5 billion, the institute said.",
         "EU ministers are expected to approve duties of up to 35% on Chinese electric vehicles on Friday.",
         "British steelmakers on Monday asked the government to impose safeguard duties on Chinese steel.",
     )
@@ -481,6 +483,7 @@ def test_hypotheses_forecasts_and_requests_are_no_decision() -> None:
         "The EU imposed duties of up to 35% on Chinese electric vehicles; they are expected to take effect "
         "on Friday.",
         "Britain on Monday imposed safeguard duties on Chinese steel.",
+        "China's duties on EVs would rise to 48% under the plan, the ministry said on Wednesday.",
     )
     for text in decided:
         assert len(extract_events("Tariffs", text, date(2025, 6, 4))) == 1, text
