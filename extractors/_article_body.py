@@ -446,7 +446,10 @@ def choose_body(tree: html.HtmlElement, url: str | None, evidence: Evidence) -> 
     for wrapper in _FIND_INLINE_CHROME(tree):
         wrapper.drop_tag()  # keep the words, lose the class that marks them as chrome
     links = _headline_links(tree)
-    link_texts = _link_only_texts(links)
+    # A paragraph of the reading that is exactly one headline link's text is link-only too, wherever the
+    # link sat: older CMSs put a list of other stories in one table cell, one link per <br>, so no link has
+    # a block of its own. (L3S: 4 pages better, cfra.com 0.56 -> 0.93, none worse; Zyte: no page changed.)
+    link_texts = _link_only_texts(links) | frozenset(text for _, text in links)
 
     def finish(name: str, paragraphs: list[str]) -> Candidate:
         return Candidate(name, clean_paragraphs(_drop_link_runs(paragraphs, link_texts)))

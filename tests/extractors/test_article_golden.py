@@ -88,6 +88,34 @@ def test_a_run_of_headline_links_inside_the_body_is_removed() -> None:
     assert text.endswith("Last paragraph of the story, after the list of links.")
 
 
+def test_a_run_of_headline_links_separated_by_line_breaks_is_removed() -> None:
+    # Older news CMSs list other stories as links in one table cell, one per <br>: no link has a block of
+    # its own, yet each line of the reading is nothing but a link's text.
+    prose = "".join(
+        f"<p>Paragraph {n}: the minister said talks on the steel quota would resume next week in Ottawa, "
+        "after a pause of three months.</p>"
+        for n in range(4)
+    )
+    headlines = "".join(f'<a href="/h/{n}">Headline number {n} from another desk</a><br>' for n in range(5))
+    page = (
+        f"<html><body><table><tr><td>{prose}<p>Top stories</p>{headlines}"
+        '<a href="/more">More...</a></td></tr></table></body></html>'
+    )
+    text = extract(page).text
+    assert "Headline number" not in text
+    assert text.startswith("Paragraph 0:")
+
+
+def test_lines_that_merely_contain_links_are_kept() -> None:
+    prose = "".join(
+        f'<p>Paragraph {n}: <a href="/s/{n}">the ministry said</a> soybean shipments to China rose, helped '
+        "by lower freight costs.</p>"
+        for n in range(5)
+    )
+    text = extract(f"<html><body><article>{prose}</article></body></html>").text
+    assert text.count("the ministry said soybean shipments") == 5
+
+
 def test_words_in_styled_inline_links_stay_in_the_sentence() -> None:
     prose = "".join(
         f"<p>Paragraph {n}: exporters said container rates from Shanghai to Rotterdam rose again this "
