@@ -192,6 +192,7 @@ class _Data:
     reported: re.Pattern[str]  # "said", "announced": a "would" after one reports a decision
     causes: re.Pattern[str]  # "hurt by", "due to", "on fears of" right before a measure: its setting
     impact: re.Pattern[str]  # "would cost", "would hurt": what a measure would do, a hypothesis
+    separate: re.Pattern[str]  # "Separately, ...": a sentence that opens news of its own
     tariff_noun: re.Pattern[str]
     places: dict[str, _Place]
     place_re: re.Pattern[str]
@@ -301,6 +302,7 @@ def _data() -> _Data:
         reported=re.compile(raw["context"]["reported"], re.IGNORECASE),
         causes=re.compile("|".join(f"(?:{p})" for p in raw["context"]["causes"]), re.IGNORECASE),
         impact=re.compile(raw["context"]["impact"], re.IGNORECASE),
+        separate=re.compile(raw["context"]["separate"], re.IGNORECASE),
         tariff_noun=tariff_noun,
         places=places,
         place_re=place_re,
@@ -878,6 +880,7 @@ class _Candidate:
     in_title: bool = False
     lede: bool = False  # told in the headline or the lead (LEDE_SENTENCES), where an article states its news
     anaphoric: bool = False  # "the levies took effect ...": refers to a tariff told before, is no news itself
+    separate: bool = False  # "Separately, India cut ...": news of its own, never folded into another event
 
 
 _BILATERAL = frozenset({"agreement_signed", "agreement_negotiating", "dispute_filed", "dispute_ruled"})
@@ -892,7 +895,8 @@ _SUBJECT_MEASURES = _BILATERAL | {"retaliation"}
 _ASIDE_RE = re.compile(
     r"(?:,\s*|\s)(?:amid|after|following|since|because|despite|even as|in the face of|as part of"
     r"|the latest)\b"
-    r"|,\s*(?:as|while|joining|seeking|hoping)\b|\bas (?:the|it|they|he|she)\b"
+    r"|,\s*(?:as|while|joining|seeking|hoping|finding|saying|citing|noting|arguing|claiming|alleging|accusing"
+    r"|hitting|affecting|hurting|squeezing)\b|\bas (?:the|it|they|he|she)\b"
     r"|,\s*(?:a|in a) (?:move|blow|boost|win|setback|step|sign|decision|response)\b"
     r"|\b(?:responding|in response|reacting|in reaction|retaliating) (?:to|against)\b",
     re.IGNORECASE,
@@ -1028,8 +1032,12 @@ def _candidate(
             return None
     if any(_dates_measure(sentence, p, trigger) for p in past):
         return None  # "relief from the duties Washington imposed in March": a measure of the past
-    frame = next(reversed(list(data.comparison.finditer(clean, 0, trigger[0]))), None)
-    if frame is not None and not _CLAUSE_BREAK_RE.search(clean, frame.end(), trigger[0]):
+    frame = next(reversed(list(data.comparison.finditer(clean, 0, trigger[1]))), None)
+    if (
+        frame is not None
+        and frame.end() < trigger[1]
+        and not _CLAUSE_BREAK_RE.search(clean, frame.end(), max(frame.end(), trigger[0]))
+    ):
         return None  # "... far higher than the 15% tariff agreed with Japan": the yardstick, not the news
     cause = next(
         reversed(list(data.causes.finditer(clean, max(0, trigger[0] - BACKGROUND_REACH), trigger[0]))), None
@@ -1354,7 +1362,9 @@ def _combine(candidates: Sequence[_Candidate]) -> list[_Candidate]:
         if cand.anaphoric and not cand.lede:
             # "Lula's government said the levies, which took effect on Aug. 6, violate WTO rules": the tariffs
             # a dispute is about. A definite reference only adds to a tariff event the article reports.
-            same_kind = next((e for e in events if e.measure == cand.measure), None)
+            same_kind = next((e for e in events if e.measure == cand.measure), None) or next(
+                (e for e in events if e.measure in _TARIFF_LIKE), None
+            )
             if same_kind is not None:
                 _merge(same_kind, cand)
             continue
@@ -1362,7 +1372,12 @@ def _combine(candidates: Sequence[_Candidate]) -> list[_Candidate]:
             orphans.append(cand)
             continue
         same = next(
-            (e for e in events if e.measure == cand.measure and e.implementer == cand.implementer), None
+            (
+                e
+                for e in events
+                if e.measure == cand.measure and e.implementer == cand.implementer and not cand.separate
+            ),
+            None,
         )
         if same is None:
             events.append(cand)
@@ -1372,6 +1387,12 @@ def _combine(candidates: Sequence[_Candidate]) -> list[_Candidate]:
         same_measure = [e for e in events if e.measure == cand.measure]
         if same_measure:
             _merge(same_measure[0], cand)
+        elif cand.measure in _GENERIC and (
+            host := next((e for e in events if e.measure in _TARIFF_LIKE), None)
+        ):
+            # "The duty on walnuts would rise to 120% from 30%" under "India imposes retaliatory tariffs":
+            # the detail of the tariff measure the article reports.
+            _merge(host, cand)
         elif cand.affected:
             # A measure with only its target named ("duties on Chinese steel"): keep it if no event of its
             # kind exists yet; a later orphan of the same kind joins it.
@@ -1412,6 +1433,14 @@ _TARIFF_LIKE = (
 _SANCTION_PARTS = ("import_ban", "export_ban", "export_control")
 
 
+def _other_rate(host: _Candidate, event: _Candidate) -> bool:
+    """Whether a tariff change states a rate of its own, other than its would-be host's: "a 50% surtax on
+    volumes above the quota" and "a 25% surtax from July 31 on steel melted in China" are two measures."""
+    if host.rate_to is None or event.rate_to is None:
+        return False
+    return abs(host.rate_to.value - event.rate_to.value) >= 1  # (a headline rounds: "17%" is "17.09%")
+
+
 def _fold_generic(events: list[_Candidate]) -> list[_Candidate]:
     kept: list[_Candidate] = []
     for event in events:
@@ -1428,12 +1457,13 @@ def _fold_generic(events: list[_Candidate]) -> list[_Candidate]:
             if package is not None:
                 _merge(package, event)
                 continue
-        if event.measure in ("tariff_increase", "tariff_decrease"):
+        if event.measure in ("tariff_increase", "tariff_decrease") and not event.separate:
             host = next(
                 (
                     e
                     for e in events
                     if e.measure in _TARIFF_LIKE
+                    and not _other_rate(e, event)
                     and (
                         not event.implementer
                         or not e.implementer
@@ -1511,6 +1541,7 @@ def extract_events(
                 for cand in cands:
                     cand.in_title = in_title
                     cand.lede = in_title or order <= title_sentences + LEDE_SENTENCES
+                    cand.separate = bool(_data().separate.match(sentence))
                 candidates.extend(cands)
                 group = cands
             elif group and not in_title:

@@ -666,3 +666,83 @@ def test_tariff_statistics_and_a_retrospective_are_no_measure() -> None:
         date(2025, 3, 4),
     )
     assert (news.affected, news.rate_to, news.effective) == (("CA", "MX"), Rate(25), date(2025, 3, 4))
+
+
+def test_separately_opens_news_of_its_own_and_a_tariff_with_its_own_rate_stays_apart() -> None:
+    events = extract_events(
+        "Britain and India sign trade pact",
+        "Britain and India signed a free trade agreement on Thursday. Under the pact, India will cut its "
+        "tariff on whisky to 75% from 150%. Separately, India on Wednesday cut the customs duty on "
+        "pistachios to 10% from 30% for imports from all countries.",
+        date(2025, 7, 24),
+    )
+    assert [(e.measure, e.implementer, e.rate_to) for e in events] == [
+        ("agreement_signed", ("GB",), Rate(75)),
+        ("tariff_decrease", ("IN",), Rate(10)),
+    ]
+    two = extract_events(
+        "Canada shields steelmakers",
+        "Canada will impose tariff-rate quotas on steel imports, with a 50% surtax on volumes above the "
+        "quota from Monday, Carney said on Friday. Ottawa will also apply a 25% surtax from July 31 on "
+        "steel imports containing Chinese steel.",
+        date(2025, 6, 28),
+    )
+    assert [(e.measure, e.rate_to) for e in two] == [("quota", Rate(50)), ("tariff_increase", Rate(25))]
+
+
+def test_the_detail_of_a_retaliation_and_a_headlines_rounded_rate_join_the_event() -> None:
+    event = _one(
+        "India imposes retaliatory tariffs on 28 U.S. goods",
+        "India raised tariffs on 28 U.S. products from Sunday, retaliating against Washington. India's "
+        "exporters cheered. The finance ministry said in a notification on Saturday that the duty on walnuts "
+        "would rise to 120% from 30%.",
+        date(2019, 6, 16),
+    )
+    assert (event.measure, event.rate_from, event.rate_to) == ("retaliation", Rate(30), Rate(120))
+    assert event.announced == date(2019, 6, 15)
+    rounded = _one(
+        "US imposes 17% duty on Mexican tomatoes",
+        "The United States on Monday began collecting a 17.09% anti-dumping duty on tomatoes from Mexico.",
+        date(2025, 7, 15),
+    )
+    assert (rounded.measure, rounded.rate_to) == ("anti_dumping", Rate(17.09))
+
+
+def test_a_clause_giving_findings_or_whom_it_hits_names_no_party() -> None:
+    event = _one(
+        "U.S. sets duties on solar imports",
+        "The U.S. on Tuesday set countervailing duties of up to 292.61% on solar panels from Cambodia and "
+        "Vietnam, finding that manufacturers there, many of them Chinese-owned, had benefited from "
+        "subsidies.",
+        date(2024, 10, 2),
+    )
+    assert event.affected == ("KH", "VN")
+    cars = _one(
+        "U.S. car tariffs take effect",
+        "A 25% U.S. tariff on imported cars took effect on Thursday, hitting European, Japanese and South "
+        "Korean automakers.",
+        date(2025, 4, 3),
+    )
+    assert (cars.implementer, cars.affected, cars.rate_to) == (("US",), (), Rate(25))
+
+
+def test_a_measure_in_force_since_a_day_a_rate_equivalent_to_a_tariff_and_a_condition_once_are_context() -> (
+    None
+):
+    context = (
+        "Washington has applied a 50% tariff on Canadian steel since June 4.",
+        "Japan levies 341 yen per kilogram on rice, a charge equivalent to a tariff of roughly 778%.",
+    )
+    for text in context:
+        assert extract_events("Steel", text, date(2025, 6, 28)) == (), text
+    deal = _one(
+        "U.S., Japan sign trade deal",
+        "The United States and Japan signed a trade agreement on Monday. The deal is expected to take effect "
+        "on Jan. 1 once Japan's parliament approves it.",
+        date(2019, 10, 8),
+    )
+    assert (deal.announced, deal.effective) == (date(2019, 10, 7), None)
+    news = _one(
+        "Steel", "Washington will apply a 50% tariff on Canadian steel from June 4.", date(2025, 6, 2)
+    )
+    assert (news.rate_to, news.effective) == (Rate(50), date(2025, 6, 4))
