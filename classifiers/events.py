@@ -193,6 +193,8 @@ class _Data:
     causes: re.Pattern[str]  # "hurt by", "due to", "on fears of" right before a measure: its setting
     impact: re.Pattern[str]  # "would cost", "would hurt": what a measure would do, a hypothesis
     separate: re.Pattern[str]  # "Separately, ...": a sentence that opens news of its own
+    ended: re.Pattern[str]  # "expired", "lapsed": a measure that ran out
+    review: re.Pattern[str]  # "Explainer:", "(Reuters Breakingviews)": an article that surveys measures
     tariff_noun: re.Pattern[str]
     places: dict[str, _Place]
     place_re: re.Pattern[str]
@@ -303,6 +305,8 @@ def _data() -> _Data:
         causes=re.compile("|".join(f"(?:{p})" for p in raw["context"]["causes"]), re.IGNORECASE),
         impact=re.compile(raw["context"]["impact"], re.IGNORECASE),
         separate=re.compile(raw["context"]["separate"], re.IGNORECASE),
+        ended=re.compile(raw["context"]["ended"], re.IGNORECASE),
+        review=re.compile(raw["context"]["review"], re.IGNORECASE),
         tariff_noun=tariff_noun,
         places=places,
         place_re=place_re,
@@ -912,6 +916,8 @@ _BACKGROUND_RE = re.compile(
 )
 
 
+#: The end of a measure's clause for what is said of the measure itself, past relative clauses about it.
+_CLAUSE_END_RE = re.compile(r"[,;:—–(]")
 _WOULD_RE = re.compile(r"\bwould\b", re.IGNORECASE)
 #: A non-restrictive relative clause still open before the measure: "Beijing, which has also opened an
 #: anti-dumping probe into EU pork, said ...". What it says of a party is background to the news.
@@ -1030,6 +1036,9 @@ def _candidate(
             # "could impose", "denied it would ban", "tariffs on pork were likely": said of the measure.
             # ("China imposed duties, which analysts said could hurt exports" still reports the duties.)
             return None
+    clause_end = _CLAUSE_END_RE.search(sentence, trigger[1])
+    if data.ended.search(sentence, trigger[0], clause_end.start() if clause_end else len(sentence)):
+        return None  # "the safeguard tariffs that Trump imposed in 2018 expired this month"
     if any(_dates_measure(sentence, p, trigger) for p in past):
         return None  # "relief from the duties Washington imposed in March": a measure of the past
     frame = next(reversed(list(data.comparison.finditer(clean, 0, trigger[1]))), None)
@@ -1105,7 +1114,12 @@ def _candidate(
     announced, effective, _a, _e = _dates(clean, base)
     if _stale(base, announced, effective):
         return None  # "Trump's reciprocal tariffs, announced on April 2, ..." in a June story: the setting
-    products = _products(clean[:goods_end])
+    goods = clean[:goods_end]
+    if measure.name == "retaliation":
+        # "countermeasures against U.S. steel and aluminium tariffs, 25% duties on soybeans": the goods of
+        # the measure answered are not the retaliation's.
+        goods = _ANSWERED_RE.sub(_blank, goods)
+    products = _products(goods)
     if rate_to is None and not products and data.vows.search(clean):
         return None  # "vowed to take necessary countermeasures": no measure named, no event
     subjects = [name for name, rx in _SUBJECTS if measure.name in _SUBJECT_MEASURES and rx.search(clean)]
@@ -1137,6 +1151,11 @@ def _candidate(
     )
 
 
+#: What a retaliation answers: "against Washington's refusal to exempt it from higher steel duties".
+_ANSWERED_RE = re.compile(
+    r"\b(?:against|to|for|over)\s+(?:[\w.'’-]+\s+){0,8}?(?:tariffs?|duties|levies|measures|sanctions|controls|curbs)\b",
+    re.IGNORECASE,
+)
 #: The plain tariff changes, which a sentence can name by a definite reference to one told before.
 _GENERIC = frozenset({"tariff_increase", "tariff_decrease"})
 #: "the levies, which took effect on Aug. 6", "these duties": a tariff the article already named.
@@ -1510,6 +1529,7 @@ def extract_events(
     if not _data().anchor_re.search(title) and not _data().anchor_re.search(text):
         return ()  # most trade articles name a measure; the rest cost one scan
     base = published.date() if isinstance(published, datetime) else published
+    review = bool(_data().review.search(title) or _data().review.search(text[:120]))
     text = _DATELINE_RE.sub("", text, count=1)
     candidates: list[_Candidate] = []
     group: list[_Candidate] = []  # the events of the last sentence that reported any
@@ -1550,7 +1570,11 @@ def extract_events(
                 _continue(group, sentence, base)
                 if order - group[-1].order <= LIST_REACH:
                     _list_products(group, sentence)
-    return tuple(_event(c) for c in _combine(candidates))
+    events = _combine(candidates)
+    if review:
+        # An explainer surveys measures: only those it dates are news (stale ones were dropped already).
+        events = [e for e in events if e.announced is not None or e.effective is not None]
+    return tuple(_event(c) for c in events)
 
 
 def _event(c: _Candidate) -> TradeEvent:

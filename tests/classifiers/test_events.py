@@ -746,3 +746,24 @@ def test_a_measure_in_force_since_a_day_a_rate_equivalent_to_a_tariff_and_a_cond
         "Steel", "Washington will apply a 50% tariff on Canadian steel from June 4.", date(2025, 6, 2)
     )
     assert (news.rate_to, news.effective) == (Rate(50), date(2025, 6, 4))
+
+
+def test_an_expired_measure_an_explainers_undated_survey_and_answered_goods_are_context() -> (
+    None
+):
+    expired = (
+        "The safeguard tariffs on washing machines that President Donald Trump imposed in 2018 expired this "
+        "month without an extension request."
+    )
+    assert extract_events("Washer prices ease", expired, date(2023, 2, 28)) == ()
+    survey = "Chinese carmakers face barriers abroad. Turkey added a 40% levy of its own on Chinese cars."
+    assert extract_events("Explainer: how tariffs on Chinese cars compare", survey, date(2025, 6, 25)) == ()
+    news = _one("Turkey adds levy", "Turkey added a 40% levy on Chinese cars on Saturday.", date(2024, 6, 8))
+    assert (news.implementer, news.rate_to) == (("TR",), Rate(40))
+    retaliation = _one(
+        "EU hits back",
+        "EU states on Wednesday approved countermeasures against U.S. steel and aluminium tariffs: 25% "
+        "duties on American soybeans and motorcycles.",
+        date(2025, 4, 10),
+    )
+    assert retaliation.products == ("soybeans", "motorcycles")
