@@ -748,9 +748,7 @@ def test_a_measure_in_force_since_a_day_a_rate_equivalent_to_a_tariff_and_a_cond
     assert (news.rate_to, news.effective) == (Rate(50), date(2025, 6, 4))
 
 
-def test_an_expired_measure_an_explainers_undated_survey_and_answered_goods_are_context() -> (
-    None
-):
+def test_an_expired_measure_an_explainers_undated_survey_and_answered_goods_are_context() -> None:
     expired = (
         "The safeguard tariffs on washing machines that President Donald Trump imposed in 2018 expired this "
         "month without an extension request."
