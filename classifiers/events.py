@@ -1285,7 +1285,7 @@ def _list_products(group: Sequence[_Candidate], sentence: str) -> None:
 #: Trade-defence instruments imposed together: "final anti-dumping and countervailing duties" is two events.
 _REMEDIES = ("anti_dumping", "countervailing_duty", "safeguard")
 #: Where one sentence reports two sides' measures: "The US will cut ... to 30%, while China will cut ...".
-_CLAUSE_RE = re.compile(r",\s+(?:while|whereas)\s+|;\s+")
+_CLAUSE_RE = re.compile(r",\s+(?:while|whereas)\s+|;\s+|,\s+and\s+(?=(?:the\s+)?[A-Z])")
 
 
 def _sentence_candidates(
@@ -1486,7 +1486,9 @@ def _fold_generic(events: list[_Candidate]) -> list[_Candidate]:
                     and (
                         not event.implementer
                         or not e.implementer
-                        or set(event.implementer) <= set(e.implementer) | set(e.affected)
+                        # (the one a retaliation answers took a measure of its own: not folded)
+                        or set(event.implementer)
+                        <= set(e.implementer) | (set() if e.measure == "retaliation" else set(e.affected))
                     )
                 ),
                 None,

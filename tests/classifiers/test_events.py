@@ -765,3 +765,16 @@ def test_an_expired_measure_an_explainers_undated_survey_and_answered_goods_are_
         date(2025, 4, 10),
     )
     assert retaliation.products == ("soybeans", "motorcycles")
+
+
+def test_a_measure_and_the_retaliation_against_it_in_one_sentence_are_two_events() -> None:
+    events = extract_events(
+        "U.S.-China trade war erupts",
+        "The United States imposed 25% tariffs on $34 billion of Chinese goods on Friday, and China quickly "
+        "retaliated with tariffs of the same size on American soybeans.",
+        date(2018, 7, 6),
+    )
+    assert [(e.measure, e.implementer, e.affected) for e in events] == [
+        ("tariff_increase", ("US",), ("CN",)),
+        ("retaliation", ("CN",), ("US",)),
+    ]
