@@ -448,6 +448,7 @@ _OF_ACTOR = _role_words("of_actor")
 #: Words before "to" that make the country after it where goods go: "cars shipped to the US".
 _DESTINATION_WORDS = _role_words("destination_words")
 _ORIGIN_WORDS = _role_words("origin_words")
+_PASSING_NOUNS = _role_words("passing_nouns")
 #: "Switzerland hit with 39% US tariff": a name before one of these is the one the measure falls on.
 _VICTIM_RE = re.compile(
     r"^\s+(?:"
@@ -495,6 +496,8 @@ def _mentions(sentence: str, trigger: tuple[int, int], last_bloc: str | None = N
         nxt = after_words[0].casefold() if after_words else ""
         if place.guarded and not (possessive or prev in _TARGET_WORDS | _PARTNER_WORDS):
             continue
+        if nxt in _PASSING_NOUNS and not possessive:
+            continue  # "sanctions over the Ukraine war": the topic, not a party
         if (
             place.kind == "actor"
             and found
@@ -1312,11 +1315,21 @@ def _sentence_candidates(
     return whole
 
 
+#: A ban said to be (part of) sanctions: "in new sanctions", "the latest in a series of sanctions".
+_SANCTIONS_RE = re.compile(r"\b(?:sanctions|embargo(?:es)?)\b", re.IGNORECASE)
+
+
 def _candidates(sentence: str, order: int, base: date | None, last_bloc: str | None) -> list[_Candidate]:
     first = _candidate(sentence, order, base, last_bloc)
     if first is None:
         return []
     out = [first]
+    if first.measure in ("import_ban", "export_ban") and _SANCTIONS_RE.search(
+        _data().false_friends.sub(_blank, sentence)
+    ):
+        # "banned imports of Russian oil, the latest in a series of sanctions": the ban is a sanction; the
+        # package event takes it in (see _fold_generic).
+        out.append(replace(first, measure="sanctions", evidence=dict(first.evidence)))
     if first.measure in _REMEDIES:
         data = _data()
         clean = data.false_friends.sub(_blank, sentence)

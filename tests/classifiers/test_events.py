@@ -778,3 +778,15 @@ def test_a_measure_and_the_retaliation_against_it_in_one_sentence_are_two_events
         ("tariff_increase", ("US",), ("CN",)),
         ("retaliation", ("CN",), ("US",)),
     ]
+
+
+def test_a_ban_said_to_be_sanctions_is_the_sanctions_event_and_a_war_is_a_topic() -> None:
+    event = _one(
+        "Biden bans Russian oil imports in new sanctions over Ukraine war",
+        "President Joe Biden on Tuesday banned imports of Russian oil into the United States, the latest in "
+        "a series of sanctions.",
+        date(2022, 3, 9),
+    )
+    assert (event.measure, event.implementer, event.affected) == ("sanctions", ("US",), ("RU",))
+    ban = _one("Ban", "China on Tuesday banned imports of Japanese seafood.", date(2023, 8, 25))
+    assert (ban.measure, ban.affected) == ("import_ban", ("JP",))
