@@ -64,6 +64,13 @@ RATE_REACH = 70
 #: Characters before a measure searched for a clause that makes it the cause of the news, not the news:
 #: "... since President Trump raised tariffs on Chinese imports to 145% and Beijing retaliated".
 BACKGROUND_REACH = 160
+#: Characters after the end of a measure's clause searched for a skip word that starts inside the clause.
+SKIP_SLACK = 80
+#: A measure whose every stated date lies this many days or more before publication is background: the labels
+#: of the tuning sets date announcements within a week of publication, effective days up to months after.
+STALE_DAYS = 30
+#: Sentences of the body, after the headline, that make its lead: where an article states its news.
+LEDE_SENTENCES = 1
 #: Sentences after a measure's in which a list of goods ("The list includes soybeans ...") is still its list.
 LIST_REACH = 3
 #: Words before a date phrase searched for "take effect", "in force" (strong effective-date cues); the weak
@@ -179,6 +186,15 @@ class _Data:
     context_skip: re.Pattern[str]
     context_past: re.Pattern[str]
     context_future: re.Pattern[str]
+    context_dated: re.Pattern[str]  # a participle right before a past time: "imposed in 2018"
+    vows: re.Pattern[str]  # "vowed to", "would take necessary measures": news only with a rate or goods
+    comparison: re.Pattern[str]  # "higher than", "compared with": a yardstick, not the measure
+    reported: re.Pattern[str]  # "said", "announced": a "would" after one reports a decision
+    causes: re.Pattern[str]  # "hurt by", "due to", "on fears of" right before a measure: its setting
+    impact: re.Pattern[str]  # "would cost", "would hurt": what a measure would do, a hypothesis
+    separate: re.Pattern[str]  # "Separately, ...": a sentence that opens news of its own
+    ended: re.Pattern[str]  # "expired", "lapsed": a measure that ran out
+    review: re.Pattern[str]  # "Explainer:", "(Reuters Breakingviews)": an article that surveys measures
     tariff_noun: re.Pattern[str]
     places: dict[str, _Place]
     place_re: re.Pattern[str]
@@ -282,6 +298,15 @@ def _data() -> _Data:
         context_skip=context_skip,
         context_past=re.compile("|".join(f"(?:{p})" for p in raw["context"]["past"]), re.IGNORECASE),
         context_future=re.compile(raw["context"]["future"], re.IGNORECASE),
+        context_dated=re.compile(raw["context"]["dated"], re.IGNORECASE),
+        vows=re.compile("|".join(f"(?:{p})" for p in raw["context"]["vows"]), re.IGNORECASE),
+        comparison=re.compile("|".join(f"(?:{p})" for p in raw["context"]["comparison"]), re.IGNORECASE),
+        reported=re.compile(raw["context"]["reported"], re.IGNORECASE),
+        causes=re.compile("|".join(f"(?:{p})" for p in raw["context"]["causes"]), re.IGNORECASE),
+        impact=re.compile(raw["context"]["impact"], re.IGNORECASE),
+        separate=re.compile(raw["context"]["separate"], re.IGNORECASE),
+        ended=re.compile(raw["context"]["ended"], re.IGNORECASE),
+        review=re.compile(raw["context"]["review"], re.IGNORECASE),
         tariff_noun=tariff_noun,
         places=places,
         place_re=place_re,
@@ -423,6 +448,14 @@ _OF_ACTOR = _role_words("of_actor")
 #: Words before "to" that make the country after it where goods go: "cars shipped to the US".
 _DESTINATION_WORDS = _role_words("destination_words")
 _ORIGIN_WORDS = _role_words("origin_words")
+_PASSING_NOUNS = _role_words("passing_nouns")
+#: "Switzerland hit with 39% US tariff": a name before one of these is the one the measure falls on.
+_VICTIM_RE = re.compile(
+    r"^\s+(?:"
+    + "|".join(re.escape(w) for w in sorted(_role_words("victim_phrases"), key=len)[::-1])
+    + r")\b",
+    re.IGNORECASE,
+)
 _POSSESSIVE_RE = re.compile(r"^['’]s\b")
 _WORD_RE = re.compile(r"[\w'’-]+")
 
@@ -463,6 +496,8 @@ def _mentions(sentence: str, trigger: tuple[int, int], last_bloc: str | None = N
         nxt = after_words[0].casefold() if after_words else ""
         if place.guarded and not (possessive or prev in _TARGET_WORDS | _PARTNER_WORDS):
             continue
+        if nxt in _PASSING_NOUNS and not possessive:
+            continue  # "sanctions over the Ukraine war": the topic, not a party
         if (
             place.kind == "actor"
             and found
@@ -483,6 +518,8 @@ def _mentions(sentence: str, trigger: tuple[int, int], last_bloc: str | None = N
         if place.kind == "capital" and after[:1] == " " and after[1:2].isupper():
             continue  # part of a longer name: "Washington Post", "Beijing Capital"
         role = _role(place, prev, nxt, possessive, m.start(), trigger)
+        if role == "actor" and prev != "by" and _VICTIM_RE.match(after):
+            role = "target"  # "Switzerland hit with 39% US tariff"
         if (
             role == "actor"
             and possessive
@@ -591,10 +628,12 @@ _ZERO = r"(zero|nil)\b"
 _FROM_TO_RE = re.compile(
     rf"\bfrom {_PCT} to {_PCT}|\bfrom {_NUM} to {_PCT}|\bfrom {_ZERO} to {_PCT}", re.IGNORECASE
 )
-#: "to 32% from as much as 64%", "to 3.5% of the customs value from 2%", "to 20% from zero".
+#: "to 32% from as much as 64%", "to 3.5% of the customs value from 2%", "to 20% from zero", "to 50%,
+#: from the 25% he imposed in March".
 _TO_FROM_RE = re.compile(
     rf"\bto {_PCT}(?:,? (?:of|on) (?:the )?[\w-]+(?: [\w-]+){{0,2}})?,? (?:up |down )?from "
-    rf"(?:(?:as much as|as high as|up to|about|around|nearly|roughly) )?(?:{_PCT}|{_NUM}\b|{_ZERO})",
+    rf"(?:(?:as much as|as high as|up to|about|around|nearly|roughly|the|its|their|a|an) )?"
+    rf"(?:{_PCT}|{_NUM}\b|{_ZERO})",
     re.IGNORECASE,
 )
 _PCT_RE = re.compile(_PCT, re.IGNORECASE)
@@ -659,10 +698,13 @@ def _rates(sentence: str, trigger: tuple[int, int]) -> tuple[Rate | None, Rate |
     if m and _near_duty(sentence, m.start(), m.end(), trigger):
         return Rate(_num(m.group(1))), Rate(_num(m.group(2)))
     for m in _PCT_RE.finditer(sentence):
-        not_rate = _NOT_RATE_BEFORE.search(sentence[max(0, m.start() - 20) : m.start()])
+        window = max(0, m.start() - 20)
+        not_rate = _NOT_RATE_BEFORE.search(sentence[window : m.start()])
+        # (the window's offsets are relative: the noun before "of" is looked for before its own start)
+        of_at = window + not_rate.start() if not_rate else 0
         if not_rate and not (
             not_rate.group().casefold().startswith("of")
-            and _data().tariff_noun.search(sentence[max(0, not_rate.start() - 12) : not_rate.start()])
+            and _data().tariff_noun.search(sentence[max(0, of_at - 12) : of_at])
         ):
             continue  # ("a market share of 20%" is no rate; "duties of 58.3%" is)
         if _NOT_RATE_AFTER.match(sentence[m.end() :]):
@@ -843,6 +885,9 @@ class _Candidate:
     evidence: dict[str, str]
     order: int
     in_title: bool = False
+    lede: bool = False  # told in the headline or the lead (LEDE_SENTENCES), where an article states its news
+    anaphoric: bool = False  # "the levies took effect ...": refers to a tariff told before, is no news itself
+    separate: bool = False  # "Separately, India cut ...": news of its own, never folded into another event
 
 
 _BILATERAL = frozenset({"agreement_signed", "agreement_negotiating", "dispute_filed", "dispute_ruled"})
@@ -857,7 +902,8 @@ _SUBJECT_MEASURES = _BILATERAL | {"retaliation"}
 _ASIDE_RE = re.compile(
     r"(?:,\s*|\s)(?:amid|after|following|since|because|despite|even as|in the face of|as part of"
     r"|the latest)\b"
-    r"|,\s*(?:as|while|joining|seeking|hoping)\b|\bas (?:the|it|they|he|she)\b"
+    r"|,\s*(?:as|while|joining|seeking|hoping|finding|saying|citing|noting|arguing|claiming|alleging|accusing"
+    r"|hitting|affecting|hurting|squeezing)\b|\bas (?:the|it|they|he|she)\b"
     r"|,\s*(?:a|in a) (?:move|blow|boost|win|setback|step|sign|decision|response)\b"
     r"|\b(?:responding|in response|reacting|in reaction|retaliating) (?:to|against)\b",
     re.IGNORECASE,
@@ -871,6 +917,70 @@ _PAST_PERFECT_RE = re.compile(
 _BACKGROUND_RE = re.compile(
     r"\b(?:after|since|because|following|amid|before|when|even as|despite)\b[^,;:—–]*$", re.IGNORECASE
 )
+
+
+#: The end of a measure's clause for what is said of the measure itself, past relative clauses about it.
+_CLAUSE_END_RE = re.compile(r"[,;:—–(]")
+_WOULD_RE = re.compile(r"\bwould\b", re.IGNORECASE)
+#: A non-restrictive relative clause still open before the measure: "Beijing, which has also opened an
+#: anti-dumping probe into EU pork, said ...". What it says of a party is background to the news.
+_RELATIVE_RE = re.compile(r",\s*(?:which|who|whose)\b[^,;:—–()]*$", re.IGNORECASE)
+#: Between a measure and the participle that dates it only a comma may stand ("tariffs, in place since 2018").
+_DATED_BREAK_RE = re.compile(r"[;:—–(]|\b(?:that|which|who|after|because|but|although|while|when)\b")
+#: An older rate between a measure and a dating participle: the participle dates that rate ("from the 25% he
+#: imposed in March").
+_OLDER_RATE_RE = re.compile(r"%|\d\s*(?:per ?cent|percent)\b|\bfrom\b", re.IGNORECASE)
+#: Characters before a past time searched for the participle that dates it ("imposed in", "in place since").
+DATED_REACH = 50
+
+
+def _hypothesis(sentence: str, would: re.Match[str]) -> bool:
+    """Whether a "would" states a hypothesis rather than reports a decision: nobody is said to have said
+    it ("a 25% tariff would cost carmakers $5 billion"), or it tells what a measure would do to others."""
+    data = _data()
+    if data.reported.search(sentence, 0, would.start()):
+        return False  # "China said it would impose ..."
+    return data.impact.match(sentence, would.start()) is not None or not data.reported.search(
+        sentence, would.end()
+    )
+
+
+def _dates_measure(sentence: str, past: re.Match[str], trigger: tuple[int, int]) -> bool:
+    """Whether a past time ("in 2018", "since March") dates the measure through a participle right before
+    it ("the duties imposed in 2018", "tariffs, in place since 2019"), so that the measure is background.
+
+    Right after the measure ("relief from the duties Washington imposed in March") it does so even in a
+    sentence that looks ahead; set off by a comma ("tariffs on motorcycles, in place since 2018, have cost
+    ...") only in a sentence that does not ("Vietnam will extend a safeguard duty, in place since 2016, for
+    three years" is news of an extension). Another clause, a comparison or an older rate between them ("to
+    50%, from the 25% he imposed in March") makes the participle theirs, not the measure's.
+    """
+    data = _data()
+    start = max(trigger[0], past.start() - DATED_REACH)
+    participle = data.context_dated.search(sentence, start, past.start())
+    if past.start() <= trigger[0] or participle is None:
+        return False
+    between = sentence[trigger[1] : participle.start()]
+    if _DATED_BREAK_RE.search(sentence, trigger[1], past.start()) or _OLDER_RATE_RE.search(between):
+        return False
+    if data.comparison.search(sentence, trigger[1], past.start()):
+        return False  # "a 10% tariff from March 4, on top of the levy imposed in February": the yardstick's
+    return "," not in between or not data.context_future.search(sentence)
+
+
+def _until_comparison(sentence: str) -> str:
+    """The sentence up to its first comparison frame: "The duties take effect on Friday, far above the 10%
+    Japan pays" gives no rate for the duties."""
+    frame = _data().comparison.search(sentence)
+    return sentence if frame is None else sentence[: frame.start()]
+
+
+def _stale(base: date | None, *dates: date | None) -> bool:
+    """Whether every date a measure's sentence gives is more than STALE_DAYS before publication: news is
+    recent, and a measure dated months back ("imposed on March 4" in a June story) is the story's setting.
+    A sentence without any date, or an article without a publication date, is never stale."""
+    stated = [d for d in dates if d is not None]
+    return base is not None and bool(stated) and all((base - d).days > STALE_DAYS for d in stated)
 
 
 def _blank(match: re.Match[str]) -> str:
@@ -914,15 +1024,40 @@ def _candidate(
             measure, m = rival, r
             break
     trigger = (m.start(), m.end())
-    skips = list(data.context_skip.finditer(sentence))
+    # A skip word counts up to the end of the measure's clause (see below): the long skip list is searched no
+    # further than that, which keeps the stage's speed on long sentences.
+    brk = _CLAUSE_BREAK_RE.search(sentence, trigger[1])
+    reach = len(sentence) if brk is None else brk.end()
+    skips = [x for x in data.context_skip.finditer(sentence, 0, reach + SKIP_SLACK) if x.start() < reach]
     past = list(data.context_past.finditer(sentence))
     if past and not data.context_future.search(sentence):
         skips += past
+    # "A 25% tariff would cost carmakers $5 billion": a "would" reporting nobody's decision is a hypothesis.
+    skips += [w for w in _WOULD_RE.finditer(sentence) if _hypothesis(sentence, w)]
     for skip in skips:
         if skip.start() < trigger[1] or not _CLAUSE_BREAK_RE.search(sentence, trigger[1], skip.start()):
             # "could impose", "denied it would ban", "tariffs on pork were likely": said of the measure.
             # ("China imposed duties, which analysts said could hurt exports" still reports the duties.)
             return None
+    clause_end = _CLAUSE_END_RE.search(sentence, trigger[1])
+    if data.ended.search(sentence, trigger[0], clause_end.start() if clause_end else len(sentence)):
+        return None  # "the safeguard tariffs that Trump imposed in 2018 expired this month"
+    if any(_dates_measure(sentence, p, trigger) for p in past):
+        return None  # "relief from the duties Washington imposed in March": a measure of the past
+    frame = next(reversed(list(data.comparison.finditer(clean, 0, trigger[1]))), None)
+    if (
+        frame is not None
+        and frame.end() < trigger[1]
+        and not _CLAUSE_BREAK_RE.search(clean, frame.end(), max(frame.end(), trigger[0]))
+    ):
+        return None  # "... far higher than the 15% tariff agreed with Japan": the yardstick, not the news
+    cause = next(
+        reversed(list(data.causes.finditer(clean, max(0, trigger[0] - BACKGROUND_REACH), trigger[0]))), None
+    )
+    if cause is not None and not _CLAUSE_BREAK_RE.search(clean, cause.end(), trigger[0]):
+        return None  # "profit fell 37%, hurt by U.S. tariffs of 15% on Japanese cars": the cause of the news
+    if _RELATIVE_RE.search(clean, 0, trigger[0]):
+        return None  # "Beijing, which has also opened an anti-dumping probe into EU pork, said ...": an aside
     preceding = clean[max(0, m.start() - BACKGROUND_REACH) : m.start()]
     if _BACKGROUND_RE.search(preceding):
         return None  # "..., after the United States raised its tariffs": the cause, not the news
@@ -940,6 +1075,11 @@ def _candidate(
         if aside is not None:
             mentions = [x for x in mentions if x.start < aside.start()]
             goods_end = aside.start()  # its goods are the other story's too
+    comparison = data.comparison.search(clean, trigger[1])
+    if comparison is not None and comparison.start() < goods_end:
+        # "..., far higher than the 15% rate agreed with the EU": the yardstick's parties, goods and rate
+        mentions = [x for x in mentions if x.start < comparison.start()]
+        goods_end = comparison.start()
     actors = [x for x in mentions if x.role == "actor"]
     before = [x for x in actors if x.start < trigger[0]]
     implementer: list[str] = []
@@ -973,9 +1113,18 @@ def _candidate(
     if measure.name == "dispute_ruled":
         wanted |= {x.code for x in mentions}  # "in a case brought by the EU": every party is affected
     affected = list(dict.fromkeys(x.code for x in mentions if x.code in wanted and x.code not in implementer))
-    rate_from, rate_to = (None, None) if measure.name in _NO_RATE else _rates(clean, trigger)
+    rate_from, rate_to = (None, None) if measure.name in _NO_RATE else _rates(clean[:goods_end], trigger)
     announced, effective, _a, _e = _dates(clean, base)
-    products = _products(clean[:goods_end])
+    if _stale(base, announced, effective):
+        return None  # "Trump's reciprocal tariffs, announced on April 2, ..." in a June story: the setting
+    goods = clean[:goods_end]
+    if measure.name == "retaliation":
+        # "countermeasures against U.S. steel and aluminium tariffs, 25% duties on soybeans": the goods of
+        # the measure answered are not the retaliation's.
+        goods = _ANSWERED_RE.sub(_blank, goods)
+    products = _products(goods)
+    if rate_to is None and not products and data.vows.search(clean):
+        return None  # "vowed to take necessary countermeasures": no measure named, no event
     subjects = [name for name, rx in _SUBJECTS if measure.name in _SUBJECT_MEASURES and rx.search(clean)]
     evidence = {"measure": sentence}
     found_fields = {
@@ -1001,7 +1150,19 @@ def _candidate(
         effective=effective,
         evidence=evidence,
         order=order,
+        anaphoric=measure.name in _GENERIC and bool(_DEFINITE_RE.search(clean, 0, trigger[0])),
     )
+
+
+#: What a retaliation answers: "against Washington's refusal to exempt it from higher steel duties".
+_ANSWERED_RE = re.compile(
+    r"\b(?:against|to|for|over)\s+(?:[\w.'’-]+\s+){0,8}?(?:tariffs?|duties|levies|measures|sanctions|controls|curbs)\b",
+    re.IGNORECASE,
+)
+#: The plain tariff changes, which a sentence can name by a definite reference to one told before.
+_GENERIC = frozenset({"tariff_increase", "tariff_decrease"})
+#: "the levies, which took effect on Aug. 6", "these duties": a tariff the article already named.
+_DEFINITE_RE = re.compile(r"\b(?:the|these|those|such)\s+(?:[\w%.-]+\s+){0,2}$", re.IGNORECASE)
 
 
 _MEASURE_NOUNS = (
@@ -1013,7 +1174,7 @@ _GENERIC_NOUNS = r"(?:changes?|decision|move|decree|order|orders|regulation|list
 #: A sentence that goes on about the measure just reported: "The duties take effect on Thursday."
 _CONTINUATION_RE = re.compile(
     r"^(?:The|These|Those|Its|Their|Such)\s+(?:new\s+|higher\s+|provisional\s+|definitive\s+|additional\s+|"
-    rf"extra\s+|\w+\s+)?{_MEASURE_NOUNS}\b",
+    rf"extra\s+|[\w-]+\s+)?{_MEASURE_NOUNS}\b",
     re.IGNORECASE,
 )
 #: ... or about the decision that took it: "The decision will take effect within 30 days." (dates only: "the
@@ -1059,7 +1220,7 @@ def _continue(group: Sequence[_Candidate], sentence: str, base: date | None) -> 
             last.evidence.setdefault("announced", sentence)
         if dates_only or m is None or last.measure in _NO_RATE:
             continue
-        rate_from, rate_to = _rates(sentence, (m.start(), m.end()))
+        rate_from, rate_to = _rates(_until_comparison(sentence), (m.start(), m.end()))
         if rate_to is not None and (last.rate_to is None or last.in_title):
             last.rate_from, last.rate_to = rate_from, rate_to
             last.evidence["rate"] = sentence
@@ -1089,7 +1250,7 @@ def _restate(group: Sequence[_Candidate], sentence: str, base: date | None) -> N
         return
     clean = data.false_friends.sub(_blank, sentence)
     announced, effective, _a, _e = _dates(clean, base)
-    rate_from, rate_to = _rates(clean, (-RATE_REACH * 2, -RATE_REACH * 2))
+    rate_from, rate_to = _rates(_until_comparison(clean), (-RATE_REACH * 2, -RATE_REACH * 2))
     for event in group:
         if event.measure in _NO_RATE:
             continue
@@ -1127,7 +1288,7 @@ def _list_products(group: Sequence[_Candidate], sentence: str) -> None:
 #: Trade-defence instruments imposed together: "final anti-dumping and countervailing duties" is two events.
 _REMEDIES = ("anti_dumping", "countervailing_duty", "safeguard")
 #: Where one sentence reports two sides' measures: "The US will cut ... to 30%, while China will cut ...".
-_CLAUSE_RE = re.compile(r",\s+(?:while|whereas)\s+|;\s+")
+_CLAUSE_RE = re.compile(r",\s+(?:while|whereas)\s+|;\s+|,\s+and\s+(?=(?:the\s+)?[A-Z])")
 
 
 def _sentence_candidates(
@@ -1154,11 +1315,21 @@ def _sentence_candidates(
     return whole
 
 
+#: A ban said to be (part of) sanctions: "in new sanctions", "the latest in a series of sanctions".
+_SANCTIONS_RE = re.compile(r"\b(?:sanctions|embargo(?:es)?)\b", re.IGNORECASE)
+
+
 def _candidates(sentence: str, order: int, base: date | None, last_bloc: str | None) -> list[_Candidate]:
     first = _candidate(sentence, order, base, last_bloc)
     if first is None:
         return []
     out = [first]
+    if first.measure in ("import_ban", "export_ban") and _SANCTIONS_RE.search(
+        _data().false_friends.sub(_blank, sentence)
+    ):
+        # "banned imports of Russian oil, the latest in a series of sanctions": the ban is a sanction; the
+        # package event takes it in (see _fold_generic).
+        out.append(replace(first, measure="sanctions", evidence=dict(first.evidence)))
     if first.measure in _REMEDIES:
         data = _data()
         clean = data.false_friends.sub(_blank, sentence)
@@ -1208,6 +1379,7 @@ def _merge(into: _Candidate, other: _Candidate) -> None:
         into.rate_from, into.rate_to = other.rate_from, other.rate_to
         into.evidence["rate"] = other.evidence["rate"]
         into.in_title = other.in_title
+    into.lede = into.lede or other.lede
     for key in ("announced", "effective"):
         if getattr(into, key) is None and getattr(other, key) is not None:
             setattr(into, key, getattr(other, key))
@@ -1219,11 +1391,25 @@ def _combine(candidates: Sequence[_Candidate]) -> list[_Candidate]:
     events: list[_Candidate] = []
     orphans: list[_Candidate] = []
     for cand in candidates:
+        if cand.anaphoric and not cand.lede:
+            # "Lula's government said the levies, which took effect on Aug. 6, violate WTO rules": the tariffs
+            # a dispute is about. A definite reference only adds to a tariff event the article reports.
+            same_kind = next((e for e in events if e.measure == cand.measure), None) or next(
+                (e for e in events if e.measure in _TARIFF_LIKE), None
+            )
+            if same_kind is not None:
+                _merge(same_kind, cand)
+            continue
         if not cand.implementer:
             orphans.append(cand)
             continue
         same = next(
-            (e for e in events if e.measure == cand.measure and e.implementer == cand.implementer), None
+            (
+                e
+                for e in events
+                if e.measure == cand.measure and e.implementer == cand.implementer and not cand.separate
+            ),
+            None,
         )
         if same is None:
             events.append(cand)
@@ -1233,12 +1419,34 @@ def _combine(candidates: Sequence[_Candidate]) -> list[_Candidate]:
         same_measure = [e for e in events if e.measure == cand.measure]
         if same_measure:
             _merge(same_measure[0], cand)
+        elif cand.measure in _GENERIC and (
+            host := next((e for e in events if e.measure in _TARIFF_LIKE), None)
+        ):
+            # "The duty on walnuts would rise to 120% from 30%" under "India imposes retaliatory tariffs":
+            # the detail of the tariff measure the article reports.
+            _merge(host, cand)
         elif cand.affected:
             # A measure with only its target named ("duties on Chinese steel"): keep it if no event of its
             # kind exists yet; a later orphan of the same kind joins it.
             events.append(cand)
     events.sort(key=lambda e: e.order)
-    return _fold_generic(events)
+    return [e for e in _fold_generic(events) if _salient(e)]
+
+
+def _salient(event: _Candidate) -> bool:
+    """Whether an event is the article's news rather than its context.
+
+    An article states its news in the headline and the lead; the body goes on to give it detail and
+    setting — earlier rounds, side probes, a rival's measure quoted in passing. An event first found
+    deeper down (and that no headline or lead sentence restated) is news of its own only with its own
+    concrete evidence: who took it, and a rate, a date or the goods ("Separately, India on Monday imposed
+    anti-dumping duties of 30% on Chinese solar glass"). "The Commission is also investigating Chinese
+    glyphosate" names neither and is context.
+    """
+    if event.lede:
+        return True
+    concrete = event.rate_to is not None or event.announced is not None or event.effective is not None
+    return bool(event.implementer) and (concrete or bool(event.products))
 
 
 #: Specific measures that are themselves tariff changes: a plain "tariff increase" (or cut) reported by the
@@ -1257,6 +1465,14 @@ _TARIFF_LIKE = (
 _SANCTION_PARTS = ("import_ban", "export_ban", "export_control")
 
 
+def _other_rate(host: _Candidate, event: _Candidate) -> bool:
+    """Whether a tariff change states a rate of its own, other than its would-be host's: "a 50% surtax on
+    volumes above the quota" and "a 25% surtax from July 31 on steel melted in China" are two measures."""
+    if host.rate_to is None or event.rate_to is None:
+        return False
+    return abs(host.rate_to.value - event.rate_to.value) >= 1  # (a headline rounds: "17%" is "17.09%")
+
+
 def _fold_generic(events: list[_Candidate]) -> list[_Candidate]:
     kept: list[_Candidate] = []
     for event in events:
@@ -1273,16 +1489,19 @@ def _fold_generic(events: list[_Candidate]) -> list[_Candidate]:
             if package is not None:
                 _merge(package, event)
                 continue
-        if event.measure in ("tariff_increase", "tariff_decrease"):
+        if event.measure in ("tariff_increase", "tariff_decrease") and not event.separate:
             host = next(
                 (
                     e
                     for e in events
                     if e.measure in _TARIFF_LIKE
+                    and not _other_rate(e, event)
                     and (
                         not event.implementer
                         or not e.implementer
-                        or set(event.implementer) <= set(e.implementer) | set(e.affected)
+                        # (the one a retaliation answers took a measure of its own: not folded)
+                        or set(event.implementer)
+                        <= set(e.implementer) | (set() if e.measure == "retaliation" else set(e.affected))
                     )
                 ),
                 None,
@@ -1325,6 +1544,7 @@ def extract_events(
     if not _data().anchor_re.search(title) and not _data().anchor_re.search(text):
         return ()  # most trade articles name a measure; the rest cost one scan
     base = published.date() if isinstance(published, datetime) else published
+    review = bool(_data().review.search(title) or _data().review.search(text[:120]))
     text = _DATELINE_RE.sub("", text, count=1)
     candidates: list[_Candidate] = []
     group: list[_Candidate] = []  # the events of the last sentence that reported any
@@ -1355,6 +1575,8 @@ def extract_events(
             if cands:
                 for cand in cands:
                     cand.in_title = in_title
+                    cand.lede = in_title or order <= title_sentences + LEDE_SENTENCES
+                    cand.separate = bool(_data().separate.match(sentence))
                 candidates.extend(cands)
                 group = cands
             elif group and not in_title:
@@ -1363,7 +1585,11 @@ def extract_events(
                 _continue(group, sentence, base)
                 if order - group[-1].order <= LIST_REACH:
                     _list_products(group, sentence)
-    return tuple(_event(c) for c in _combine(candidates))
+    events = _combine(candidates)
+    if review:
+        # An explainer surveys measures: only those it dates are news (stale ones were dropped already).
+        events = [e for e in events if e.announced is not None or e.effective is not None]
+    return tuple(_event(c) for c in events)
 
 
 def _event(c: _Candidate) -> TradeEvent:

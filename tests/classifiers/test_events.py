@@ -355,3 +355,438 @@ def test_the_version_stored_with_events_is_the_data_version_read_without_compili
     stored = events.version()
     assert events._data.cache_info().currsize == 0, "version() compiled the patterns"
     assert stored == events._data().version
+
+
+# Salience: which sentences of an article may produce an event. Each rule has its negative (context told in
+# passing, no event) and its positive twin (the same measure told as news, still an event).
+
+
+def test_a_measure_dated_in_the_past_by_its_participle_is_background_even_in_a_forward_sentence() -> None:
+    background = (
+        "Britain's steelmakers will get relief from the 25% duties Washington imposed in March, "
+        "officials said.",
+        "The EU's 31% retaliatory tariffs on American motorcycles, in place since 2018, have cost "
+        "Harley-Davidson $100 million, the company said on Tuesday.",
+    )
+    for text in background:
+        assert extract_events("Steel and bikes", text, date(2025, 6, 4)) == (), text
+    news = _one(
+        "Duties",
+        "Washington will impose 25% duties on British steel from July 1, officials said.",
+        date(2025, 6, 4),
+    )
+    assert (news.implementer, news.affected, news.rate_to) == (("US",), ("GB",), Rate(25))
+    assert news.effective == date(2025, 7, 1)
+
+
+def test_a_measure_already_in_force_is_the_setting_of_the_news_not_the_news() -> None:
+    background = (
+        "Washington has already raised tariffs on Chinese goods to 145%, and exports fell 34%.",
+        "Vietnamese shrimp exporters have faced U.S. anti-dumping duties of up to 25.76%.",
+        "The EU currently charges a 10% tariff on imported American cars.",
+    )
+    for text in background:
+        assert extract_events("Exports", text, date(2025, 6, 4)) == (), text
+    text = "Washington raised tariffs on Chinese goods to 145% on Wednesday."
+    news = _one("Exports", text, date(2025, 4, 10))
+    assert (news.measure, news.rate_to, news.announced) == ("tariff_increase", Rate(145), date(2025, 4, 9))
+
+
+def test_a_vow_of_unnamed_countermeasures_is_no_event_until_it_names_a_rate_or_goods() -> None:
+    vows = (
+        "China's commerce ministry said on Tuesday it would take necessary countermeasures to safeguard "
+        "the rights of Chinese firms.",
+        "China vowed on Thursday to take resolute measures in response to the new U.S. tariffs.",
+        "China will take countermeasures against the United States' latest tariff move, a spokesman said.",
+    )
+    for text in vows:
+        assert extract_events("China responds", text, date(2025, 6, 4)) == (), text
+    news = _one(
+        "China responds",
+        "China vowed on Thursday to retaliate with 15% tariffs on U.S. coal from Feb. 10.",
+        date(2025, 2, 6),
+    )
+    assert (news.measure, news.implementer, news.affected) == ("retaliation", ("CN",), ("US",))
+    assert (news.rate_to, news.products) == (Rate(15), ("coal",))
+
+
+def test_a_threat_on_a_condition_is_no_event() -> None:
+    text = "Trump said on Monday he would impose 50% tariffs on European goods if the bloc kept its tax."
+    assert extract_events("Threat", text, date(2025, 6, 4)) == ()
+    text = "Trump said on Monday he would impose 50% tariffs on European goods."
+    news = _one("Tariffs", text, date(2025, 6, 4))
+    assert (news.implementer, news.affected, news.rate_to) == (("US",), ("EU",), Rate(50))
+
+
+def test_an_investigation_told_in_a_relative_clause_is_an_aside() -> None:
+    events = extract_events(
+        "EU imposes duties on Chinese electric vehicles",
+        "The European Union on Tuesday imposed countervailing duties of up to 35.3% on electric vehicles "
+        "made in China. Beijing, which has also opened an anti-dumping investigation into EU pork, said it "
+        "would respond.",
+        date(2024, 10, 30),
+    )
+    assert [e.measure for e in events] == ["countervailing_duty"]
+    news = extract_events(
+        "EU imposes duties on Chinese electric vehicles",
+        "The European Union on Tuesday imposed countervailing duties of up to 35.3% on electric vehicles "
+        "made in China. Beijing has also opened an anti-dumping investigation into EU pork, it said.",
+        date(2024, 10, 30),
+    )
+    assert [(e.measure, e.implementer) for e in news] == [
+        ("countervailing_duty", ("EU",)),
+        ("anti_dumping", ("CN",)),
+    ]
+
+
+def test_the_rate_and_party_of_a_comparison_are_not_the_measures() -> None:
+    event = _one(
+        "US sets 39% tariff on Swiss goods",
+        "The United States will impose a 39% tariff on Swiss goods from Aug. 7, far higher than the 15% "
+        "rate agreed with the European Union.",
+        date(2025, 8, 1),
+    )
+    assert (event.implementer, event.affected, event.rate_to) == (("US",), ("CH",), Rate(39))
+    twin = _one(
+        "Tariff",
+        "The United States will impose a 15% tariff on goods from the European Union from Aug. 7.",
+        date(2025, 8, 1),
+    )
+    assert (twin.affected, twin.rate_to) == (("EU",), Rate(15))
+
+
+def test_a_rate_after_a_duty_and_of_is_read_and_a_hyphenated_adjective_still_continues_the_measure() -> None:
+    event = _one(
+        "India sets duties on solar glass",
+        "Separately, India on Monday imposed anti-dumping duties of 30% on Chinese solar glass. The "
+        "five-year duties, which follow a provisional levy set in March, will apply from Tuesday.",
+        date(2025, 6, 3),
+    )
+    assert (event.implementer, event.affected, event.rate_to) == (("IN",), ("CN",), Rate(30))
+    assert event.effective == date(2025, 6, 3)
+
+
+def test_hypotheses_forecasts_and_requests_are_no_decision() -> None:
+    context = (
+        "A 25% U.S. tariff on European cars would cost German carmakers $5 billion a year, the Ifo "
+        "institute estimated on Monday.",
+        "Economists expect the United States to impose tariffs of 25% on Mexican goods next month.",
+        "China's duties on EVs would rise to 48% under the plan.",
+        "A 25% U.S. tariff on European cars would cost German carmakers $5 billion, the institute said.",
+        "EU ministers are expected to approve duties of up to 35% on Chinese electric vehicles on Friday.",
+        "British steelmakers on Monday asked the government to impose safeguard duties on Chinese steel.",
+    )
+    for text in context:
+        assert extract_events("Tariffs", text, date(2025, 6, 4)) == (), text
+    decided = (
+        "The U.S. said a 25% tariff on European cars would take effect on July 1.",
+        "The EU imposed duties of up to 35% on Chinese electric vehicles; they are expected to take effect "
+        "on Friday.",
+        "Britain on Monday imposed safeguard duties on Chinese steel.",
+        "China's duties on EVs would rise to 48% under the plan, the ministry said on Wednesday.",
+    )
+    for text in decided:
+        assert len(extract_events("Tariffs", text, date(2025, 6, 4))) == 1, text
+
+
+def test_a_duty_stacked_under_the_new_one_gives_neither_its_rate_nor_its_goods() -> None:
+    event = _one(
+        "EU imposes duties on Chinese EVs",
+        "The EU imposed duties of up to 35.3% on Chinese electric vehicles on Tuesday. The duties come on "
+        "top of the standard 10% import duty on cars.",
+        date(2024, 10, 30),
+    )
+    assert (event.rate_to, event.products) == (Rate(35.3), ("electric vehicles",))
+
+
+def test_a_rate_after_from_is_not_a_future_that_revives_a_dated_background() -> None:
+    text = (
+        "Washington cut its tariffs on Chinese goods to 30% from 145% in May, while Beijing cut its levies "
+        "to 10%."
+    )
+    assert extract_events("Truce holds", text, date(2025, 8, 12)) == ()
+    text = "Washington will cut its tariffs on Chinese goods to 30% from 145%."
+    news = _one("Truce", text, date(2025, 5, 12))
+    assert (news.rate_from, news.rate_to) == (Rate(145), Rate(30))
+
+
+def test_a_measure_first_told_deep_in_the_body_needs_its_own_actor_and_a_rate_date_or_goods() -> None:
+    lead = (
+        "BRUSSELS (Reuters) - The EU imposed final anti-dumping duties of up to 35.6% on Chinese biodiesel "
+        "on Friday. Biodiesel makers welcomed the decision. "
+    )
+    title = "EU sets final duties on Chinese biodiesel"
+    passing = lead + "Officials said the Commission has opened an anti-subsidy case on Chinese titanium."
+    assert [e.measure for e in extract_events(title, passing, date(2025, 6, 6))] == ["anti_dumping"]
+    separately = lead + "Separately, India on Thursday imposed countervailing duties on Chinese solar glass."
+    events = extract_events(title, separately, date(2025, 6, 6))
+    assert [(e.measure, e.implementer, e.announced) for e in events] == [
+        ("anti_dumping", ("EU",), date(2025, 6, 6)),
+        ("countervailing_duty", ("IN",), date(2025, 6, 5)),
+    ]
+
+
+def test_a_country_hit_with_or_facing_a_measure_is_affected_in_a_headline() -> None:
+    event = _one(
+        "Switzerland hit with 39% US tariff",
+        "The United States will impose a 39% tariff on Swiss goods from Aug. 7.",
+        date(2025, 8, 1),
+    )
+    assert (event.implementer, event.affected) == (("US",), ("CH",))
+    twin = _one("Canada hits US with 25% tariffs", "Canada will impose 25% tariffs on U.S. goods.", None)
+    assert (twin.implementer, twin.affected) == (("CA",), ("US",))
+
+
+def test_more_than_an_amount_is_no_comparison_and_a_stacked_duty_does_not_date_the_new_one() -> None:
+    event = _one(
+        "US raises tariffs",
+        "The United States on Tuesday raised tariffs on more than $300 billion of Chinese goods to 25%.",
+        date(2025, 6, 4),
+    )
+    assert (event.affected, event.rate_to) == (("CN",), Rate(25))
+    stacked = _one(
+        "US adds 10% tariff",
+        "The United States will impose an additional 10% tariff on Chinese goods from March 4, on top of "
+        "the 10% levy imposed in February.",
+        date(2025, 3, 3),
+    )
+    assert (stacked.affected, stacked.rate_to, stacked.effective) == (("CN",), Rate(10), date(2025, 3, 4))
+
+
+def test_a_measure_told_as_the_cause_of_an_outcome_or_as_a_war_is_the_setting() -> None:
+    setting = (
+        "Toyota said its quarterly profit fell 37%, hurt by U.S. tariffs of 15% on Japanese cars.",
+        "Shares of Volvo fell 4% on Monday on fears of new U.S. tariffs on European cars.",
+        "The U.S.-China tariff war has cost American soybean farmers billions of dollars.",
+        "U.S. tariffs will cut global growth to 2.3% this year, a Reuters poll of economists found.",
+    )
+    for text in setting:
+        assert extract_events("Markets", text, date(2025, 6, 4)) == (), text
+    news = _one(
+        "Tariffs",
+        "The United States on Thursday imposed tariffs of 15% on Japanese cars, hurting Toyota's profit.",
+        date(2025, 6, 6),
+    )
+    assert (news.implementer, news.affected, news.rate_to) == (("US",), ("JP",), Rate(15))
+    cut = _one("Tariff cuts", "Japan announced tariff cuts on U.S. rice on Monday.", date(2025, 6, 4))
+    assert cut.measure == "tariff_decrease"
+    for text in (  # after the measure the same words give its reason: still news
+        "The EU imposed duties on Chinese steel on Tuesday due to concerns over a surge in imports.",
+        "The EU cut tariffs on U.S. lobster on Monday in hopes of easing tensions.",
+    ):
+        assert len(extract_events("Tariffs", text, date(2025, 6, 4))) == 1, text
+
+
+def test_a_measure_dated_months_before_publication_is_the_stories_setting() -> None:
+    text = (
+        "Trump's sweeping reciprocal tariffs, announced on April 2, wiped $5 trillion off U.S. stocks "
+        "in two days."
+    )
+    assert extract_events("Stocks", text, date(2025, 6, 4)) == ()
+    news = _one("Stocks", text, date(2025, 4, 4))
+    assert (news.implementer, news.announced) == (("US",), date(2025, 4, 2))
+
+
+def test_a_later_sentence_gives_no_rate_or_party_from_its_comparison() -> None:
+    event = _one(
+        "EU imposes anti-dumping duties on Chinese steel",
+        "The EU on Monday imposed anti-dumping duties on Chinese steel. The duties take effect on Friday, "
+        "far above the 10% Japan pays.",
+        date(2025, 6, 4),
+    )
+    assert (event.affected, event.rate_to, event.effective) == (("CN",), None, date(2025, 6, 6))
+    twin = _one(
+        "EU imposes anti-dumping duties on Chinese steel",
+        "The EU on Monday imposed anti-dumping duties on Chinese steel. The duties of 10% take effect on "
+        "Friday.",
+        date(2025, 6, 4),
+    )
+    assert (twin.affected, twin.rate_to) == (("CN",), Rate(10))
+
+
+def test_a_participle_dates_an_older_rate_or_an_aside_not_the_news_that_looks_ahead() -> None:
+    doubled = _one(
+        "Trump doubles steel tariffs",
+        "President Donald Trump on Tuesday doubled tariffs on imported steel to 50%, from the 25% he imposed "
+        "in March, effective Wednesday.",
+        date(2025, 6, 3),
+    )
+    assert (doubled.rate_from, doubled.rate_to) == (Rate(25), Rate(50))
+    assert (doubled.announced, doubled.effective) == (date(2025, 6, 3), date(2025, 6, 4))
+    extended = _one(
+        "Vietnam extends safeguard",
+        "Vietnam will extend a safeguard duty of 10% on Chinese steel billets, in place since 2016, for "
+        "three more years from March 22, the trade ministry said on Monday.",
+        date(2025, 3, 10),
+    )
+    assert (extended.measure, extended.rate_to, extended.effective) == (
+        "safeguard",
+        Rate(10),
+        date(2025, 3, 22),
+    )
+
+
+def test_duties_confirmed_or_finalised_are_imposed() -> None:
+    for title in ("EU confirms duties on Chinese EVs", "EU finalises tariffs on Chinese EVs"):
+        event = _one(title, "", date(2024, 10, 30))
+        assert (event.measure, event.implementer, event.affected) == ("tariff_increase", ("EU",), ("CN",))
+
+
+def test_a_deep_definite_reference_to_tariffs_adds_to_a_tariff_event_and_invents_none() -> None:
+    lead = (
+        "Brazil has requested consultations with the United States at the WTO over the tariffs Washington "
+        "imposed on Brazilian goods, the foreign ministry said on Monday. Brazil's exporters welcomed it. "
+    )
+    events = extract_events(
+        "Brazil files WTO challenge to US tariffs",
+        lead + "Brazil's government said the levies, which took effect on Aug. 6, violate WTO rules.",
+        date(2025, 8, 11),
+    )
+    assert [e.measure for e in events] == ["dispute_filed"]
+    told = extract_events(
+        "US imposes 50% tariffs on Brazilian goods",
+        "The United States imposed 50% tariffs on Brazilian goods on Monday. Brazil's exporters protested. "
+        "Officials said the levies would take effect on Aug. 6.",
+        date(2025, 7, 31),
+    )
+    assert [(e.measure, e.effective) for e in told] == [("tariff_increase", date(2025, 8, 6))]
+
+
+def test_tariff_statistics_and_a_retrospective_are_no_measure() -> None:
+    context = (
+        "The average effective U.S. tariff rate rose to 18.6% this year, the Yale Budget Lab said on Monday.",
+        "U.S. customs duties collected in July rose to a record $29.6 billion, the Treasury said on Tuesday.",
+        "A year ago, Trump imposed 25% tariffs on imports from Canada and Mexico, starting a trade war.",
+    )
+    for text in context:
+        assert extract_events("Tariffs", text, date(2025, 8, 12)) == (), text
+    news = _one(
+        "Tariffs",
+        "Trump imposed 25% tariffs on imports from Canada and Mexico, starting on Tuesday.",
+        date(2025, 3, 4),
+    )
+    assert (news.affected, news.rate_to, news.effective) == (("CA", "MX"), Rate(25), date(2025, 3, 4))
+
+
+def test_separately_opens_news_of_its_own_and_a_tariff_with_its_own_rate_stays_apart() -> None:
+    events = extract_events(
+        "Britain and India sign trade pact",
+        "Britain and India signed a free trade agreement on Thursday. Under the pact, India will cut its "
+        "tariff on whisky to 75% from 150%. Separately, India on Wednesday cut the customs duty on "
+        "pistachios to 10% from 30% for imports from all countries.",
+        date(2025, 7, 24),
+    )
+    assert [(e.measure, e.implementer, e.rate_to) for e in events] == [
+        ("agreement_signed", ("GB",), Rate(75)),
+        ("tariff_decrease", ("IN",), Rate(10)),
+    ]
+    two = extract_events(
+        "Canada shields steelmakers",
+        "Canada will impose tariff-rate quotas on steel imports, with a 50% surtax on volumes above the "
+        "quota from Monday, Carney said on Friday. Ottawa will also apply a 25% surtax from July 31 on "
+        "steel imports containing Chinese steel.",
+        date(2025, 6, 28),
+    )
+    assert [(e.measure, e.rate_to) for e in two] == [("quota", Rate(50)), ("tariff_increase", Rate(25))]
+
+
+def test_the_detail_of_a_retaliation_and_a_headlines_rounded_rate_join_the_event() -> None:
+    event = _one(
+        "India imposes retaliatory tariffs on 28 U.S. goods",
+        "India raised tariffs on 28 U.S. products from Sunday, retaliating against Washington. India's "
+        "exporters cheered. The finance ministry said in a notification on Saturday that the duty on walnuts "
+        "would rise to 120% from 30%.",
+        date(2019, 6, 16),
+    )
+    assert (event.measure, event.rate_from, event.rate_to) == ("retaliation", Rate(30), Rate(120))
+    assert event.announced == date(2019, 6, 15)
+    rounded = _one(
+        "US imposes 17% duty on Mexican tomatoes",
+        "The United States on Monday began collecting a 17.09% anti-dumping duty on tomatoes from Mexico.",
+        date(2025, 7, 15),
+    )
+    assert (rounded.measure, rounded.rate_to) == ("anti_dumping", Rate(17.09))
+
+
+def test_a_clause_giving_findings_or_whom_it_hits_names_no_party() -> None:
+    event = _one(
+        "U.S. sets duties on solar imports",
+        "The U.S. on Tuesday set countervailing duties of up to 292.61% on solar panels from Cambodia and "
+        "Vietnam, finding that manufacturers there, many of them Chinese-owned, had benefited from "
+        "subsidies.",
+        date(2024, 10, 2),
+    )
+    assert event.affected == ("KH", "VN")
+    cars = _one(
+        "U.S. car tariffs take effect",
+        "A 25% U.S. tariff on imported cars took effect on Thursday, hitting European, Japanese and South "
+        "Korean automakers.",
+        date(2025, 4, 3),
+    )
+    assert (cars.implementer, cars.affected, cars.rate_to) == (("US",), (), Rate(25))
+
+
+def test_a_measure_in_force_since_a_day_a_rate_equivalent_to_a_tariff_and_a_condition_once_are_context() -> (
+    None
+):
+    context = (
+        "Washington has applied a 50% tariff on Canadian steel since June 4.",
+        "Japan levies 341 yen per kilogram on rice, a charge equivalent to a tariff of roughly 778%.",
+    )
+    for text in context:
+        assert extract_events("Steel", text, date(2025, 6, 28)) == (), text
+    deal = _one(
+        "U.S., Japan sign trade deal",
+        "The United States and Japan signed a trade agreement on Monday. The deal is expected to take effect "
+        "on Jan. 1 once Japan's parliament approves it.",
+        date(2019, 10, 8),
+    )
+    assert (deal.announced, deal.effective) == (date(2019, 10, 7), None)
+    news = _one(
+        "Steel", "Washington will apply a 50% tariff on Canadian steel from June 4.", date(2025, 6, 2)
+    )
+    assert (news.rate_to, news.effective) == (Rate(50), date(2025, 6, 4))
+
+
+def test_an_expired_measure_an_explainers_undated_survey_and_answered_goods_are_context() -> None:
+    expired = (
+        "The safeguard tariffs on washing machines that President Donald Trump imposed in 2018 expired this "
+        "month without an extension request."
+    )
+    assert extract_events("Washer prices ease", expired, date(2023, 2, 28)) == ()
+    survey = "Chinese carmakers face barriers abroad. Turkey added a 40% levy of its own on Chinese cars."
+    assert extract_events("Explainer: how tariffs on Chinese cars compare", survey, date(2025, 6, 25)) == ()
+    news = _one("Turkey adds levy", "Turkey added a 40% levy on Chinese cars on Saturday.", date(2024, 6, 8))
+    assert (news.implementer, news.rate_to) == (("TR",), Rate(40))
+    retaliation = _one(
+        "EU hits back",
+        "EU states on Wednesday approved countermeasures against U.S. steel and aluminium tariffs: 25% "
+        "duties on American soybeans and motorcycles.",
+        date(2025, 4, 10),
+    )
+    assert retaliation.products == ("soybeans", "motorcycles")
+
+
+def test_a_measure_and_the_retaliation_against_it_in_one_sentence_are_two_events() -> None:
+    events = extract_events(
+        "U.S.-China trade war erupts",
+        "The United States imposed 25% tariffs on $34 billion of Chinese goods on Friday, and China quickly "
+        "retaliated with tariffs of the same size on American soybeans.",
+        date(2018, 7, 6),
+    )
+    assert [(e.measure, e.implementer, e.affected) for e in events] == [
+        ("tariff_increase", ("US",), ("CN",)),
+        ("retaliation", ("CN",), ("US",)),
+    ]
+
+
+def test_a_ban_said_to_be_sanctions_is_the_sanctions_event_and_a_war_is_a_topic() -> None:
+    event = _one(
+        "Biden bans Russian oil imports in new sanctions over Ukraine war",
+        "President Joe Biden on Tuesday banned imports of Russian oil into the United States, the latest in "
+        "a series of sanctions.",
+        date(2022, 3, 9),
+    )
+    assert (event.measure, event.implementer, event.affected) == ("sanctions", ("US",), ("RU",))
+    ban = _one("Ban", "China on Tuesday banned imports of Japanese seafood.", date(2023, 8, 25))
+    assert (ban.measure, ban.affected) == ("import_ban", ("JP",))
