@@ -626,10 +626,13 @@ def test_demo_succeeds_beside_two_cpu_burners_and_says_what_it_waits_for(tmp_pat
 
 
 def test_alerts_status_names_the_digest_times_the_served_deployments_use() -> None:
-    """`alerts status` computes when a digest goes; it must agree with the schedules `serve` registers."""
+    """`alerts status` computes when a digest goes; it must agree with the schedules `serve` registers
+    and with the work-pool deployments in deployments/prefect.yaml (which cannot import the constants)."""
     import importlib.util
 
-    from cli import alerts as cli
+    import yaml
+
+    from cli.alerts import _next_digest
     from flows.demo import PROJECT_ROOT
 
     spec = importlib.util.spec_from_file_location("serve_entry", PROJECT_ROOT / "deployments" / "serve.py")
@@ -637,5 +640,14 @@ def test_alerts_status_names_the_digest_times_the_served_deployments_use() -> No
     assert spec.loader is not None
     serve = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(serve)
-    assert f"{cli.HOURLY_DIGEST_MINUTE} * * * *" == serve.HOURLY_DIGEST_CRON
-    assert f"0 {cli.DAILY_DIGEST_HOUR} * * *" == serve.DAILY_DIGEST_CRON
+    served = {
+        d.name: [getattr(s.schedule, "cron", None) for s in d.schedules] for d in serve.deployments(None)
+    }
+    pooled = yaml.safe_load((PROJECT_ROOT / "deployments" / "prefect.yaml").read_text(encoding="utf-8"))
+    in_yaml = {d["name"]: [s.get("cron") for s in d.get("schedules", [])] for d in pooled["deployments"]}
+    assert served["digest-hourly"] == in_yaml["digest-hourly"] == ["0 * * * *"]
+    assert served["digest-daily"] == in_yaml["digest-daily"] == ["0 7 * * *"]
+    now = datetime(2026, 12, 3, 6, 30, tzinfo=UTC)
+    assert _next_digest("hourly", now) == datetime(2026, 12, 3, 7, 0, tzinfo=UTC)
+    assert _next_digest("daily", now) == datetime(2026, 12, 3, 7, 0, tzinfo=UTC)
+    assert _next_digest("daily", now.replace(hour=7)) == datetime(2026, 12, 4, 7, 0, tzinfo=UTC)
