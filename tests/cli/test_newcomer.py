@@ -49,6 +49,34 @@ def tw(
     return result
 
 
+def tw_here(*args: str, cwd: Path, monkeypatch: pytest.MonkeyPatch) -> subprocess.CompletedProcess[str]:
+    """The console script's entry point (``cli.app.main``, with its error handler) in this process.
+
+    For checks repeated over many commands; each such test keeps at least one ``tw`` call, so the
+    installed command itself stays tested.
+    """
+    import contextlib
+    import io
+
+    from cli.app import main
+
+    out, err = io.StringIO(), io.StringIO()
+    code: int | str | None = 0
+    monkeypatch.chdir(cwd)
+    for name in [k for k in os.environ if k.startswith(("PREFECT_", "TRADEWATCH_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setattr(sys, "argv", ["tradewatch", *args])
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code
+    returncode = code if isinstance(code, int) else (0 if code is None else 1)
+    result = subprocess.CompletedProcess(list(args), returncode, out.getvalue(), err.getvalue())
+    assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
+    return result
+
+
 def _config(tmp_path: Path, body: str, database: str | None = None) -> Path:
     url = database or f"sqlite:///{tmp_path / 'tw.db'}"
     path = tmp_path / "tw.toml"
@@ -91,11 +119,14 @@ def _dead_port() -> int:
     ],
 )
 def test_a_bad_database_url_exits_2_naming_it_and_creates_no_folder(
-    tmp_path: Path, url: str, words: list[str]
+    tmp_path: Path, url: str, words: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = _config(tmp_path, FEEDS, database=url.format(tmp=tmp_path))
     for command in (["run"], ["articles", "list"], ["config", "check"], ["db", "upgrade"]):
-        result = tw(*command, "--config", str(config), cwd=tmp_path)
+        if command == ["run"]:  # the installed command; the other three through its entry point, here
+            result = tw(*command, "--config", str(config), cwd=tmp_path)
+        else:
+            result = tw_here(*command, "--config", str(config), cwd=tmp_path, monkeypatch=monkeypatch)
         assert result.returncode == 2, (command, result.stdout, result.stderr)
         output = result.stdout + result.stderr
         for word in words:
@@ -242,9 +273,12 @@ def test_importing_1600_feeds_keeps_each_once_with_unique_names(tmp_path: Path) 
     [["articles", "list"], ["feeds", "status"], ["alerts", "status"], ["report"], ["doctor"], ["run"]],
 )
 def test_without_a_configuration_commands_say_where_they_looked_and_create_nothing(
-    tmp_path: Path, command: list[str]
+    tmp_path: Path, command: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    result = tw(*command, cwd=tmp_path)
+    if command == ["run"]:  # the installed command; the others through its entry point, in this process
+        result = tw(*command, cwd=tmp_path)
+    else:
+        result = tw_here(*command, cwd=tmp_path, monkeypatch=monkeypatch)
     assert result.returncode == 2
     output = result.stdout + result.stderr
     assert "no configuration found" in output
