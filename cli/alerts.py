@@ -14,16 +14,11 @@ import typer
 
 from cli.common import ConfigOption, fail, group, iso, settings_for, store
 
-#: When the served digest deployments run (deployments/serve.py and prefect.yaml: "0 * * * *" and
-#: "0 7 * * *", UTC); `alerts status` tells each waiting digest alert when it will go.
-HOURLY_DIGEST_MINUTE = 0
-
-
-DAILY_DIGEST_HOUR = 7
-
 
 def _next_digest(mode: str, now: datetime) -> datetime:
     """The next run of the hourly or daily digest deployment after ``now`` (UTC)."""
+    from flows.outbox import DAILY_DIGEST_HOUR, HOURLY_DIGEST_MINUTE
+
     if mode == "hourly":
         at = now.replace(minute=HOURLY_DIGEST_MINUTE, second=0, microsecond=0)
         return at if at > now else at + timedelta(hours=1)

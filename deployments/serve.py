@@ -13,10 +13,9 @@ from typing import Any
 from prefect import serve
 
 from flows.ingest import deliver, ingest
+from flows.outbox import DAILY_DIGEST_CRON, HOURLY_DIGEST_CRON
 
 INGEST_EVERY_SECONDS = 15 * 60
-HOURLY_DIGEST_CRON = "0 * * * *"
-DAILY_DIGEST_CRON = "0 7 * * *"
 
 
 def deployments(config: str | None) -> list[Any]:

@@ -213,174 +213,19 @@ class _DNSFailed(Exception):
 #: malformed response head is a RemoteProtocolError too, and is asked for once more: harmless.)
 _CONNECTION_LOST_BEFORE_RESPONSE = (httpx.ReadError, httpx.WriteError, httpx.RemoteProtocolError)
 
-# A connection stops reading from the socket once this much is buffered and unread (our reader takes at most
-# a 64 KiB chunk at a time), and starts again below the low mark: memory per connection stays bounded.
-_BUFFER_HIGH = 256 * 1024
-_BUFFER_LOW = 64 * 1024
-
-
-class _Connection(asyncio.Protocol):
-    """One TCP (then maybe TLS) connection's receive buffer, filled by the event loop as data arrives."""
-
-    def __init__(self) -> None:
-        self.transport: asyncio.Transport | None = None
-        self.buffer = bytearray()
-        self.eof = False
-        self.error: BaseException | None = None
-        self.paused = False
-        self.waiter: asyncio.Future[None] | None = None
-        self.drained: asyncio.Future[None] | None = None  # set while the kernel's send buffer is full
-
-    def connection_made(self, transport: asyncio.BaseTransport) -> None:
-        self.transport = typing.cast(asyncio.Transport, transport)
-
-    def data_received(self, data: bytes) -> None:
-        self.buffer += data
-        if len(self.buffer) > _BUFFER_HIGH and not self.paused and self.transport is not None:
-            self.transport.pause_reading()
-            self.paused = True
-        self._wake()
-
-    def eof_received(self) -> bool:
-        self.eof = True
-        self._wake()
-        return False  # close our side too: HTTP/1.1 never half-closes
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self.eof = True
-        self.error = exc
-        self._wake()
-        if self.drained is not None and not self.drained.done():
-            self.drained.set_result(None)
-
-    def pause_writing(self) -> None:
-        self.drained = asyncio.get_running_loop().create_future()
-
-    def resume_writing(self) -> None:
-        if self.drained is not None and not self.drained.done():
-            self.drained.set_result(None)
-        self.drained = None
-
-    def _wake(self) -> None:
-        if self.waiter is not None and not self.waiter.done():
-            self.waiter.set_result(None)
-
-
-class _Stream(httpcore.AsyncNetworkStream):
-    """httpcore's network stream, on asyncio's own transports instead of AnyIO's.
-
-    AnyIO wraps every read in a cancel scope, an exception map and a pause/resume of the transport, and
-    answers httpcore's per-request "has the server hung up?" question by rebuilding an attribute table
-    with a ``getpeername`` call. For an ingest whose pages are 170 KB read in ~25 KB pieces that was most of
-    the fetch CPU. Here a read returns what the event loop has already buffered without another loop
-    iteration, and "hung up?" is a flag the protocol set when the server's EOF arrived.
-    """
-
-    def __init__(self, transport: asyncio.Transport, connection: _Connection) -> None:
-        self._transport = transport
-        self._connection = connection
-
-    async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
-        conn = self._connection
-        if not conn.buffer and not conn.eof:
-            conn.waiter = asyncio.get_running_loop().create_future()
-            try:
-                async with asyncio.timeout(timeout):
-                    await conn.waiter
-            except TimeoutError as exc:
-                raise httpcore.ReadTimeout(f"no data for {timeout} s") from exc
-            finally:
-                conn.waiter = None
-        if conn.buffer:
-            if len(conn.buffer) <= max_bytes:
-                data = bytes(conn.buffer)
-                conn.buffer.clear()
-            else:
-                data = bytes(conn.buffer[:max_bytes])
-                del conn.buffer[:max_bytes]
-            if conn.paused and len(conn.buffer) < _BUFFER_LOW:
-                conn.paused = False
-                self._transport.resume_reading()
-            return data
-        if conn.error is not None:
-            raise httpcore.ReadError(str(conn.error) or type(conn.error).__name__) from conn.error
-        return b""
-
-    async def write(self, buffer: bytes, timeout: float | None = None) -> None:
-        if not buffer:
-            return
-        if self._transport.is_closing():
-            raise httpcore.WriteError("the connection is closed")
-        self._transport.write(buffer)
-        drained = self._connection.drained
-        if drained is not None:
-            try:
-                async with asyncio.timeout(timeout):
-                    await drained
-            except TimeoutError as exc:
-                raise httpcore.WriteTimeout(f"could not send for {timeout} s") from exc
-        if self._connection.error is not None:
-            raise httpcore.WriteError(str(self._connection.error)) from self._connection.error
-
-    async def aclose(self) -> None:
-        self._transport.close()
-
-    async def start_tls(
-        self, ssl_context: ssl.SSLContext, server_hostname: str | None = None, timeout: float | None = None
-    ) -> httpcore.AsyncNetworkStream:
-        loop = asyncio.get_running_loop()
-        try:
-            async with asyncio.timeout(timeout):
-                upgraded = await loop.start_tls(
-                    self._transport, self._connection, ssl_context, server_hostname=server_hostname
-                )
-        except TimeoutError as exc:
-            self._transport.close()
-            raise httpcore.ConnectTimeout(f"TLS handshake took more than {timeout} s") from exc
-        except (ssl.SSLError, OSError) as exc:
-            self._transport.close()
-            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-        if upgraded is None:  # the loop closed the connection during the handshake
-            raise httpcore.ConnectError("the connection closed during the TLS handshake")
-        self._connection.transport = upgraded
-        return _Stream(upgraded, self._connection)
-
-    def get_extra_info(self, info: str) -> typing.Any:
-        if info == "is_readable":  # on an idle keep-alive connection: the server hung up (or sent junk)
-            conn = self._connection
-            return bool(conn.buffer) or conn.eof or self._transport.is_closing()
-        key = {"ssl_object": "ssl_object", "client_addr": "sockname", "server_addr": "peername"}.get(
-            info, info
-        )
-        return self._transport.get_extra_info(key)
-
-
-async def _open_stream(
-    address: str, port: int, timeout: float | None, local_address: str | None, socket_options: typing.Any
-) -> _Stream:
-    """Connect to one vetted address; httpcore's exceptions, so httpx classifies failures as usual."""
-    loop = asyncio.get_running_loop()
-    try:
-        async with asyncio.timeout(timeout):
-            transport, connection = await loop.create_connection(
-                _Connection, host=address, port=port, local_addr=(local_address, 0) if local_address else None
-            )
-    except TimeoutError as exc:
-        raise httpcore.ConnectTimeout(f"connecting to {address} took more than {timeout} s") from exc
-    except OSError as exc:
-        raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
-    sock = transport.get_extra_info("socket")
-    for option in socket_options or ():
-        sock.setsockopt(*option)
-    return _Stream(transport, connection)
-
 
 class _GuardedBackend(httpcore.AsyncNetworkBackend):
-    """Resolves, vets every address, then connects to a vetted one, so the checked IP is the used IP."""
+    """Resolves, vets every address, then connects to a vetted one, so the checked IP is the used IP.
+
+    The connection itself is httpcore's public AnyIO backend given the vetted IP literal (it resolves
+    nothing more): the guard decides where to connect, the library does the I/O. A hand-written asyncio
+    stream in its place saved no measurable time end to end (BENCHMARKS.md, "Issue 20").
+    """
 
     def __init__(self, allow: tuple[str, ...], dns_timeout: float) -> None:
         self._allow = allow
         self._dns_timeout = dns_timeout
+        self._io = httpcore.AnyIOBackend()
 
     async def _resolve(self, host: str, port: int) -> list[str]:
         try:
@@ -422,7 +267,9 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         last: Exception | None = None
         for addr in addresses:
             try:
-                return await _open_stream(addr, port, timeout, local_address, socket_options)
+                return await self._io.connect_tcp(
+                    addr, port, timeout=timeout, local_address=local_address, socket_options=socket_options
+                )
             except httpcore.ConnectError as exc:
                 last = exc
         assert last is not None
@@ -434,7 +281,7 @@ class _GuardedBackend(httpcore.AsyncNetworkBackend):
         raise _AddressRefused(path, "a unix socket")
 
     async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(seconds)
+        await self._io.sleep(seconds)
 
 
 @functools.cache

@@ -57,6 +57,13 @@ DIGEST_CLAIM = 1000
 #: A run stops sending after this long and leaves the rest pending for the next run, so a server that
 #: takes its full timeout per message cannot keep one run going for hours.
 DELIVERY_BUDGET_SECONDS = 300.0
+#: When the digest deployments run (UTC): `tradewatch serve` registers these crons, `alerts status` tells
+#: each waiting digest alert when it will go from them. deployments/prefect.yaml repeats the two strings
+#: (YAML cannot import); a test holds it to these.
+HOURLY_DIGEST_MINUTE = 0
+DAILY_DIGEST_HOUR = 7
+HOURLY_DIGEST_CRON = f"{HOURLY_DIGEST_MINUTE} * * * *"
+DAILY_DIGEST_CRON = f"0 {DAILY_DIGEST_HOUR} * * *"
 
 
 @dataclass

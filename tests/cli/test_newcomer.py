@@ -49,6 +49,34 @@ def tw(
     return result
 
 
+def tw_here(*args: str, cwd: Path, monkeypatch: pytest.MonkeyPatch) -> subprocess.CompletedProcess[str]:
+    """The console script's entry point (``cli.app.main``, with its error handler) in this process.
+
+    For checks repeated over many commands; each such test keeps at least one ``tw`` call, so the
+    installed command itself stays tested.
+    """
+    import contextlib
+    import io
+
+    from cli.app import main
+
+    out, err = io.StringIO(), io.StringIO()
+    code: int | str | None = 0
+    monkeypatch.chdir(cwd)
+    for name in [k for k in os.environ if k.startswith(("PREFECT_", "TRADEWATCH_"))]:
+        monkeypatch.delenv(name)
+    monkeypatch.setattr(sys, "argv", ["tradewatch", *args])
+    with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err):
+        try:
+            main()
+        except SystemExit as exc:
+            code = exc.code
+    returncode = code if isinstance(code, int) else (0 if code is None else 1)
+    result = subprocess.CompletedProcess(list(args), returncode, out.getvalue(), err.getvalue())
+    assert "Traceback" not in result.stdout + result.stderr, result.stdout + result.stderr
+    return result
+
+
 def _config(tmp_path: Path, body: str, database: str | None = None) -> Path:
     url = database or f"sqlite:///{tmp_path / 'tw.db'}"
     path = tmp_path / "tw.toml"
@@ -91,11 +119,14 @@ def _dead_port() -> int:
     ],
 )
 def test_a_bad_database_url_exits_2_naming_it_and_creates_no_folder(
-    tmp_path: Path, url: str, words: list[str]
+    tmp_path: Path, url: str, words: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
     config = _config(tmp_path, FEEDS, database=url.format(tmp=tmp_path))
     for command in (["run"], ["articles", "list"], ["config", "check"], ["db", "upgrade"]):
-        result = tw(*command, "--config", str(config), cwd=tmp_path)
+        if command == ["run"]:  # the installed command; the other three through its entry point, here
+            result = tw(*command, "--config", str(config), cwd=tmp_path)
+        else:
+            result = tw_here(*command, "--config", str(config), cwd=tmp_path, monkeypatch=monkeypatch)
         assert result.returncode == 2, (command, result.stdout, result.stderr)
         output = result.stdout + result.stderr
         for word in words:
@@ -242,9 +273,12 @@ def test_importing_1600_feeds_keeps_each_once_with_unique_names(tmp_path: Path) 
     [["articles", "list"], ["feeds", "status"], ["alerts", "status"], ["report"], ["doctor"], ["run"]],
 )
 def test_without_a_configuration_commands_say_where_they_looked_and_create_nothing(
-    tmp_path: Path, command: list[str]
+    tmp_path: Path, command: list[str], monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    result = tw(*command, cwd=tmp_path)
+    if command == ["run"]:  # the installed command; the others through its entry point, in this process
+        result = tw(*command, cwd=tmp_path)
+    else:
+        result = tw_here(*command, cwd=tmp_path, monkeypatch=monkeypatch)
     assert result.returncode == 2
     output = result.stdout + result.stderr
     assert "no configuration found" in output
@@ -513,23 +547,27 @@ ARTICLES = {
 }
 
 
-@pytest.mark.parametrize(
-    ("query", "expected"),
-    [
-        ("tariff", {"a", "d"}),
-        ("tariff*", {"a", "d"}),
-        ("tariffs", {"a", "d"}),
-        ("steel OR rice", {"a", "b", "d"}),
-        ("steel -china", {"b"}),
-        ('"trade talks"', {"c"}),
-        ('"talks deal"', set()),
-        ("title:steel", {"a", "b"}),
-    ],
-)
+#: Each query with the article keys it must find; the first runs the installed command, the rest the same
+#: app in-process (one store per database serves all eight, instead of a store and a process per query).
+SEARCHES = [
+    ("tariff", {"a", "d"}),
+    ("tariff*", {"a", "d"}),
+    ("tariffs", {"a", "d"}),
+    ("steel OR rice", {"a", "b", "d"}),
+    ("steel -china", {"b"}),
+    ('"trade talks"', {"c"}),
+    ('"talks deal"', set()),
+    ("title:steel", {"a", "b"}),
+]
+
+
 def test_articles_search_speaks_the_rule_language_on_both_databases(
-    engine: object, database_url: str, tmp_path: Path, query: str, expected: set[str]
+    engine: object, database_url: str, tmp_path: Path
 ) -> None:
     from sqlalchemy.engine import Engine
+    from typer.testing import CliRunner
+
+    from cli.app import app
 
     assert isinstance(engine, Engine)
     with Session(engine) as session:
@@ -552,9 +590,14 @@ def test_articles_search_speaks_the_rule_language_on_both_databases(
         session.commit()
     config = tmp_path / "tw.toml"
     config.write_text(f'[database]\nurl = "{database_url}"\n', encoding="utf-8")
+    (query, expected), *others = SEARCHES
     result = tw("articles", "search", query, "--json", "--config", str(config))
     assert result.returncode == 0, result.stderr
     assert {row["url"].rsplit("/", 1)[-1] for row in json.loads(result.stdout)} == expected
+    for query, expected in others:
+        found = CliRunner().invoke(app, ["articles", "search", query, "--json", "--config", str(config)])
+        assert found.exit_code == 0, (query, found.output)
+        assert {row["url"].rsplit("/", 1)[-1] for row in json.loads(found.stdout)} == expected, query
 
 
 # --- 6 and 12: the summary line, --json, warnings once, --dry-run: one real run of the demo ----------
@@ -626,10 +669,13 @@ def test_demo_succeeds_beside_two_cpu_burners_and_says_what_it_waits_for(tmp_pat
 
 
 def test_alerts_status_names_the_digest_times_the_served_deployments_use() -> None:
-    """`alerts status` computes when a digest goes; it must agree with the schedules `serve` registers."""
+    """`alerts status` computes when a digest goes; it must agree with the schedules `serve` registers
+    and with the work-pool deployments in deployments/prefect.yaml (which cannot import the constants)."""
     import importlib.util
 
-    from cli import alerts as cli
+    import yaml
+
+    from cli.alerts import _next_digest
     from flows.demo import PROJECT_ROOT
 
     spec = importlib.util.spec_from_file_location("serve_entry", PROJECT_ROOT / "deployments" / "serve.py")
@@ -637,5 +683,14 @@ def test_alerts_status_names_the_digest_times_the_served_deployments_use() -> No
     assert spec.loader is not None
     serve = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(serve)
-    assert f"{cli.HOURLY_DIGEST_MINUTE} * * * *" == serve.HOURLY_DIGEST_CRON
-    assert f"0 {cli.DAILY_DIGEST_HOUR} * * *" == serve.DAILY_DIGEST_CRON
+    served = {
+        d.name: [getattr(s.schedule, "cron", None) for s in d.schedules] for d in serve.deployments(None)
+    }
+    pooled = yaml.safe_load((PROJECT_ROOT / "deployments" / "prefect.yaml").read_text(encoding="utf-8"))
+    in_yaml = {d["name"]: [s.get("cron") for s in d.get("schedules", [])] for d in pooled["deployments"]}
+    assert served["digest-hourly"] == in_yaml["digest-hourly"] == ["0 * * * *"]
+    assert served["digest-daily"] == in_yaml["digest-daily"] == ["0 7 * * *"]
+    now = datetime(2026, 12, 3, 6, 30, tzinfo=UTC)
+    assert _next_digest("hourly", now) == datetime(2026, 12, 3, 7, 0, tzinfo=UTC)
+    assert _next_digest("daily", now) == datetime(2026, 12, 3, 7, 0, tzinfo=UTC)
+    assert _next_digest("daily", now.replace(hour=7)) == datetime(2026, 12, 4, 7, 0, tzinfo=UTC)

@@ -80,6 +80,18 @@ def prefect_server() -> Iterator[PrefectServer]:
         os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = saved
 
 
+@pytest.fixture
+def shared_prefect_server(prefect_harness: None) -> PrefectServer:
+    """The session's Prefect server (tests/conftest.py), for tests that only need one to point at.
+
+    The minutes-long runs above keep a server of their own: they read every row of its database.
+    """
+    from prefect.settings import PREFECT_API_URL, PREFECT_SERVER_DATABASE_CONNECTION_URL
+
+    database = str(PREFECT_SERVER_DATABASE_CONNECTION_URL.value()).split(":///", 1)[1]
+    return PrefectServer(str(PREFECT_API_URL.value()), Path(database))
+
+
 def tradewatch(server: PrefectServer, *args: str, timeout: float = 300) -> subprocess.CompletedProcess[str]:
     """The installed console script, as a user runs it, against our Prefect server."""
     env = {
@@ -597,8 +609,9 @@ def prefect_artifacts(server: PrefectServer) -> list[str]:
     "refused", tomllib.loads((CORPUS / "refused-rules.toml").read_text(encoding="utf-8"))["refused"]
 )
 def test_a_refused_rule_gets_exit_2_and_a_positioned_error_never_a_traceback(
-    refused: dict[str, str], prefect_server: PrefectServer, tmp_path: Path
+    refused: dict[str, str], shared_prefect_server: PrefectServer, tmp_path: Path
 ) -> None:
+    prefect_server = shared_prefect_server
     config = tmp_path / "tw.toml"
     config.write_text(
         f'[database]\nurl = "sqlite:///{tmp_path / "tw.db"}"\n[channels]\nc = "mailto://127.0.0.1?to=a@b.example"\n'
