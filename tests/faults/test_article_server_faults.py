@@ -58,7 +58,7 @@ def _reset(exchange: Exchange) -> None:
 def _trickle(exchange: Exchange) -> None:
     body = _page(PAGES["trickle"])
     exchange.start(200, {"Content-Type": "text/html", "Content-Length": str(len(body))})
-    for byte in body[:20]:  # 1 byte a second; the client gives up long before
+    for byte in body[:120]:  # 1 byte a second for two minutes; the client gives up long before
         if not exchange.write(bytes([byte])):
             return
         time.sleep(1.0)
@@ -105,7 +105,10 @@ def test_broken_article_server_is_classified_bounded_and_caught_up_later(
     started = time.monotonic()
     outcomes, report = run(settings)
     elapsed = time.monotonic() - started
-    assert elapsed < 3.0 * 2 + 10  # total_timeout per page (two at a time per host) plus the rest
+    # Without total_timeout the trickle alone would hold the run for 120 s (each byte arrives inside
+    # read_timeout). The bound is far below that and far above the ~10 s the run takes on a busy machine:
+    # it proves the page was cut off without failing whenever the machine is loaded.
+    assert elapsed < 60
     (outcome,) = outcomes
     reasons = {url.rsplit("/", 1)[1]: reason for url, reason in outcome.article_failures}
     assert reasons == {"error500.html": "http_status", "reset.html": "connect", "trickle.html": "timeout"}
