@@ -860,13 +860,11 @@ def assign_stories(
     # Statements built once, values passed as parameters: per-call ``.values(...)`` cost a millisecond
     # of SQLAlchemy work per article.
     session.execute(_MEMBERS.insert(), members)
-    bands = [
-        {"band_key": k, "article_id": item.article_id, "seen_at": now}
-        for item, keys in zip(items, batch.bands, strict=True)
-        for k in sorted(keys)
-    ]
-    if bands:
-        session.execute(_BANDS.insert(), bands)
+    # In index order: band keys are hashes, so rows inserted as they come land on a random leaf of the
+    # index each; sorted, consecutive rows of a batch share leaves and the pages they pass through.
+    filed = sorted((k, item.article_id) for item, keys in zip(items, batch.bands, strict=True) for k in keys)
+    if filed:
+        session.execute(_BANDS.insert(), [{"band_key": k, "article_id": a, "seen_at": now} for k, a in filed])
     return result
 
 
