@@ -14,7 +14,20 @@ from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Insert, bindparam, delete, exists, func, or_, text, update
+from sqlalchemy import (
+    BigInteger,
+    Insert,
+    Integer,
+    bindparam,
+    column,
+    delete,
+    exists,
+    func,
+    or_,
+    text,
+    update,
+    values,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
@@ -793,8 +806,8 @@ def assign_stories(
         return {}
     lock_stories(session)
     batch = _BatchIndex(items)
-    stored = _stored_bands(session, batch.probe_keys(), since=now - window, exclude=batch.ids)
-    ranked = [batch.ranked(n, stored) for n in range(len(items))]
+    stored = _stored_shared(session, batch.probes, since=now - window, exclude=batch.ids)
+    ranked = [batch.ranked(n, stored[n]) for n in range(len(items))]
     known: dict[int, _Candidate | None] = {}
     # First the leading chunk of every article's candidates; the rest only for the articles whose
     # leading chunk held no near-identical copy (most copies stop there).
@@ -875,13 +888,8 @@ _STORIES: Any = SQLModel.metadata.tables["story"]
 #: back with its story's first article, unique in the batch, because neither database promises the
 #: order of RETURNING rows (asking SQLAlchemy to sort them made it one INSERT per row on SQLite).
 _NEW_STORIES = _STORIES.insert().returning(_STORIES.c.id, _STORIES.c.first_article_id)
-#: Statements compiled once: keys and ids travel as expanding parameters (building a long IN clause
+#: Compiled once: the ids travel as an expanding parameter (building a long IN clause
 #: element by element cost more than running the query).
-_BAND_ROWS = (
-    select(_BANDS.c.band_key, _BANDS.c.article_id)
-    .where(_BANDS.c.band_key.in_(bindparam("keys", expanding=True)))
-    .where(_BANDS.c.seen_at >= bindparam("since", type_=_BANDS.c.seen_at.type))
-)
 _CANDIDATE_ROWS = select(
     *(
         _MEMBERS.c[name]
@@ -932,16 +940,14 @@ class _BatchIndex:
         self._filed: dict[int, list[int]] = {}  # band key -> articles of the batch ranked so far
         self._next = 0
 
-    def probe_keys(self) -> list[int]:
-        return sorted({k for keys in self.probes for k in keys})
-
-    def ranked(self, n: int, stored: dict[int, list[int]]) -> list[int]:
-        """Article n's candidates among the stored articles and articles 0..n-1 of the batch: most
-        shared band keys first, ties by article id, at most STORY_CANDIDATES. Called for n = 0, 1, ..."""
+    def ranked(self, n: int, stored: dict[int, int]) -> list[int]:
+        """Article n's candidates among the stored articles (``stored``: id -> shared band keys) and
+        articles 0..n-1 of the batch: most shared band keys first, ties by article id, at most
+        STORY_CANDIDATES. Called for n = 0, 1, ... in turn."""
         assert n == self._next, "the batch is ranked in order"
-        shared: dict[int, int] = {}
+        shared = dict(stored)
         for key in self.probes[n]:
-            for article_id in itertools.chain(stored.get(key, ()), self._filed.get(key, ())):
+            for article_id in self._filed.get(key, ()):
                 shared[article_id] = shared.get(article_id, 0) + 1
         for key in self.bands[n]:
             self._filed.setdefault(key, []).append(self.order[n])
@@ -949,17 +955,34 @@ class _BatchIndex:
         return sorted(shared, key=lambda a: (-shared[a], a))[:STORY_CANDIDATES]
 
 
-def _stored_bands(
-    session: Session, keys: list[int], *, since: datetime, exclude: set[int]
-) -> dict[int, list[int]]:
-    """Band key -> stored articles seen since ``since`` filed under it, for every key given."""
-    filed: dict[int, list[int]] = {}
-    for start in range(0, len(keys), _VALUES_PER_QUERY):
-        chunk = keys[start : start + _VALUES_PER_QUERY]
-        for key, article_id in session.execute(_BAND_ROWS, {"keys": chunk, "since": since}):
+def _stored_shared(
+    session: Session, probes: list[list[int]], *, since: datetime, exclude: set[int]
+) -> list[dict[int, int]]:
+    """For each article of the batch (its probe keys in ``probes``): stored article id -> how many of
+    those keys it is filed under, among articles seen since ``since``.
+
+    Counted by the database in one statement: the batch's (position, probe key) pairs joined to the
+    index and grouped. Reading the band rows and counting them in Python cost ten times more on a feed
+    of copies, where every key of a copy returns a row for each earlier copy.
+    """
+    shared: list[dict[int, int]] = [{} for _ in probes]
+    pairs = [(n, key) for n, keys in enumerate(probes) for key in keys]
+    for start in range(0, len(pairs), _VALUES_PER_QUERY // 2):
+        probe = (
+            values(column("n", Integer), column("band_key", BigInteger), name="probe")
+            .data(pairs[start : start + _VALUES_PER_QUERY // 2])
+            .cte()
+        )  # WITH probe(n, band_key) AS (VALUES ...): SQLite has no column list on a VALUES alias
+        counted = (
+            select(probe.c.n, _BANDS.c.article_id, func.count())
+            .select_from(probe.join(_BANDS, _BANDS.c.band_key == probe.c.band_key))
+            .where(_BANDS.c.seen_at >= since)
+            .group_by(probe.c.n, _BANDS.c.article_id)
+        )
+        for n, article_id, count in session.execute(counted):
             if article_id not in exclude:
-                filed.setdefault(key, []).append(article_id)
-    return filed
+                shared[n][article_id] = shared[n].get(article_id, 0) + count
+    return shared
 
 
 def _load_candidates(session: Session, ids: set[int], known: dict[int, _Candidate | None]) -> None:
