@@ -8,13 +8,23 @@ winner atomically; no read-then-write races. Callers own the transaction (``sess
 from __future__ import annotations
 
 import itertools
+import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlalchemy import Insert, bindparam, delete, exists, func, or_, text, update
+from sqlalchemy import (
+    Insert,
+    bindparam,
+    delete,
+    exists,
+    func,
+    or_,
+    text,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel, col, select
 
@@ -781,35 +791,67 @@ def assign_stories(
     Articles of one batch see each other in order (a feed carrying two copies makes one story).
     Candidates are the articles seen within ``window`` that share an LSH band key with the new one,
     found through the ``story_band`` index; ``classifiers.stories`` decides.
+
+    The cost is per batch (a feed's new articles), not per article: one query reads the band rows of
+    every probe key of the batch, at most two read the candidates' fingerprints, and one executemany
+    each writes the stories, members and band rows. Statements per article (five to ten of them) were
+    a fifth of a run's CPU. The decisions are those an article-by-article search makes: candidates
+    ranked by shared band keys (ties by article id), each article of the batch joining the index once
+    decided, candidates read and compared eight at a time.
     """
     if not items:
         return {}
     lock_stories(session)
-    since = now - window
+    batch = _BatchIndex(items)
+    stored = _stored_shared(session, batch.probes, since=now - window, exclude=batch.ids)
+    ranked = [batch.ranked(n, stored[n]) for n in range(len(items))]
+    known: dict[int, _Candidate | None] = {}
+    # First the leading chunk of every article's candidates; the rest only for the articles whose
+    # leading chunk held no near-identical copy (most copies stop there).
+    _load_candidates(session, {i for ids in ranked for i in ids[:CANDIDATE_CHUNK]} - batch.ids, known)
+    searches = [_search(item, ids, known, batch) for item, ids in zip(items, ranked, strict=True)]
+    rest = {i for ids, found in zip(ranked, searches, strict=True) if found is None for i in ids}
+    _load_candidates(session, rest - batch.ids - known.keys(), known)
+    # A story is its id, or -(n + 1) for the n-th story this batch starts (ids come from the insert).
+    story_of: dict[int, int] = {}
+    decided: list[tuple[StoryItem, int, tuple[Any, stories.Decision] | None]] = []
+    new_stories: list[dict[str, Any]] = []
+    for item, ids, found in zip(items, ranked, searches, strict=True):
+        searched = found if found is not None else _search(item, ids, known, batch)
+        assert searched is not None, "every candidate was read"
+        best = searched[0]
+        if best is None:
+            story = -(len(new_stories) + 1)
+            new_stories.append({"first_article_id": item.article_id, "title": item.title, "created_at": now})
+        else:
+            via = best[0]
+            candidate = known.get(via)
+            story = candidate.story_id if candidate is not None else story_of[via]
+        story_of[item.article_id] = story
+        decided.append((item, story, best))
+    new_ids = _insert_stories(session, new_stories)
     result: dict[int, StoryAssignment] = {}
-    for item in items:
-        fp = item.fingerprint
-        match, candidates = _best_candidate(session, item, since)
-        if match is None:
-            story_id = _new_story(session, item, now)
+    members: list[dict[str, Any]] = []
+    for item, story, best in decided:
+        story_id = new_ids[-story - 1] if story < 0 else story
+        if best is None:
             assignment = StoryAssignment(item.article_id, story_id, True)
         else:
-            via, decision = match
+            via, decision = best
             assignment = StoryAssignment(
                 item.article_id,
-                candidates[via][3],
+                story_id,
                 False,
                 joined_via=via,
                 similarity=round(decision.similarity, 4),
                 reason=decision.reason,
             )
-        # Statements built once, values passed as parameters: per-call ``.values(...)`` cost a
-        # millisecond of SQLAlchemy work per article.
-        session.execute(
-            _MEMBERS.insert(),
+        result[item.article_id] = assignment
+        fp = item.fingerprint
+        members.append(
             {
                 "article_id": item.article_id,
-                "story_id": assignment.story_id,
+                "story_id": story_id,
                 "joined_via": assignment.joined_via,
                 "similarity": assignment.similarity,
                 "reason": assignment.reason,
@@ -823,41 +865,28 @@ def assign_stories(
                 "terms": fp.as_json(),
                 "published_at": item.published_at,
                 "seen_at": now,
-            },
+            }
         )
-        keys = sorted(set(fp.band_keys))
-        if keys:
-            session.execute(
-                _BANDS.insert(),
-                [{"band_key": k, "article_id": item.article_id, "seen_at": now} for k in keys],
-            )
-        result[item.article_id] = assignment
+    # Statements built once, values passed as parameters: per-call ``.values(...)`` cost a millisecond
+    # of SQLAlchemy work per article.
+    session.execute(_MEMBERS.insert(), members)
+    # In index order: band keys are hashes, so rows inserted as they come land on a random leaf of the
+    # index each; sorted, consecutive rows of a batch share leaves and the pages they pass through.
+    filed = sorted((k, item.article_id) for item, keys in zip(items, batch.bands, strict=True) for k in keys)
+    if filed:
+        session.execute(_BANDS.insert(), [{"band_key": k, "article_id": a, "seen_at": now} for k, a in filed])
     return result
-
-
-def _new_story(session: Session, item: StoryItem, now: datetime) -> int:
-    row = session.execute(
-        _NEW_STORY, {"first_article_id": item.article_id, "title": item.title, "created_at": now}
-    ).one()
-    return int(row[0])
 
 
 _BANDS: Any = SQLModel.metadata.tables["story_band"]
 _MEMBERS: Any = SQLModel.metadata.tables["story_member"]
 _STORIES: Any = SQLModel.metadata.tables["story"]
-_NEW_STORY = _STORIES.insert().returning(_STORIES.c.id)
-_shared = func.count().label("shared")
-#: Two statements, each compiled once: keys and ids travel as expanding parameters (building a 50-value
-#: IN clause element by element cost more than running the query).
-_CANDIDATE_IDS = (
-    select(_BANDS.c.article_id, _shared)
-    .where(_BANDS.c.band_key.in_(bindparam("keys", expanding=True)))
-    .where(_BANDS.c.seen_at >= bindparam("since", type_=_BANDS.c.seen_at.type))
-    .where(_BANDS.c.article_id != bindparam("exclude"))
-    .group_by(_BANDS.c.article_id)
-    .order_by(_shared.desc(), _BANDS.c.article_id)
-    .limit(bindparam("limit"))
-)
+#: One INSERT for the batch's new stories (SQLite 3.35+ and PostgreSQL both return rows). Each id comes
+#: back with its story's first article, unique in the batch, because neither database promises the
+#: order of RETURNING rows (asking SQLAlchemy to sort them made it one INSERT per row on SQLite).
+_NEW_STORIES = _STORIES.insert().returning(_STORIES.c.id, _STORIES.c.first_article_id)
+#: Compiled once: the ids travel as an expanding parameter (building a long IN clause
+#: element by element cost more than running the query).
 _CANDIDATE_ROWS = select(
     *(
         _MEMBERS.c[name]
@@ -875,6 +904,9 @@ _CANDIDATE_ROWS = select(
         )
     )
 ).where(_MEMBERS.c.article_id.in_(bindparam("ids", expanding=True)))
+#: Bound values per statement: SQLite allows 32,766 and PostgreSQL 65,535; a feed's batch of 100
+#: articles has about 5,000 probe keys, so a batch is one statement unless it is huge.
+_VALUES_PER_QUERY = 10_000
 
 
 #: Candidates are read and compared this many at a time, most shared band keys first; a near-identical
@@ -884,62 +916,143 @@ CANDIDATE_CHUNK = 8
 GOOD_ENOUGH = 0.9
 
 
-def _best_candidate(
-    session: Session, item: StoryItem, since: datetime
-) -> tuple[
-    tuple[Any, stories.Decision] | None, dict[int, tuple[int, stories.Fingerprint, datetime | None, int]]
-]:
-    """The stored article this one most resembles (as ``stories.best_match``), and the candidates read."""
-    keys = sorted(set(item.fingerprint.probe_keys))
-    if not keys:
-        return None, {}
-    ids = [
-        int(article_id)
-        for article_id, _shared in session.execute(
-            _CANDIDATE_IDS,
-            {"keys": keys, "since": since, "exclude": item.article_id, "limit": STORY_CANDIDATES},
-        )
-    ]
+@dataclass(frozen=True)
+class _Candidate:
+    """What the search needs of a stored article: its fingerprint, when it was published, its story."""
+
+    fingerprint: stories.Fingerprint
+    published_at: datetime | None
+    story_id: int
+
+
+class _BatchIndex:
+    """The articles of one batch as the band index holds them while they are decided in order."""
+
+    def __init__(self, items: Sequence[StoryItem]) -> None:
+        self.items = {item.article_id: item for item in items}
+        self.ids = set(self.items)
+        self.order = [item.article_id for item in items]
+        self.probes = [sorted(set(item.fingerprint.probe_keys)) for item in items]
+        self.bands = [set(item.fingerprint.band_keys) for item in items]
+        self._filed: dict[int, list[int]] = {}  # band key -> articles of the batch ranked so far
+        self._next = 0
+
+    def ranked(self, n: int, stored: dict[int, int]) -> list[int]:
+        """Article n's candidates among the stored articles (``stored``: id -> shared band keys) and
+        articles 0..n-1 of the batch: most shared band keys first, ties by article id, at most
+        STORY_CANDIDATES. Called for n = 0, 1, ... in turn."""
+        assert n == self._next, "the batch is ranked in order"
+        shared = dict(stored)
+        for key in self.probes[n]:
+            for article_id in self._filed.get(key, ()):
+                shared[article_id] = shared.get(article_id, 0) + 1
+        for key in self.bands[n]:
+            self._filed.setdefault(key, []).append(self.order[n])
+        self._next += 1
+        return sorted(shared, key=lambda a: (-shared[a], a))[:STORY_CANDIDATES]
+
+
+def _stored_shared(
+    session: Session, probes: list[list[int]], *, since: datetime, exclude: set[int]
+) -> list[dict[int, int]]:
+    """For each article of the batch (its probe keys in ``probes``): stored article id -> how many of
+    those keys it is filed under, among articles seen since ``since``.
+
+    Counted by the database in one statement: the batch's (position, probe key) pairs joined to the
+    index and grouped. Reading the band rows and counting them in Python cost ten times more on a feed
+    of copies, where every key of a copy returns a row for each earlier copy. The pairs travel as one
+    parameter (a JSON array on SQLite, two arrays on PostgreSQL) so the statement is compiled once: a
+    VALUES list built per call cost SQLAlchemy 37 µs per pair to compile.
+    """
+    shared: list[dict[int, int]] = [{} for _ in probes]
+    pairs = [(n, key) for n, keys in enumerate(probes) for key in keys]
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for start in range(0, len(pairs), _PAIRS_PER_QUERY):
+        chunk = pairs[start : start + _PAIRS_PER_QUERY]
+        if postgres:
+            params: dict[str, Any] = {"ns": [n for n, _ in chunk], "keys": [k for _, k in chunk]}
+            counted = _SHARED_PG
+        else:
+            params, counted = {"pairs": json.dumps(chunk)}, _SHARED_SQLITE
+        for n, article_id, count in session.execute(counted, {**params, "since": since}):
+            if article_id not in exclude:
+                shared[n][article_id] = shared[n].get(article_id, 0) + count
+    return shared
+
+
+_SINCE = bindparam("since", type_=_BANDS.c.seen_at.type)
+_SHARED_SQLITE = text(
+    "SELECT json_extract(p.value, '$[0]') AS n, b.article_id, count(*) AS shared"
+    " FROM json_each(:pairs) AS p JOIN story_band AS b ON b.band_key = json_extract(p.value, '$[1]')"
+    " WHERE b.seen_at >= :since GROUP BY 1, 2"
+).bindparams(_SINCE)
+_SHARED_PG = text(
+    "SELECT p.n, b.article_id, count(*) AS shared"
+    " FROM unnest(CAST(:ns AS integer[]), CAST(:keys AS bigint[])) AS p(n, band_key)"
+    " JOIN story_band AS b ON b.band_key = p.band_key"
+    " WHERE b.seen_at >= :since GROUP BY p.n, b.article_id"
+).bindparams(_SINCE)
+#: (position, key) pairs per statement: bounded parameter size; a feed of 100 articles has about 5,000.
+_PAIRS_PER_QUERY = 20_000
+
+
+def _load_candidates(session: Session, ids: set[int], known: dict[int, _Candidate | None]) -> None:
+    """Read the fingerprints of stored articles into ``known`` (None for an id with no member row)."""
+    wanted = sorted(ids)
+    for start in range(0, len(wanted), _VALUES_PER_QUERY):
+        chunk = wanted[start : start + _VALUES_PER_QUERY]
+        known.update(dict.fromkeys(chunk))
+        # Core rows, not ORM objects: building an ORM instance per candidate cost more than comparing it.
+        for row in session.execute(_CANDIDATE_ROWS, {"ids": chunk}):
+            terms = row.terms or {}
+            fp = stories.Fingerprint(
+                version=row.version,
+                basis="body" if row.basis == "body" else "title",
+                signature=bytes(row.signature or b""),
+                shingles=row.shingles,
+                lead=bytes(row.lead or b""),
+                title=row.title,
+                key_terms=tuple(terms.get("key_terms", ())),
+                terms=tuple(terms.get("terms", ())),
+                band_keys=(),
+            )
+            known[row.article_id] = _Candidate(fp, row.published_at, row.story_id)
+
+
+def _search(
+    item: StoryItem, ids: list[int], known: dict[int, _Candidate | None], batch: _BatchIndex
+) -> tuple[tuple[Any, stories.Decision] | None] | None:
+    """The candidate this article most resembles (as ``stories.best_match``) in a 1-tuple, or None when
+    a chunk the search reaches has not been read yet.
+
+    Candidates are compared CANDIDATE_CHUNK at a time in rank order, each chunk in article-id order
+    (ties in similarity go to the earliest article); a near-identical copy ends the search.
+    """
     best: tuple[Any, stories.Decision] | None = None
-    read: dict[int, tuple[int, stories.Fingerprint, datetime | None, int]] = {}
     for start in range(0, len(ids), CANDIDATE_CHUNK):
-        chunk = _story_candidates(session, ids[start : start + CANDIDATE_CHUNK])
-        read.update(chunk)
-        found = stories.best_match(
-            item.fingerprint,
-            [(k, c, pub) for k, c, pub, _story in chunk.values()],
-            new_published=item.published_at,
-        )
+        chunk: list[tuple[Any, stories.Fingerprint, datetime | None]] = []
+        for article_id in sorted(ids[start : start + CANDIDATE_CHUNK]):
+            if article_id in batch.ids:
+                other = batch.items[article_id]
+                chunk.append((article_id, other.fingerprint, other.published_at))
+            elif article_id not in known:
+                return None
+            elif (stored := known[article_id]) is not None:
+                chunk.append((article_id, stored.fingerprint, stored.published_at))
+        found = stories.best_match(item.fingerprint, chunk, new_published=item.published_at)
         if found is not None and (best is None or found[1].similarity > best[1].similarity):
             best = found
         if best is not None and best[1].similarity >= GOOD_ENOUGH:
             break
-    return best, read
+    return (best,)
 
 
-def _story_candidates(
-    session: Session, ids: list[int]
-) -> dict[int, tuple[int, stories.Fingerprint, datetime | None, int]]:
-    """Stored articles by id: article id → (id, fingerprint, published, story id)."""
-    if not ids:
-        return {}
-    found: dict[int, tuple[int, stories.Fingerprint, datetime | None, int]] = {}
-    # Core rows, not ORM objects: building an ORM instance per candidate cost more than comparing it.
-    for row in session.execute(_CANDIDATE_ROWS, {"ids": ids}):
-        terms = row.terms or {}
-        fp = stories.Fingerprint(
-            version=row.version,
-            basis="body" if row.basis == "body" else "title",
-            signature=bytes(row.signature or b""),
-            shingles=row.shingles,
-            lead=bytes(row.lead or b""),
-            title=row.title,
-            key_terms=tuple(terms.get("key_terms", ())),
-            terms=tuple(terms.get("terms", ())),
-            band_keys=(),
-        )
-        found[row.article_id] = (row.article_id, fp, row.published_at, row.story_id)
-    return found
+def _insert_stories(session: Session, rows: list[dict[str, Any]]) -> list[int]:
+    """Insert the batch's new stories; their ids, in the order of ``rows``."""
+    if not rows:
+        return []
+    ids = {first: story_id for story_id, first in session.execute(_NEW_STORIES, rows)}
+    return [int(ids[row["first_article_id"]]) for row in rows]
 
 
 def prune_story_index(session: Session, *, before: datetime) -> int:

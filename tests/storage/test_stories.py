@@ -6,6 +6,7 @@ import threading
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, select
@@ -250,3 +251,101 @@ def test_one_follow_up_when_a_sent_story_reaches_the_outlet_threshold(engine: En
         rows = session.exec(select(Delivery).order_by(Delivery.id)).all()  # type: ignore[arg-type]
     assert added == [0, 1, 0], "the third outlet triggers it; the fourth finds it queued"
     assert [(r.kind, r.story_id) for r in rows] == [("story", first.story_id), ("update", first.story_id)]
+
+
+# --- a feed's batch --------------------------------------------------------------------------------
+
+#: Distinct stories for batch tests: each a body of its own (numbers differ, so no two are alike).
+STORIES = [
+    (
+        f"Port {n} customs reform",
+        " ".join(
+            f"Customs officers at port number {n}{k} processed {n * 37 + k} containers of {topic} "
+            f"under rule {k}."
+            for k, topic in enumerate(["rice", "steel", "copper", "wheat", "timber", "cotton", "tin", "zinc"])
+        ),
+    )
+    for n in range(1, 60)
+]
+
+
+def _insert(session: Session, url: str, title: str, text: str) -> repo.StoryItem:
+    article_id = repo.insert_article(
+        session,
+        repo.NewArticle(canonical_url=url, url=url, entry_key=url, feed_id=None, title=title, text=text),
+        now=NOW,
+    )
+    assert article_id is not None
+    return repo.StoryItem(article_id, stories.fingerprint(title, text), title)
+
+
+def _statements_to_assign(
+    engine: Engine, session: Session, items: list[repo.StoryItem]
+) -> tuple[list[str], dict[int, repo.StoryAssignment]]:
+    """Run assign_stories on ``items``, counting the statements it sends to the database."""
+    sent: list[str] = []
+
+    def count(_conn: object, _cursor: object, statement: str, *_args: object) -> None:
+        sent.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        result = repo.assign_stories(session, items, now=NOW, window=WINDOW)
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+    return sent, result
+
+
+@pytest.mark.parametrize("size", [3, 40])
+def test_a_feeds_batch_costs_a_few_statements_however_many_articles_it_has(engine: Engine, size: int) -> None:
+    """Story assignment costs statements per feed batch, not per article (it was five or more each)."""
+    with Session(engine) as session:
+        stored = [
+            _insert(session, f"https://a.example/{n}", title, text)
+            for n, (title, text) in enumerate(STORIES[:size])
+        ]
+        repo.assign_stories(session, stored, now=NOW, window=WINDOW)
+        session.commit()
+        # The new batch: another outlet's copy of every stored story, then as many new stories.
+        batch = [
+            _insert(
+                session, f"https://b.example/{n}", f"UPDATE 1-{title}", text + " Sign up for our newsletter."
+            )
+            for n, (title, text) in enumerate(STORIES[:size])
+        ] + [
+            _insert(session, f"https://c.example/{n}", title, text)
+            for n, (title, text) in enumerate(STORIES[size : 2 * size])
+        ]
+        sent, result = _statements_to_assign(engine, session, batch)
+        session.commit()
+    joined = [result[item.article_id] for item in batch[:size]]
+    assert [a.joined_via for a in joined] == [item.article_id for item in stored]
+    assert all(result[item.article_id].new_story for item in batch[size:])
+    # lock (PostgreSQL), band rows, candidates, stories, members, band rows: never one per article.
+    kinds = sorted({statement.split("(")[0][:40] for statement in sent})
+    assert len(sent) <= 6, f"{len(sent)} statements for a batch of {len(batch)} articles: {kinds}"
+
+
+def test_a_batch_decides_in_order_and_new_stories_get_their_own_ids(engine: Engine) -> None:
+    """Copies later in a batch join stories started earlier in the same batch; each new story's row
+    names the article that started it (the ids of one multi-row INSERT are matched to the right rows)."""
+    (t1, x1), (t2, x2), (t3, x3) = STORIES[:3]
+    with Session(engine) as session:
+        batch = [
+            _insert(session, "https://a.example/1", t1, x1),
+            _insert(session, "https://a.example/2", t2, x2),
+            _insert(session, "https://b.example/1", t1, "By our desk. " + x1),
+            _insert(session, "https://a.example/3", t3, x3),
+            _insert(session, "https://b.example/3", t3, x3 + " Copyright Outlet B."),
+            _insert(session, "https://c.example/1", t1, x1 + " Copyright Outlet C."),
+        ]
+        result = repo.assign_stories(session, batch, now=NOW, window=WINDOW)
+        session.commit()
+        rows = {s.id: s.first_article_id for s in session.exec(select(Story)).all()}
+    a1, a2, b1, a3, b3, c1 = (result[item.article_id] for item in batch)
+    assert [a.new_story for a in (a1, a2, b1, a3, b3, c1)] == [True, True, False, True, False, False]
+    assert rows == {a1.story_id: a1.article_id, a2.story_id: a2.article_id, a3.story_id: a3.article_id}
+    assert (b1.story_id, b1.joined_via) == (a1.story_id, a1.article_id)
+    assert (b3.story_id, b3.joined_via) == (a3.story_id, a3.article_id)
+    assert c1.story_id == a1.story_id
+    assert c1.joined_via in (a1.article_id, b1.article_id)
