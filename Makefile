@@ -5,6 +5,14 @@ UV_VERSION := 0.13.8
 UV := .uv/bin/uv
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := .venv
+# Bytecode caches, both kinds. uv installs without .pyc files and an environment with
+# PYTHONDONTWRITEBYTECODE=1 never writes them, so every Python process the product starts (each
+# `tradewatch run`, each extraction worker, Prefect's server) recompiled every module it imported:
+# `import prefect` took 3.3 s instead of 1.4 s, and a `tradewatch run` with nothing new 10 CPU-seconds
+# instead of 3.6. uv compiles the installed packages once at install (about 20 CPU-seconds, in parallel);
+# our own modules get their caches written as they are first imported.
+export UV_COMPILE_BYTECODE := 1
+unexport PYTHONDONTWRITEBYTECODE
 VENV_STAMP := .venv/.synced
 RUN := .venv/bin
 
