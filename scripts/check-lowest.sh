@@ -13,4 +13,4 @@ VIRTUAL_ENV="$VENV" "$UV" pip install --quiet --resolution lowest-direct '.[trai
 echo "check-lowest: direct dependencies at their lower bounds:"
 VIRTUAL_ENV="$VENV" "$UV" pip freeze | grep -iE '^(prefect|typer|lxml|lxml-html-clean|apprise|trafilatura|sqlmodel|httpx|pydantic|psycopg|alembic|feedparser|numpy|scikit-learn|aiosmtpd)==' | tr '\n' ' '
 echo
-"$VENV/bin/python" -m pytest -q -n auto --maxprocesses 4 -m "not browser and not slow" --ignore=tests/faults --ignore=tests/bench -p no:cacheprovider
+"$VENV/bin/python" -m pytest -q -n "${PYTEST_WORKERS:-auto}" --dist worksteal -m "not browser and not slow" --ignore=tests/faults --ignore=tests/bench -p no:cacheprovider

@@ -12,6 +12,8 @@ import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
 
+import pytest
+
 _counter = itertools.count()
 
 
@@ -33,3 +35,22 @@ def fresh_postgres_database(server: object) -> str:
     name = f"tw_{os.getpid()}_{next(_counter)}"
     server.psql(f"CREATE DATABASE {name};")  # type: ignore[attr-defined]
     return str(server.get_uri(name))  # type: ignore[attr-defined]
+
+
+def on_both_databases_in_ci(default: str) -> pytest.MarkDecorator:
+    """Run a minutes-class flow test on ``default`` in `make test` and on both databases in CI.
+
+    For multi-run flow scenarios (two `tradewatch run`s at once, a story growing over three runs) whose
+    database-specific parts, the queries, are already exercised on both databases by the storage tests
+    in every run: the second database adds a few real runs' worth of time and little new evidence to the
+    default suite, so it moves to `make test-slow`, which CI runs. Pairs of such tests pick different
+    defaults, so each behaviour still runs on some database and both databases still run a concurrent
+    pair by default.
+    """
+    params = []
+    for name in ("sqlite", "postgresql"):
+        marks = [pytest.mark.postgres] if name == "postgresql" else []
+        if name != default:
+            marks.append(pytest.mark.slow)
+        params.append(pytest.param(name, marks=marks, id=name))
+    return pytest.mark.parametrize("database_url", params, indirect=True)

@@ -13,11 +13,13 @@ from flows.demo import DEMO_SITE, SmtpSink, render_demo_config
 from storage.db import make_engine
 from storage.models import Article, Delivery
 from tests.concurrent import run_at_once
+from tests.dbservers import on_both_databases_in_ci
 
 LABELS = tomllib.loads((DEMO_SITE / "expected" / "labels.toml").read_text(encoding="utf-8"))
 
 
 @pytest.mark.usefixtures("prefect_harness")
+@on_both_databases_in_ci(default="postgresql")  # stories' concurrent test runs SQLite by default
 def test_two_runs_at_once_store_each_article_once_and_alert_once(
     demo_site: str, sink: SmtpSink, database_url: str, tmp_path: Path
 ) -> None:

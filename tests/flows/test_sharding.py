@@ -19,8 +19,6 @@ from flows.ingest import ingest, shard_of
 from storage.db import make_engine
 from storage.models import AlertRule, Article, Feed
 
-pytestmark = pytest.mark.usefixtures("prefect_harness")
-
 
 def _shards_splitting(hosts: list[str]) -> int:
     """The smallest shard count that puts these hosts in different shards (so the test really fans out)."""
@@ -28,6 +26,33 @@ def _shards_splitting(hosts: list[str]) -> int:
         if len({shard_of(f"http://{h}/", count) for h in hosts}) == len(hosts):
             return count
     raise AssertionError("no shard count separates the hosts")
+
+
+def test_a_host_maps_to_one_shard_in_every_process_so_two_workers_never_poll_it_at_once() -> None:
+    """Per-host politeness across workers rests on this: the shard is a function of the host alone, the
+    same in every process (Python's own str hash is salted per process and would split a host)."""
+    feeds = [
+        "http://example.com/rss",
+        "https://www.example.com/atom.xml",
+        "https://example.com:8443/other",
+        "http://news.example.org/feed",
+        "http://127.0.0.1:8000/feeds/rss.xml",
+    ]
+    here = [shard_of(url, 7) for url in feeds]
+    assert here[0] == here[1] == here[2], "scheme, www. and port do not move a host to another shard"
+    code = f"from flows.ingest import shard_of; print([shard_of(u, 7) for u in {feeds!r}])"
+    for seed in ("1", "2"):
+        elsewhere = subprocess.run(
+            [sys.executable, "-c", code],
+            capture_output=True,
+            text=True,
+            check=True,
+            env={**os.environ, "PYTHONHASHSEED": seed},
+            cwd=PROJECT_ROOT,
+        )
+        assert elsewhere.stdout.strip() == str(here)
+    spread = {shard_of(f"http://host{i}.example/feed", 7) for i in range(200)}
+    assert spread == set(range(7)), "200 hosts use every one of 7 shards"
 
 
 @pytest.fixture
@@ -71,6 +96,12 @@ def served(demo_site: str, sink: SmtpSink, tmp_path: Path) -> Iterator[Path]:
         log.close()
 
 
+# The whole fan-out through Prefect: a served `ingest-shard` deployment in its own process, run_deployment,
+# waiting for the shard runs and summing their work: about 45 s of the default suite's budget, so it runs
+# in `make test-slow` (CI). The default suite keeps the partition test above and the served deployments
+# of tests/e2e/test_prefect_ui.py.
+@pytest.mark.slow
+@pytest.mark.usefixtures("prefect_harness")
 def test_sharded_run_spreads_hosts_over_shard_runs_and_sums_their_work(served: Path, sink: SmtpSink) -> None:
     shards = _shards_splitting(["127.0.0.1", "localhost"])
     engine = make_engine(f"sqlite:///{served.parent / 'tw.db'}")

@@ -18,6 +18,7 @@ from flows.ingest import ingest
 from storage.db import make_engine
 from storage.models import Delivery, Story, StoryMember
 from tests.concurrent import run_at_once
+from tests.dbservers import on_both_databases_in_ci
 from tests.httpserver import HTTPTestServer
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -223,6 +224,7 @@ def test_three_outlets_one_story_one_alert_listing_the_sources_and_the_follow_up
     assert (second.new_articles, second.alerts_sent, len(sink.messages)) == (0, 0, 2), "a rerun sends nothing"
 
 
+@on_both_databases_in_ci(default="sqlite")  # test_concurrent_runs runs PostgreSQL by default
 def test_two_runs_at_once_make_one_story_and_send_one_alert_for_it(
     outlets: list[HTTPTestServer], sink: SmtpSink, database_url: str, tmp_path: Path
 ) -> None:
