@@ -53,15 +53,16 @@ from typing import Any, TypeVar
 
 T = TypeVar("T")
 
-#: Linux's fcntl to resize a pipe. A page is ~170 KB and a pipe holds 64 KB by default, so a job would
-#: take several write/read rounds between the two processes; at 1 MiB it is written in one go.
-_F_SETPIPE_SZ = 1031
+#: Linux's fcntl to resize a pipe (public in the fcntl module since Python 3.10; absent elsewhere). A page
+#: is ~170 KB and a pipe holds 64 KB by default, so a job would take several write/read rounds between
+#: the two processes; at 1 MiB it is written in one go.
+_F_SETPIPE_SZ: int | None = getattr(fcntl, "F_SETPIPE_SZ", None)
 _PIPE_BYTES = 1 << 20
 
-#: multiprocessing.Connection's framing, which the worker side uses: a 4-byte big-endian signed length,
-#: or -1 followed by an 8-byte length for messages of 2 GiB or more.
-_SHORT = struct.Struct("!i")
-_LONG = struct.Struct("!Q")
+#: Our framing, written and read by both ends (the pool and ``serve``): an 8-byte big-endian length, then
+#: the pickle. Both ends use the pipes' raw file descriptors; nothing depends on how
+#: ``multiprocessing.Connection`` frames its own messages.
+_FRAME = struct.Struct("!Q")
 
 #: A job stuck in C code past this many times its CPU deadline is ended by the kernel (RLIMIT_CPU).
 BACKSTOP_FACTOR = 3
@@ -130,16 +131,43 @@ def serve(
     with contextlib.suppress(ValueError, OSError):  # a backstop kill must not write a core file
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))
     while True:
-        try:
-            message = jobs.recv_bytes()
-        except EOFError:
+        message = _read_frame(jobs.fileno())
+        if message is None:  # the pool closed the job pipe: shutting down
             return
         fn, args, deadline = pickle.loads(message)  # noqa: S301  (written by the pool that started us)
         reply = _job_reply(fn, args, deadline or cpu_seconds)
         try:
-            results.send_bytes(reply)
+            _write_all(results.fileno(), _FRAME.pack(len(reply)) + reply)
         except OSError:  # the pool has closed its end (shutting down): nobody is waiting for this
             return
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    """``size`` bytes from a blocking pipe, or None at its end (a frame cut short counts as the end)."""
+    parts: list[bytes] = []
+    while size:
+        chunk = os.read(fd, min(size, _PIPE_BYTES))
+        if not chunk:
+            return None
+        parts.append(chunk)
+        size -= len(chunk)
+    return b"".join(parts)
+
+
+def _read_frame(fd: int) -> bytes | None:
+    """The next message the pool sent, or None once it has closed the pipe."""
+    header = _read_exactly(fd, _FRAME.size)
+    if header is None:
+        return None
+    (size,) = _FRAME.unpack(header)
+    return _read_exactly(fd, size) if size else b""
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    """Write all of ``data`` to a blocking pipe (a single write may take only part of it)."""
+    view = memoryview(data)
+    while view:
+        view = view[os.write(fd, view) :]
 
 
 class _ThreadJob:
@@ -247,8 +275,9 @@ class ProcessPool:
             self._workers.append(worker)
             for fd in (jobs_write.fileno(), results_read.fileno()):
                 os.set_blocking(fd, False)
-                with contextlib.suppress(OSError):  # not Linux, or above the system's pipe limit
-                    fcntl.fcntl(fd, _F_SETPIPE_SZ, _PIPE_BYTES)
+                if _F_SETPIPE_SZ is not None:
+                    with contextlib.suppress(OSError):  # above the system's pipe limit: keep the default
+                        fcntl.fcntl(fd, _F_SETPIPE_SZ, _PIPE_BYTES)
             loop.add_reader(results_read.fileno(), self._on_readable, worker)
 
     def pids(self) -> list[int]:
@@ -273,10 +302,7 @@ class ProcessPool:
             payload = pickle.dumps((fn, args, cpu_seconds), pickle.HIGHEST_PROTOCOL)
             future: asyncio.Future[tuple[bool, Any]] = asyncio.get_running_loop().create_future()
             worker.waiting.append(future)
-            if len(payload) < 0x7FFFFFFF:
-                worker.outbox += _SHORT.pack(len(payload))
-            else:
-                worker.outbox += _SHORT.pack(-1) + _LONG.pack(len(payload))
+            worker.outbox += _FRAME.pack(len(payload))
             worker.outbox += payload
             del payload
             self._flush(worker)
@@ -335,15 +361,11 @@ class ProcessPool:
 
     @staticmethod
     def _next_message(inbox: bytearray) -> bytes | None:
-        if len(inbox) < _SHORT.size:
+        """The first whole frame's message, removed from ``inbox``; None until one has fully arrived."""
+        if len(inbox) < _FRAME.size:
             return None
-        (size,) = _SHORT.unpack_from(inbox)
-        start = _SHORT.size
-        if size == -1:
-            if len(inbox) < start + _LONG.size:
-                return None
-            (size,) = _LONG.unpack_from(inbox, start)
-            start += _LONG.size
+        (size,) = _FRAME.unpack_from(inbox)
+        start = _FRAME.size
         if len(inbox) < start + size:
             return None
         message = bytes(inbox[start : start + size])
