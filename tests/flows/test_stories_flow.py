@@ -170,6 +170,7 @@ def _stories(database_url: str) -> dict[int, list[int]]:
     return grouped
 
 
+@on_both_databases_in_ci(default="postgresql")  # the follow-up/split test runs SQLite by default
 def test_three_outlets_one_story_one_alert_listing_the_sources_and_the_follow_up_alerts_alone(
     outlets: list[HTTPTestServer], sink: SmtpSink, database_url: str, tmp_path: Path
 ) -> None:
@@ -251,6 +252,7 @@ def test_group_article_alerts_every_copy_as_before(
     assert len(sink.messages) == 4
 
 
+@on_both_databases_in_ci(default="sqlite")  # tests/storage/test_stories.py covers both databases
 def test_a_follow_up_when_more_outlets_report_a_story_already_alerted_and_a_split(
     outlets: list[HTTPTestServer], sink: SmtpSink, database_url: str, tmp_path: Path
 ) -> None:
