@@ -1489,7 +1489,7 @@ def _fold_generic(events: list[_Candidate]) -> list[_Candidate]:
             if package is not None:
                 _merge(package, event)
                 continue
-        if event.measure in ("tariff_increase", "tariff_decrease") and not event.separate:
+        if event.measure in _GENERIC and not event.separate:
             host = next(
                 (
                     e
@@ -1573,10 +1573,10 @@ def extract_events(
             ):
                 cands = []  # "The duties will take effect from March 7": more about the last one
             if cands:
+                lede = in_title or order <= title_sentences + LEDE_SENTENCES
+                separate = bool(_data().separate.match(sentence))
                 for cand in cands:
-                    cand.in_title = in_title
-                    cand.lede = in_title or order <= title_sentences + LEDE_SENTENCES
-                    cand.separate = bool(_data().separate.match(sentence))
+                    cand.in_title, cand.lede, cand.separate = in_title, lede, separate
                 candidates.extend(cands)
                 group = cands
             elif group and not in_title:

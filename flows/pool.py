@@ -160,7 +160,7 @@ def _read_frame(fd: int) -> bytes | None:
     if header is None:
         return None
     (size,) = _FRAME.unpack(header)
-    return _read_exactly(fd, size) if size else b""
+    return _read_exactly(fd, size)
 
 
 def _write_all(fd: int, data: bytes) -> None:
